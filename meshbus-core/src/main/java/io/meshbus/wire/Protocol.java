@@ -1,0 +1,26 @@
+package io.meshbus.wire;
+
+/** Constants of the wire protocol; PROTOCOL.md is the normative description. */
+public final class Protocol {
+    /** Version spoken by this build; the handshake refuses any other. */
+    public static final int VERSION = 1;
+    /** First four bytes of a HELLO body: "MSHB". Lets a node reject a stranger (an HTTP client, say) at once. */
+    public static final int MAGIC = 0x4D534842;
+    /** Bytes of the length prefix in front of every frame. */
+    public static final int LENGTH_FIELD = 4;
+    /** Default maximum frame size (type byte + body), 4 MiB. */
+    public static final int DEFAULT_MAX_FRAME_SIZE = 4 * 1024 * 1024;
+    /** Smallest maximum frame size a node accepts as configuration: a handshake must fit. */
+    public static final int MIN_MAX_FRAME_SIZE = 1024;
+
+    public static final byte HELLO = 0x01;
+    public static final byte ACCEPT = 0x02;
+    public static final byte REJECT = 0x03;
+    public static final byte KEEP = 0x04;
+    public static final byte PING = 0x05;
+    public static final byte BYE = 0x06;
+    public static final byte DATA = 0x10;
+
+    private Protocol() {
+    }
+}

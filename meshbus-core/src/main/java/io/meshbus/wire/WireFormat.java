@@ -1,0 +1,256 @@
+package io.meshbus.wire;
+
+import io.meshbus.codec.ContentType;
+import io.meshbus.error.ErrorCode;
+import io.meshbus.error.FrameTooLargeException;
+import io.meshbus.error.ProtocolViolationException;
+import io.meshbus.message.Headers;
+import io.meshbus.message.Message;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
+import java.nio.charset.StandardCharsets;
+import java.util.UUID;
+
+/**
+ * Encodes and decodes frames. Every frame is {@code u32 length | u8 type | body}; the length counts the type byte and
+ * the body. Decoding works on exactly one frame's bytes and rejects anything malformed with a
+ * {@link ProtocolViolationException} that names what was wrong.
+ */
+public final class WireFormat {
+    /** Header keys with a one-byte code on the wire; index = code. */
+    private static final String[] KNOWN_KEYS = {null, Headers.URI, Headers.VERB, Headers.FROM, Headers.TO,
+        Headers.CHANNEL, Headers.REPLY_TO, Headers.CORRELATION_ID, Headers.STATUS};
+
+    private static final int DATA_FIXED = 1 + 1 + 16 + 1 + 1;
+
+    private WireFormat() {
+    }
+
+    // ---------------------------------------------------------------- encoding
+
+    /** Appends one DATA frame; throws {@link FrameTooLargeException} (writing nothing) when it exceeds the limit. */
+    public static void writeData(ByteBuf out, Message m, int maxFrameSize) {
+        int start = out.writerIndex();
+        out.writeInt(0);
+        out.writeByte(Protocol.DATA);
+        out.writeByte(0);
+        UUID id = m.id();
+        out.writeLong(id.getMostSignificantBits());
+        out.writeLong(id.getLeastSignificantBits());
+        ContentType ct = m.contentType();
+        out.writeByte(ct.wireCode());
+        if (ct.wireCode() == 0) {
+            writeStr8(out, ct.name());
+        }
+        Headers h = m.headers();
+        int n = h.size();
+        out.writeByte(n);
+        for (int i = 0; i < n; i++) {
+            String k = h.keyAt(i);
+            int code = knownKeyCode(k);
+            out.writeByte(code);
+            if (code == 0) {
+                writeStr16(out, k);
+            }
+            writeStr16(out, h.valueAt(i));
+        }
+        byte[] payload = m.unsafePayloadArray();
+        int length = out.writerIndex() - start - Protocol.LENGTH_FIELD + payload.length;
+        if (length > maxFrameSize) {
+            out.writerIndex(start);
+            throw new FrameTooLargeException("message " + m.id() + " needs a frame of " + length
+                    + " bytes, more than the maximum frame size " + maxFrameSize);
+        }
+        out.writeBytes(payload);
+        out.setInt(start, length);
+    }
+
+    /** Appends one control frame. */
+    public static void writeControl(ByteBuf out, Frame f) {
+        int start = out.writerIndex();
+        out.writeInt(0);
+        if (f instanceof Frame.Hello h) {
+            out.writeByte(Protocol.HELLO);
+            out.writeInt(Protocol.MAGIC);
+            out.writeShort(h.version());
+            out.writeByte((h.keep() ? 1 : 0) | (h.replace() ? 2 : 0));
+            out.writeLong(h.incarnation());
+            writeStr16(out, h.id());
+            writeStr16(out, h.address());
+            writeStr16(out, h.expectedId());
+        } else if (f instanceof Frame.Accept a) {
+            out.writeByte(Protocol.ACCEPT);
+            out.writeByte(a.keep() ? 1 : 0);
+            out.writeLong(a.incarnation());
+            writeStr16(out, a.id());
+            writeStr16(out, a.address());
+        } else if (f instanceof Frame.Reject r) {
+            out.writeByte(Protocol.REJECT);
+            out.writeShort(r.code().wire());
+            writeStr16(out, r.text());
+            writeStr16(out, r.id());
+        } else if (f instanceof Frame.Keep k) {
+            out.writeByte(Protocol.KEEP);
+            out.writeByte(k.keep() ? 1 : 0);
+        } else if (f instanceof Frame.Ping) {
+            out.writeByte(Protocol.PING);
+        } else if (f instanceof Frame.Bye b) {
+            out.writeByte(Protocol.BYE);
+            out.writeShort(b.code().wire());
+            writeStr16(out, b.text());
+        }
+        out.setInt(start, out.writerIndex() - start - Protocol.LENGTH_FIELD);
+    }
+
+    // ---------------------------------------------------------------- decoding
+
+    /**
+     * Decodes the frame whose type byte is at {@code in.readerIndex()} and whose length (type + body) is
+     * {@code length}; consumes exactly those bytes. Returns a {@link Message} for DATA, a {@link Frame} otherwise.
+     */
+    public static Object read(ByteBuf in, int length) {
+        int end = in.readerIndex() + length;
+        byte type = in.readByte();
+        Object result;
+        switch (type) {
+            case Protocol.DATA -> result = readData(in, end);
+            case Protocol.HELLO -> {
+                need(in, end, 4 + 2 + 1 + 8, "HELLO");
+                int magic = in.readInt();
+                if (magic != Protocol.MAGIC) {
+                    throw new ProtocolViolationException(String.format(
+                            "HELLO does not start with the Meshbus magic (got 0x%08x): not a Meshbus node", magic));
+                }
+                int version = in.readUnsignedShort();
+                int flags = in.readUnsignedByte();
+                long incarnation = in.readLong();
+                String id = readStr16(in, end, "HELLO id");
+                String address = readStr16(in, end, "HELLO address");
+                String expected = readStr16(in, end, "HELLO expected id");
+                result = new Frame.Hello(version, id, incarnation, address, (flags & 1) != 0, expected,
+                        (flags & 2) != 0);
+            }
+            case Protocol.ACCEPT -> {
+                need(in, end, 1 + 8, "ACCEPT");
+                boolean keep = in.readUnsignedByte() != 0;
+                long incarnation = in.readLong();
+                result = new Frame.Accept(readStr16(in, end, "ACCEPT id"), incarnation,
+                        readStr16(in, end, "ACCEPT address"), keep);
+            }
+            case Protocol.REJECT -> {
+                need(in, end, 2, "REJECT");
+                ErrorCode code = ErrorCode.ofWire(in.readUnsignedShort());
+                result = new Frame.Reject(code, readStr16(in, end, "REJECT text"), readStr16(in, end, "REJECT id"));
+            }
+            case Protocol.KEEP -> {
+                need(in, end, 1, "KEEP");
+                result = new Frame.Keep(in.readUnsignedByte() != 0);
+            }
+            case Protocol.PING -> result = Frame.Ping.INSTANCE;
+            case Protocol.BYE -> {
+                need(in, end, 2, "BYE");
+                ErrorCode code = ErrorCode.ofWire(in.readUnsignedShort());
+                result = new Frame.Bye(code, readStr16(in, end, "BYE text"));
+            }
+            default -> throw new ProtocolViolationException(String.format("unknown frame type 0x%02x", type));
+        }
+        if (in.readerIndex() != end) {
+            throw new ProtocolViolationException("frame type " + type + " has " + (end - in.readerIndex())
+                    + " trailing bytes");
+        }
+        return result;
+    }
+
+    private static Message readData(ByteBuf in, int end) {
+        need(in, end, DATA_FIXED - 1, "DATA");
+        in.skipBytes(1); // flags: reserved, 0 in version 1
+        UUID id = new UUID(in.readLong(), in.readLong());
+        int ctCode = in.readUnsignedByte();
+        ContentType ct;
+        if (ctCode == 0) {
+            ct = ContentType.of(readStr8(in, end, "DATA content type"));
+        } else {
+            ct = ContentType.ofWireCode(ctCode);
+            if (ct == null) {
+                throw new ProtocolViolationException("DATA has unknown content type code " + ctCode);
+            }
+        }
+        need(in, end, 1, "DATA header count");
+        int n = in.readUnsignedByte();
+        Headers headers = Headers.EMPTY;
+        if (n > 0) {
+            Headers.Builder b = Headers.builder();
+            for (int i = 0; i < n; i++) {
+                need(in, end, 1, "DATA header key");
+                int code = in.readUnsignedByte();
+                String key;
+                if (code == 0) {
+                    key = readStr16(in, end, "DATA header key");
+                } else if (code < KNOWN_KEYS.length) {
+                    key = KNOWN_KEYS[code];
+                } else {
+                    throw new ProtocolViolationException("DATA has unknown header key code " + code);
+                }
+                b.put(key, readStr16(in, end, "DATA header value"));
+            }
+            headers = b.build();
+        }
+        byte[] payload = new byte[end - in.readerIndex()];
+        in.readBytes(payload);
+        return Message.adopt(id, headers, ct, payload);
+    }
+
+    private static int knownKeyCode(String key) {
+        for (int i = 1; i < KNOWN_KEYS.length; i++) {
+            if (KNOWN_KEYS[i].equals(key)) {
+                return i;
+            }
+        }
+        return 0;
+    }
+
+    private static void writeStr16(ByteBuf out, String s) {
+        int lenAt = out.writerIndex();
+        out.writeShort(0);
+        int n = ByteBufUtil.writeUtf8(out, s);
+        out.setShort(lenAt, n);
+    }
+
+    private static void writeStr8(ByteBuf out, String s) {
+        int lenAt = out.writerIndex();
+        out.writeByte(0);
+        int n = ByteBufUtil.writeUtf8(out, s);
+        if (n > 255) {
+            throw new IllegalArgumentException("string longer than 255 bytes: " + s);
+        }
+        out.setByte(lenAt, n);
+    }
+
+    private static String readStr16(ByteBuf in, int end, String what) {
+        need(in, end, 2, what);
+        int n = in.readUnsignedShort();
+        return readUtf8(in, end, n, what);
+    }
+
+    private static String readStr8(ByteBuf in, int end, String what) {
+        need(in, end, 1, what);
+        return readUtf8(in, end, in.readUnsignedByte(), what);
+    }
+
+    private static String readUtf8(ByteBuf in, int end, int n, String what) {
+        need(in, end, n, what);
+        if (n == 0) {
+            return "";
+        }
+        String s = in.toString(in.readerIndex(), n, StandardCharsets.UTF_8);
+        in.skipBytes(n);
+        return s;
+    }
+
+    private static void need(ByteBuf in, int end, int n, String what) {
+        if (end - in.readerIndex() < n) {
+            throw new ProtocolViolationException(what + " is truncated: needs " + n + " more bytes, frame has "
+                    + (end - in.readerIndex()));
+        }
+    }
+}
