@@ -1,0 +1,139 @@
+package io.meshbus.bench;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.OutputStreamWriter;
+import java.io.Writer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * A {@link BenchChild} JVM started from this one: same java binary, same class path. The two talk in lines: commands
+ * go to the child's stdin, replies come from its stdout ({@code KEYWORD args}, or {@code ERROR text} when the child
+ * failed). The child's stderr goes straight to ours so its stack traces are seen. Every wait has a deadline, and the
+ * child is killed when a wait fails, when this object is closed, and when this JVM exits.
+ */
+final class ChildProcess implements AutoCloseable {
+    /**
+     * The child's JVM settings: a fixed heap that is never resized during a run and a throughput collector with short
+     * pauses at this allocation rate; the harness JVM should be started the same way. SLF4J has no provider in the
+     * benchmark class path and would say so on every start.
+     */
+    static final List<String> JVM_OPTIONS = List.of("-Xms512m", "-Xmx512m", "-XX:+UseParallelGC",
+            "-Dslf4j.internal.verbosity=ERROR");
+
+    private static final Duration EXIT_WAIT = Duration.ofSeconds(10);
+    /** Stands for the end of stdout in the line queue; a fresh instance, compared by identity, so no line equals it. */
+    @SuppressWarnings("StringOperationCanBeSimplified")
+    private static final String EOF = new String("EOF");
+
+    private final String name;
+    private final Process process;
+    private final Writer stdin;
+    private final BlockingQueue<String> lines = new LinkedBlockingQueue<>();
+    private final Thread killOnExit;
+
+    private ChildProcess(String name, Process process) {
+        this.name = name;
+        this.process = process;
+        this.stdin = new OutputStreamWriter(process.getOutputStream(), StandardCharsets.UTF_8);
+        this.killOnExit = new Thread(process::destroyForcibly, "bench-child-killer");
+        Runtime.getRuntime().addShutdownHook(killOnExit);
+        Thread reader = new Thread(this::pumpStdout, "bench-child-stdout-" + name);
+        reader.setDaemon(true);
+        reader.start();
+    }
+
+    /**
+     * Starts {@code BenchChild contender role size lifetime}; the child kills itself after {@code lifetime} in case
+     * this JVM is stopped too hard to run its shutdown hook.
+     */
+    static ChildProcess start(String contender, String role, int size, Duration lifetime) throws IOException {
+        String java = ProcessHandle.current().info().command()
+                .orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        List<String> command = new ArrayList<>();
+        command.add(java);
+        command.addAll(JVM_OPTIONS);
+        command.addAll(List.of("-cp", System.getProperty("java.class.path"), BenchChild.class.getName(),
+                contender, role, Integer.toString(size), Long.toString(Math.max(1, lifetime.toSeconds()))));
+        Process p = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        return new ChildProcess(contender + "-" + role, p);
+    }
+
+    /** Sends one command line. */
+    void send(String command) throws IOException {
+        stdin.write(command);
+        stdin.write('\n');
+        stdin.flush();
+    }
+
+    /**
+     * Waits for the next line starting with {@code keyword} and returns the words after it. Other lines are passed on
+     * to stderr; an {@code ERROR} line, the end of the child's output, or the deadline fails the wait.
+     */
+    String[] await(String keyword, Duration timeout) throws IOException, TimeoutException, InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (true) {
+            String line = lines.poll(deadline - System.nanoTime(), TimeUnit.NANOSECONDS);
+            if (line == null) {
+                process.destroyForcibly();
+                throw new TimeoutException("child " + name + " did not answer " + keyword + " within "
+                        + timeout.toSeconds() + " s; killed it");
+            }
+            if (line == EOF) {
+                boolean exited = process.waitFor(EXIT_WAIT.toSeconds(), TimeUnit.SECONDS);
+                throw new IOException("child " + name + " ended while the harness waited for " + keyword
+                        + (exited ? " (exit code " + process.exitValue() + ")" : ""));
+            }
+            if (line.startsWith("ERROR ")) {
+                throw new IOException("child " + name + " failed: " + line.substring(6));
+            }
+            if (line.equals(keyword) || line.startsWith(keyword + " ")) {
+                String rest = line.substring(keyword.length()).trim();
+                return rest.isEmpty() ? new String[0] : rest.split(" ");
+            }
+            System.err.println("[" + name + "] " + line);
+        }
+    }
+
+    /** Asks the child to quit, and kills it if it has not within a few seconds. */
+    @Override
+    public void close() throws InterruptedException {
+        try {
+            send("QUIT");
+            stdin.close();
+        } catch (IOException alreadyGone) {
+            // The child closed its stdin by exiting; waiting below tells whether it is really gone.
+        }
+        if (!process.waitFor(EXIT_WAIT.toSeconds(), TimeUnit.SECONDS)) {
+            System.err.println("child " + name + " did not quit within " + EXIT_WAIT.toSeconds() + " s; killing it");
+            process.destroyForcibly().waitFor(EXIT_WAIT.toSeconds(), TimeUnit.SECONDS);
+        }
+        try {
+            Runtime.getRuntime().removeShutdownHook(killOnExit);
+        } catch (IllegalStateException shuttingDown) {
+            // The hook is about to run, and killing a child that already exited is harmless.
+        }
+    }
+
+    private void pumpStdout() {
+        try (BufferedReader r = new BufferedReader(new InputStreamReader(process.getInputStream(),
+                StandardCharsets.UTF_8))) {
+            for (String line = r.readLine(); line != null; line = r.readLine()) {
+                lines.add(line);
+            }
+        } catch (IOException e) {
+            lines.add("ERROR reading its output failed: " + e);
+        } finally {
+            lines.add(EOF);
+        }
+    }
+}

@@ -1,0 +1,58 @@
+package io.meshbus.bench;
+
+import java.io.IOException;
+import java.net.URI;
+import java.time.Duration;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * One way of moving messages between the two JVMs (the node, or a raw-socket baseline), seen from both ends: the
+ * child JVM runs the server side, the harness the client side. Scenarios are written once against this interface, so
+ * the node and its baseline go through exactly the same measuring code.
+ */
+interface Contender {
+    /** The name the child JVM is started with, see {@link BenchChild}. */
+    String name();
+
+    /** Child side: accepts one stream and counts the messages it receives. */
+    ChildServer sink(int size) throws Exception;
+
+    /** Child side: sends every message it receives straight back to its sender. */
+    ChildServer echo(int size) throws Exception;
+
+    /** Harness side: a one-way stream to a {@link #sink}. */
+    StreamSender streamTo(URI address, int size) throws Exception;
+
+    /** Harness side: request/echo against an {@link #echo}. */
+    Pinger pingerTo(URI address, int size) throws Exception;
+
+    /** The server running in the child JVM. */
+    interface ChildServer extends AutoCloseable {
+        /** Where the harness connects. */
+        URI address();
+
+        /** Messages received with the expected size (counted or echoed); safe to read from any thread. */
+        long delivered();
+
+        /** Messages received with a size other than the expected one; never counted as delivered. */
+        long malformed();
+    }
+
+    /** The harness's end of a one-way stream. Used by one thread. */
+    interface StreamSender extends AutoCloseable {
+        /**
+         * Offers the next message. Returns false when the transport pushed back: nothing was taken and the same
+         * message is offered again on the next call.
+         */
+        boolean trySend() throws IOException;
+
+        /** Pushes out anything still buffered on this side. */
+        void flush() throws IOException;
+    }
+
+    /** The harness's end of request/echo. Used by one thread. */
+    interface Pinger extends AutoCloseable {
+        /** Sends one message and returns when its echo has arrived. */
+        void roundTrip(Duration timeout) throws IOException, TimeoutException, InterruptedException;
+    }
+}

@@ -1,0 +1,84 @@
+package io.meshbus.bench;
+
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * The settings of one benchmark run.
+ *
+ * @param measure how long a timed scenario measures ({@code --seconds})
+ * @param warmup  how long a timed scenario runs before it measures ({@code --warmup})
+ * @param size    payload bytes per message ({@code --size})
+ * @param count   round trips a counted scenario measures ({@code --count}), after its fixed warm-up
+ * @param json    one JSON object per figure instead of aligned text ({@code --json})
+ */
+public record Options(Duration measure, Duration warmup, int size, int count, boolean json) {
+    /** Largest payload accepted: far below the node's 4 MiB frame limit, and large enough for any useful run. */
+    public static final int MAX_SIZE = 1 << 20;
+
+    public static final Options DEFAULTS = new Options(Duration.ofSeconds(5), Duration.ofSeconds(2), 100, 100_000,
+            false);
+
+    public Options {
+        if (measure.isNegative() || measure.isZero()) {
+            throw new IllegalArgumentException("--seconds: must be positive, was " + measure.toMillis() / 1000.0);
+        }
+        if (warmup.isNegative()) {
+            throw new IllegalArgumentException("--warmup: must not be negative, was " + warmup.toMillis() / 1000.0);
+        }
+        if (size < 0 || size > MAX_SIZE) {
+            throw new IllegalArgumentException("--size: must be 0.." + MAX_SIZE + " bytes, was " + size);
+        }
+        if (count < 1) {
+            throw new IllegalArgumentException("--count: must be at least 1, was " + count);
+        }
+    }
+
+    /** Parses the options that follow the scenario name; throws IllegalArgumentException naming the bad one. */
+    public static Options parse(List<String> args) {
+        Duration measure = DEFAULTS.measure;
+        Duration warmup = DEFAULTS.warmup;
+        int size = DEFAULTS.size;
+        int count = DEFAULTS.count;
+        boolean json = DEFAULTS.json;
+        for (int i = 0; i < args.size(); i++) {
+            String a = args.get(i);
+            switch (a) {
+                case "--json" -> json = true;
+                case "--seconds" -> measure = seconds(a, value(args, ++i, a));
+                case "--warmup" -> warmup = seconds(a, value(args, ++i, a));
+                case "--size" -> size = integer(a, value(args, ++i, a));
+                case "--count" -> count = integer(a, value(args, ++i, a));
+                default -> throw new IllegalArgumentException("unknown option: " + a);
+            }
+        }
+        return new Options(measure, warmup, size, count, json);
+    }
+
+    private static String value(List<String> args, int i, String option) {
+        if (i >= args.size()) {
+            throw new IllegalArgumentException(option + ": needs a value");
+        }
+        return args.get(i);
+    }
+
+    private static Duration seconds(String option, String s) {
+        try {
+            double d = Double.parseDouble(s);
+            if (!Double.isFinite(d) || d > 86_400) {
+                throw new IllegalArgumentException(option + ": not a sensible number of seconds: " + s);
+            }
+            return Duration.ofNanos(Math.round(d * 1e9));
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(option + ": not a number: " + s, e);
+        }
+    }
+
+    private static int integer(String option, String s) {
+        try {
+            return Integer.parseInt(s.replace("_", ""));
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(option + ": not an integer: " + s, e);
+        }
+    }
+}

@@ -1,0 +1,92 @@
+package io.meshbus.bench;
+
+import java.math.BigDecimal;
+import java.math.RoundingMode;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * One measured figure next to its baseline from the same run. Warnings travel with the figure they cast doubt on
+ * (lost messages, say), so no output format can show the number without them.
+ *
+ * @param scenario the scenario's name
+ * @param figure   what was measured, for example {@code p99}
+ * @param value    the node's figure
+ * @param unit     unit of value and baseline, for example {@code us}
+ * @param baseline the baseline's figure
+ * @param warnings anything that makes the figure suspect; empty when nothing does
+ */
+public record Result(String scenario, String figure, double value, String unit, double baseline,
+                     List<String> warnings) {
+
+    public Result {
+        Objects.requireNonNull(scenario, "scenario");
+        Objects.requireNonNull(figure, "figure");
+        Objects.requireNonNull(unit, "unit");
+        warnings = List.copyOf(warnings);
+    }
+
+    /** value / baseline: above 1 means the node's figure is larger (slower for latencies, faster for rates). */
+    public double ratio() {
+        return value / baseline;
+    }
+
+    /** One JSON object; a {@code warnings} array is added only when there are warnings. */
+    public String toJson() {
+        StringBuilder sb = new StringBuilder(128)
+                .append("{\"scenario\":").append(quote(scenario))
+                .append(",\"figure\":").append(quote(figure))
+                .append(",\"value\":").append(number(value, 1))
+                .append(",\"unit\":").append(quote(unit))
+                .append(",\"baseline\":").append(number(baseline, 1))
+                .append(",\"ratio\":").append(number(ratio(), 2));
+        if (!warnings.isEmpty()) {
+            sb.append(",\"warnings\":[");
+            for (int i = 0; i < warnings.size(); i++) {
+                sb.append(i == 0 ? "" : ",").append(quote(warnings.get(i)));
+            }
+            sb.append(']');
+        }
+        return sb.append('}').toString();
+    }
+
+    /** One aligned line for people, followed by one line per warning. */
+    public String toHuman() {
+        StringBuilder sb = new StringBuilder(String.format("%-16s %-10s %14s %-6s  baseline %14s %-6s  ratio %s",
+                scenario, figure, number(value, 1), unit, number(baseline, 1), unit, number(ratio(), 2)));
+        for (String w : warnings) {
+            sb.append(System.lineSeparator()).append("WARNING ").append(scenario).append(": ").append(w);
+        }
+        return sb.toString();
+    }
+
+    /** Plain decimal notation (never 1.2E7), which JSON and people both read; NaN and infinities become null. */
+    private static String number(double v, int decimals) {
+        if (!Double.isFinite(v)) {
+            return "null";
+        }
+        return BigDecimal.valueOf(v).setScale(decimals, RoundingMode.HALF_UP).toPlainString();
+    }
+
+    private static String quote(String s) {
+        StringBuilder sb = new StringBuilder(s.length() + 2).append('"');
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            switch (c) {
+                case '"' -> sb.append("\\\"");
+                case '\\' -> sb.append("\\\\");
+                case '\n' -> sb.append("\\n");
+                case '\r' -> sb.append("\\r");
+                case '\t' -> sb.append("\\t");
+                default -> {
+                    if (c < 0x20) {
+                        sb.append(String.format("\\u%04x", (int) c));
+                    } else {
+                        sb.append(c);
+                    }
+                }
+            }
+        }
+        return sb.append('"').toString();
+    }
+}

@@ -1,0 +1,521 @@
+package io.meshbus.node;
+
+import io.meshbus.error.ClosedException;
+import io.meshbus.error.ErrorCode;
+import io.meshbus.error.FrameTooLargeException;
+import io.meshbus.error.HandshakeTimeoutException;
+import io.meshbus.error.IncompatibleVersionException;
+import io.meshbus.error.MeshbusException;
+import io.meshbus.error.PeerUnreachableException;
+import io.meshbus.error.ProtocolViolationException;
+import io.meshbus.error.SelfConnectionException;
+import io.meshbus.error.UnexpectedPeerException;
+import io.meshbus.message.Message;
+import io.meshbus.wire.Frame;
+import io.meshbus.wire.Protocol;
+import io.meshbus.wire.WireFormat;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.DecoderException;
+import io.netty.handler.timeout.IdleState;
+import io.netty.handler.timeout.IdleStateEvent;
+import io.netty.util.concurrent.ScheduledFuture;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One link (one channel) of a node: the handshake state machine, heartbeats, inbound batching and the writer that
+ * drains a remote's queue into large buffers. Runs on the channel's event loop, except {@link #writeFrom} which runs
+ * wherever the remote's single drainer runs. Never calls user code: messages and events go to the remote's serial
+ * executor.
+ */
+final class NodeLink extends ChannelInboundHandlerAdapter {
+    private static final Logger LOG = LoggerFactory.getLogger(NodeLink.class);
+    /** A buffer is written once it holds this much; large writes are what makes a stream fast. */
+    private static final int WRITE_CHUNK = 64 * 1024;
+    /** Shared (multi-dispatch) frames above this size are written as they are instead of copied into the batch. */
+    private static final int COPY_LIMIT = 8 * 1024;
+
+    enum State { AWAIT_HELLO, AWAIT_REPLY, AWAIT_DECISION, ACTIVE, CLOSING }
+
+    final Node node;
+    final Channel ch;
+    /** Null for an accepted link. */
+    final DialContext dial;
+    private final int inboundLimit;
+    private final AtomicInteger undelivered = new AtomicInteger();
+
+    State state;
+    Remote remote;
+    private String remoteId = "?";
+    private ScheduledFuture<?> handshakeTimer;
+    private ArrayList<Message> batch = new ArrayList<>();
+    private long lastDataNanos = System.nanoTime();
+    private MeshbusException failure;
+
+    NodeLink(Node node, Channel ch, DialContext dial) {
+        this.node = node;
+        this.ch = ch;
+        this.dial = dial;
+        this.inboundLimit = node.options.inboundLimit();
+        this.state = dial == null ? State.AWAIT_HELLO : State.AWAIT_REPLY;
+    }
+
+    String remoteId() {
+        return remoteId;
+    }
+
+    // ------------------------------------------------------------------ channel events
+
+    @Override
+    public void channelActive(ChannelHandlerContext ctx) {
+        node.linkOpened(this);
+        long ms = node.options.handshakeTimeout().toMillis();
+        handshakeTimer = ctx.executor().schedule(() -> {
+            if (state != State.ACTIVE && state != State.CLOSING) {
+                node.metrics.handshakeTimeouts.increment();
+                fail(new HandshakeTimeoutException("no handshake from " + ch.remoteAddress() + " within " + ms
+                        + " ms"));
+            }
+        }, ms, TimeUnit.MILLISECONDS);
+        if (dial != null) {
+            ch.writeAndFlush(new Frame.Hello(Protocol.VERSION, node.id(), node.incarnation(), node.advertisedText(),
+                    dial.keep(), dial.expectedId() == null ? "" : dial.expectedId(), dial.replace()));
+        }
+        ctx.fireChannelActive();
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (msg instanceof Message m) {
+            if (state != State.ACTIVE && state != State.CLOSING) {
+                violation("DATA frame before the handshake completed");
+                return;
+            }
+            batch.add(m);
+            return;
+        }
+        onFrame((Frame) msg);
+    }
+
+    @Override
+    public void channelReadComplete(ChannelHandlerContext ctx) {
+        if (!batch.isEmpty()) {
+            dispatch();
+        }
+        ctx.fireChannelReadComplete();
+    }
+
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+        Remote r = remote;
+        if (ch.isWritable() && r != null && r.active == this) {
+            node.signalDrain(r);
+        }
+        ctx.fireChannelWritabilityChanged();
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+        if (evt instanceof IdleStateEvent e && state == State.ACTIVE) {
+            if (e.state() == IdleState.READER_IDLE) {
+                node.metrics.idleTimeouts.increment();
+                fail(new PeerUnreachableException("nothing heard from node " + remoteId + " for "
+                        + node.options.idleTimeout().toMillis() + " ms"));
+            } else if (e.state() == IdleState.WRITER_IDLE) {
+                ch.writeAndFlush(Frame.Ping.INSTANCE, ch.voidPromise());
+                node.reapIfIdle(this, lastDataNanos);
+            }
+        }
+        ctx.fireUserEventTriggered(evt);
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable t) {
+        Throwable cause = t instanceof DecoderException && t.getCause() != null ? t.getCause() : t;
+        if (cause instanceof FrameTooLargeException e) {
+            node.metrics.framesTooLarge.increment();
+            node.metrics.protocolViolations.increment();
+            LOG.warn("closing link {} (node {}): {}", ch.remoteAddress(), remoteId, e.getMessage());
+            fail(e);
+        } else if (cause instanceof ProtocolViolationException e) {
+            node.metrics.protocolViolations.increment();
+            LOG.warn("closing link {} (node {}): protocol violation: {}", ch.remoteAddress(), remoteId,
+                    e.getMessage());
+            fail(e);
+        } else if (cause instanceof IOException) {
+            setFailure(new PeerUnreachableException("link to node " + remoteId + " broke: " + cause.getMessage(),
+                    cause));
+            ch.close();
+        } else {
+            LOG.error("unexpected error on link {} (node {})", ch.remoteAddress(), remoteId, cause);
+            fail(new ProtocolViolationException("internal error: " + cause, cause));
+        }
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        if (handshakeTimer != null) {
+            handshakeTimer.cancel(false);
+        }
+        if (!batch.isEmpty()) {
+            dispatch();
+        }
+        State was = state;
+        state = State.CLOSING;
+        if (failure == null) {
+            failure = new PeerUnreachableException(was == State.ACTIVE || was == State.CLOSING
+                    ? "link to node " + remoteId + " closed" : "connection to " + ch.remoteAddress()
+                    + " closed during the handshake");
+        }
+        if (dial != null) {
+            dial.fail(failure);
+        }
+        node.linkClosed(this, failure);
+        ctx.fireChannelInactive();
+    }
+
+    // ------------------------------------------------------------------ handshake
+
+    private void onFrame(Frame f) {
+        if (f instanceof Frame.Ping) {
+            return;
+        }
+        if (f instanceof Frame.Bye b) {
+            onBye(b);
+            return;
+        }
+        switch (state) {
+            case AWAIT_HELLO -> {
+                if (f instanceof Frame.Hello h) {
+                    onHello(h);
+                } else {
+                    violation("expected HELLO, got " + f.getClass().getSimpleName());
+                }
+            }
+            case AWAIT_REPLY -> {
+                if (f instanceof Frame.Accept a) {
+                    if (!checkIdentity(a.id(), Protocol.VERSION) || !mustArbitrate(a.id(), false)) {
+                        return;
+                    }
+                    remoteId = a.id();
+                    node.activate(this, a.id(), a.incarnation(), a.address(), a.keep(), false);
+                } else if (f instanceof Frame.Hello h) {
+                    if (!checkIdentity(h.id(), h.version()) || !mustArbitrate(h.id(), true)) {
+                        return;
+                    }
+                    remoteId = h.id();
+                    node.arbitrate(this, h.id(), h.incarnation(), h.address(), h.keep(), false);
+                } else if (f instanceof Frame.Reject r) {
+                    onReject(r);
+                } else {
+                    violation("expected the handshake reply, got " + f.getClass().getSimpleName());
+                }
+            }
+            case AWAIT_DECISION -> {
+                if (f instanceof Frame.Accept a && a.id().equals(remoteId)) {
+                    node.activate(this, a.id(), a.incarnation(), a.address(), a.keep(), false);
+                } else if (f instanceof Frame.Reject r) {
+                    // The arbiter kept another link; nothing failed on this side.
+                    failure = MeshbusException.of(r.code(), r.text());
+                    ch.close();
+                } else {
+                    violation("expected ACCEPT or REJECT, got " + f.getClass().getSimpleName());
+                }
+            }
+            case ACTIVE, CLOSING -> {
+                if (f instanceof Frame.Keep k) {
+                    node.remoteKeep(this, k.keep());
+                } else {
+                    violation("unexpected " + f.getClass().getSimpleName() + " on an open link");
+                }
+            }
+            default -> throw new IllegalStateException(state.name());
+        }
+    }
+
+    private void onHello(Frame.Hello h) {
+        if (!checkIdentity(h.id(), h.version())) {
+            return;
+        }
+        if (!h.expectedId().isEmpty() && !h.expectedId().equals(node.id())) {
+            node.metrics.handshakesRejected.increment();
+            reject(new UnexpectedPeerException("this is node " + node.id() + ", not " + h.expectedId()));
+            return;
+        }
+        remoteId = h.id();
+        if (node.id().compareTo(h.id()) < 0) {
+            node.arbitrate(this, h.id(), h.incarnation(), h.address(), h.keep(), h.replace());
+        } else {
+            state = State.AWAIT_DECISION;
+            ch.writeAndFlush(new Frame.Hello(Protocol.VERSION, node.id(), node.incarnation(), node.advertisedText(),
+                    node.keepsLocally(h.id()), "", false));
+        }
+    }
+
+    /** Checks a handshake identity; on failure sends REJECT, closes and returns false. */
+    private boolean checkIdentity(String id, int version) {
+        if (version != Protocol.VERSION) {
+            node.metrics.handshakesRejected.increment();
+            reject(new IncompatibleVersionException("protocol version " + version
+                    + " is not supported: this node speaks version " + Protocol.VERSION));
+            return false;
+        }
+        if (id.isEmpty()) {
+            violation("handshake without a node id");
+            return false;
+        }
+        if (id.equals(node.id())) {
+            node.metrics.selfConnections.increment();
+            reject(new SelfConnectionException("node " + id + " dialled itself"
+                    + (dial != null ? " at " + dial.uri() : "")));
+            return false;
+        }
+        if (dial != null && dial.expectedId() != null && !dial.expectedId().equals(id)) {
+            node.metrics.handshakesRejected.increment();
+            reject(new UnexpectedPeerException("expected node " + dial.expectedId() + " at " + dial.uri()
+                    + " but node " + id + " answered"));
+            return false;
+        }
+        return true;
+    }
+
+    /** The smaller id arbitrates; a reply that contradicts that is a protocol violation. */
+    private boolean mustArbitrate(String otherId, boolean weMust) {
+        if ((node.id().compareTo(otherId) < 0) != weMust) {
+            violation("handshake reply from " + otherId + " breaks the arbitration rule");
+            return false;
+        }
+        return true;
+    }
+
+    private void onReject(Frame.Reject r) {
+        MeshbusException e = MeshbusException.of(r.code(), r.text());
+        if (r.code() == ErrorCode.DUPLICATE_LINK && !r.id().isEmpty() && dial != null) {
+            failure = e;
+            DialContext d = dial;
+            node.awaitDuplicate(d, r.id());
+            ch.close();
+            return;
+        }
+        node.metrics.handshakesRejected.increment();
+        failure = e;
+        if (dial != null) {
+            dial.fail(e);
+        }
+        ch.close();
+    }
+
+    private void onBye(Frame.Bye b) {
+        MeshbusException cause = b.code() == ErrorCode.CLOSED ? new ClosedException(b.text())
+                : MeshbusException.of(b.code(), b.text());
+        setFailure(cause);
+        state = State.CLOSING;
+        node.linkDown(this, cause);
+        // Everything written before the goodbye still goes out; then the channel closes.
+        ch.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+    }
+
+    /** Called by the node under the remote's lock once this link is the remote's active link. */
+    void activated(Remote r) {
+        remote = r;
+        state = State.ACTIVE;
+        lastDataNanos = System.nanoTime();
+        if (handshakeTimer != null) {
+            handshakeTimer.cancel(false);
+        }
+        if (dial != null) {
+            dial.succeed(r.id);
+        }
+    }
+
+    /** Closes this link on purpose: goodbye first, then close once the other side closes (or after a bound). */
+    void goodbye(ErrorCode code, String text) {
+        ch.eventLoop().execute(() -> {
+            if (!ch.isActive()) {
+                return;
+            }
+            State was = state;
+            state = State.CLOSING;
+            setFailure(new ClosedException(text));
+            if (was == State.ACTIVE || was == State.CLOSING) {
+                ch.writeAndFlush(new Frame.Bye(code, text));
+                ch.eventLoop().schedule(() -> {
+                    ch.close();
+                }, node.options.closeTimeout().toMillis(), TimeUnit.MILLISECONDS);
+            } else {
+                ch.writeAndFlush(new Frame.Reject(code, text, node.id())).addListener(ChannelFutureListener.CLOSE);
+            }
+        });
+    }
+
+    /** Refuses during the handshake: REJECT with the cause, then close. */
+    void reject(MeshbusException e) {
+        setFailure(e);
+        if (dial != null) {
+            dial.fail(e);
+        }
+        state = State.CLOSING;
+        ch.writeAndFlush(new Frame.Reject(e.code(), e.getMessage(), node.id()))
+                .addListener(ChannelFutureListener.CLOSE);
+    }
+
+    private void violation(String what) {
+        node.metrics.protocolViolations.increment();
+        LOG.warn("closing link {} (node {}): protocol violation: {}", ch.remoteAddress(), remoteId, what);
+        fail(new ProtocolViolationException(what));
+    }
+
+    /** Closes this link because of a failure, telling the other side why when possible. */
+    void fail(MeshbusException e) {
+        setFailure(e);
+        if (dial != null) {
+            dial.fail(e);
+        }
+        State was = state;
+        state = State.CLOSING;
+        if (!ch.isActive()) {
+            ch.close();
+            return;
+        }
+        Frame why = was == State.ACTIVE ? new Frame.Bye(e.code(), e.getMessage())
+                : new Frame.Reject(e.code(), e.getMessage(), node.id());
+        ch.writeAndFlush(why).addListener(ChannelFutureListener.CLOSE);
+    }
+
+    private void setFailure(MeshbusException e) {
+        if (failure == null) {
+            failure = e;
+        }
+    }
+
+    MeshbusException failure() {
+        return failure;
+    }
+
+    // ------------------------------------------------------------------ inbound
+
+    private void dispatch() {
+        ArrayList<Message> b = batch;
+        batch = new ArrayList<>(Math.max(16, b.size()));
+        lastDataNanos = System.nanoTime();
+        if (undelivered.addAndGet(b.size()) >= inboundLimit && ch.config().isAutoRead()) {
+            ch.config().setAutoRead(false);
+        }
+        Remote r = remote;
+        r.inbound.execute(() -> node.deliver(r.id, b, this));
+    }
+
+    /** Called on the listener thread after a batch was delivered: reading resumes below half the limit. */
+    void delivered(int n) {
+        if (undelivered.addAndGet(-n) <= inboundLimit / 2 && !ch.config().isAutoRead()) {
+            ch.eventLoop().execute(() -> ch.config().setAutoRead(true));
+        }
+    }
+
+    // ------------------------------------------------------------------ outbound
+
+    /**
+     * Writes the remote's queued items while the channel is writable: messages are encoded back to back into 64 KiB
+     * buffers, so a burst of small messages costs one write and one flush, not one each. Runs only inside the
+     * remote's single-drainer section.
+     */
+    void writeFrom(Remote r) {
+        Object[] items = r.drainItems;
+        CompletableFuture<?>[] futures = r.drainFutures;
+        int maxFrame = node.options.maxFrameSize();
+        ByteBuf buf = null;
+        List<CompletableFuture<?>> pending = null;
+        int written = 0;
+        int n;
+        while (ch.isWritable() && (n = r.queue.drain(items, futures, items.length)) > 0) {
+            for (int i = 0; i < n; i++) {
+                Object item = items[i];
+                CompletableFuture<?> f = futures[i];
+                items[i] = null;
+                futures[i] = null;
+                if (buf == null) {
+                    buf = ch.alloc().ioBuffer(WRITE_CHUNK + 1024);
+                }
+                if (item instanceof Message m) {
+                    try {
+                        WireFormat.writeData(buf, m, maxFrame);
+                    } catch (FrameTooLargeException e) {
+                        node.metrics.framesTooLarge.increment();
+                        node.failLater(f, e);
+                        continue;
+                    }
+                } else {
+                    ByteBuf shared = (ByteBuf) item;
+                    if (shared.readableBytes() > COPY_LIMIT) {
+                        if (buf.isReadable()) {
+                            write(buf, pending);
+                            pending = null;
+                        } else {
+                            buf.release();
+                        }
+                        buf = null;
+                        if (f != null) {
+                            pending = new ArrayList<>(1);
+                            pending.add(f);
+                        }
+                        write(shared, pending);
+                        pending = null;
+                        written++;
+                        continue;
+                    }
+                    buf.writeBytes(shared, shared.readerIndex(), shared.readableBytes());
+                    shared.release();
+                }
+                written++;
+                if (f != null) {
+                    if (pending == null) {
+                        pending = new ArrayList<>();
+                    }
+                    pending.add(f);
+                }
+                if (buf.readableBytes() >= WRITE_CHUNK) {
+                    write(buf, pending);
+                    buf = null;
+                    pending = null;
+                }
+            }
+        }
+        if (buf != null) {
+            if (buf.isReadable()) {
+                write(buf, pending);
+            } else {
+                buf.release();
+            }
+        }
+        if (written > 0) {
+            node.metrics.messagesSent.add(written);
+            ch.flush();
+        }
+    }
+
+    private void write(ByteBuf buf, List<CompletableFuture<?>> futures) {
+        if (futures == null) {
+            ch.write(buf, ch.voidPromise());
+        } else {
+            ch.write(buf).addListener(w -> node.completeLater(futures, w.isSuccess() ? null
+                    : new PeerUnreachableException("write to node " + remoteId + " failed: " + w.cause(),
+                            w.cause())));
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "NodeLink{" + remoteId + " " + ch.remoteAddress() + " " + state + "}";
+    }
+}

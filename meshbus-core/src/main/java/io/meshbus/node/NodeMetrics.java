@@ -1,0 +1,111 @@
+package io.meshbus.node;
+
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * Counters of a node: traffic, and every failure or drop, so nothing fails silently. Counted per batch on hot paths.
+ */
+public final class NodeMetrics {
+    final LongAdder messagesSent = new LongAdder();
+    final LongAdder messagesReceived = new LongAdder();
+    final LongAdder linksOpened = new LongAdder();
+    final LongAdder linksClosed = new LongAdder();
+    final LongAdder protocolViolations = new LongAdder();
+    final LongAdder framesTooLarge = new LongAdder();
+    final LongAdder handshakeTimeouts = new LongAdder();
+    final LongAdder handshakesRejected = new LongAdder();
+    final LongAdder idleTimeouts = new LongAdder();
+    final LongAdder duplicateLinks = new LongAdder();
+    final LongAdder selfConnections = new LongAdder();
+    final LongAdder reconnectAttempts = new LongAdder();
+    final LongAdder givenUp = new LongAdder();
+    final LongAdder sendsBackPressured = new LongAdder();
+    final LongAdder messagesDropped = new LongAdder();
+    final LongAdder messagesFailed = new LongAdder();
+    final LongAdder listenerErrors = new LongAdder();
+
+    NodeMetrics() {
+    }
+
+    public long messagesSent() {
+        return messagesSent.sum();
+    }
+
+    public long messagesReceived() {
+        return messagesReceived.sum();
+    }
+
+    public long protocolViolations() {
+        return protocolViolations.sum();
+    }
+
+    public long framesTooLarge() {
+        return framesTooLarge.sum();
+    }
+
+    public long handshakeTimeouts() {
+        return handshakeTimeouts.sum();
+    }
+
+    public long handshakesRejected() {
+        return handshakesRejected.sum();
+    }
+
+    public long idleTimeouts() {
+        return idleTimeouts.sum();
+    }
+
+    public long duplicateLinks() {
+        return duplicateLinks.sum();
+    }
+
+    public long selfConnections() {
+        return selfConnections.sum();
+    }
+
+    public long reconnectAttempts() {
+        return reconnectAttempts.sum();
+    }
+
+    public long messagesDropped() {
+        return messagesDropped.sum();
+    }
+
+    public long sendsBackPressured() {
+        return sendsBackPressured.sum();
+    }
+
+    public long listenerErrors() {
+        return listenerErrors.sum();
+    }
+
+    /** All counters by name, for logs and status pages. */
+    public Map<String, Long> snapshot() {
+        Map<String, Long> m = new TreeMap<>();
+        m.put("messagesSent", messagesSent.sum());
+        m.put("messagesReceived", messagesReceived.sum());
+        m.put("linksOpened", linksOpened.sum());
+        m.put("linksClosed", linksClosed.sum());
+        m.put("protocolViolations", protocolViolations.sum());
+        m.put("framesTooLarge", framesTooLarge.sum());
+        m.put("handshakeTimeouts", handshakeTimeouts.sum());
+        m.put("handshakesRejected", handshakesRejected.sum());
+        m.put("idleTimeouts", idleTimeouts.sum());
+        m.put("duplicateLinks", duplicateLinks.sum());
+        m.put("selfConnections", selfConnections.sum());
+        m.put("reconnectAttempts", reconnectAttempts.sum());
+        m.put("givenUp", givenUp.sum());
+        m.put("sendsBackPressured", sendsBackPressured.sum());
+        m.put("messagesDropped", messagesDropped.sum());
+        m.put("messagesFailed", messagesFailed.sum());
+        m.put("listenerErrors", listenerErrors.sum());
+        return m;
+    }
+
+    @Override
+    public String toString() {
+        return snapshot().toString();
+    }
+}

@@ -1,0 +1,205 @@
+package io.meshbus.node;
+
+import io.meshbus.transport.Transports;
+import io.meshbus.wire.Protocol;
+import java.net.URI;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.Executor;
+
+/**
+ * A node's settings, immutable. The defaults live here and only here:
+ *
+ * <table>
+ * <caption>Defaults</caption>
+ * <tr><th>option</th><th>default</th><th>what it bounds</th></tr>
+ * <tr><td>maxFrameSize</td><td>4 MiB</td><td>largest frame sent or accepted; bigger closes the link</td></tr>
+ * <tr><td>handshakeTimeout</td><td>5 s</td><td>a link must finish its handshake in this time</td></tr>
+ * <tr><td>heartbeatInterval</td><td>1 s</td><td>a PING goes out when nothing was written for this long</td></tr>
+ * <tr><td>idleTimeout</td><td>5 s</td><td>a link with nothing read for this long is dead</td></tr>
+ * <tr><td>connectTimeout</td><td>5 s</td><td>TCP connect</td></tr>
+ * <tr><td>reconnectDelay</td><td>exponential with jitter, 50 ms x2 up to 5 s</td><td>pause before attempt n</td></tr>
+ * <tr><td>reconnectGiveUp</td><td>60 s</td><td>after this long down, a remote is forgotten, its queue fails</td></tr>
+ * <tr><td>sendQueueCapacity</td><td>65,536 messages</td><td>messages waiting per remote node</td></tr>
+ * <tr><td>overflowPolicy</td><td>FAIL</td><td>what a full send queue does</td></tr>
+ * <tr><td>inboundLimit</td><td>65,536 messages</td><td>received but undelivered messages per link before the link
+ * stops reading (TCP back-pressure to the sender)</td></tr>
+ * <tr><td>reapIdleUnkept</td><td>30 s</td><td>a link neither side keeps is closed after this long without data</td></tr>
+ * <tr><td>closeTimeout</td><td>5 s</td><td>how long close() waits for goodbyes before cutting links</td></tr>
+ * </table>
+ */
+public record NodeOptions(String id, List<URI> listen, URI advertise, int maxFrameSize, Duration handshakeTimeout,
+                          Duration heartbeatInterval, Duration idleTimeout, Duration connectTimeout,
+                          Delay reconnectDelay, Duration reconnectGiveUp, int sendQueueCapacity,
+                          OverflowPolicy overflowPolicy, int inboundLimit, Duration reapIdleUnkept,
+                          Duration closeTimeout, Executor executor, Transports transports) {
+
+    public NodeOptions {
+        Objects.requireNonNull(id, "id");
+        if (id.isEmpty() || id.length() > 1024) {
+            throw new IllegalArgumentException("id: must be 1..1024 characters");
+        }
+        listen = List.copyOf(listen);
+        if (maxFrameSize < Protocol.MIN_MAX_FRAME_SIZE) {
+            throw new IllegalArgumentException("maxFrameSize: must be at least " + Protocol.MIN_MAX_FRAME_SIZE);
+        }
+        positive(handshakeTimeout, "handshakeTimeout");
+        positive(heartbeatInterval, "heartbeatInterval");
+        positive(idleTimeout, "idleTimeout");
+        positive(connectTimeout, "connectTimeout");
+        positive(reconnectGiveUp, "reconnectGiveUp");
+        positive(reapIdleUnkept, "reapIdleUnkept");
+        positive(closeTimeout, "closeTimeout");
+        if (idleTimeout.compareTo(heartbeatInterval) <= 0) {
+            throw new IllegalArgumentException("idleTimeout: must be longer than heartbeatInterval (" + heartbeatInterval
+                    + "), was " + idleTimeout);
+        }
+        if (sendQueueCapacity < 1) {
+            throw new IllegalArgumentException("sendQueueCapacity: must be at least 1");
+        }
+        if (inboundLimit < 1) {
+            throw new IllegalArgumentException("inboundLimit: must be at least 1");
+        }
+        Objects.requireNonNull(reconnectDelay, "reconnectDelay");
+        Objects.requireNonNull(overflowPolicy, "overflowPolicy");
+        Objects.requireNonNull(transports, "transports");
+    }
+
+    private static void positive(Duration d, String name) {
+        Objects.requireNonNull(d, name);
+        if (d.isNegative() || d.isZero()) {
+            throw new IllegalArgumentException(name + ": must be positive, was " + d);
+        }
+    }
+
+    public static Builder builder(String id) {
+        return new Builder(id);
+    }
+
+    /** Builds {@link NodeOptions}; every setter names the option it sets, unset options keep their default. */
+    public static final class Builder {
+        private final String id;
+        private final List<URI> listen = new ArrayList<>();
+        private URI advertise;
+        private int maxFrameSize = Protocol.DEFAULT_MAX_FRAME_SIZE;
+        private Duration handshakeTimeout = Duration.ofSeconds(5);
+        private Duration heartbeatInterval = Duration.ofSeconds(1);
+        private Duration idleTimeout = Duration.ofSeconds(5);
+        private Duration connectTimeout = Duration.ofSeconds(5);
+        private Delay reconnectDelay = Delay.exponentialWithJitter(Duration.ofMillis(50), Duration.ofSeconds(5), 2.0);
+        private Duration reconnectGiveUp = Duration.ofSeconds(60);
+        private int sendQueueCapacity = 65_536;
+        private OverflowPolicy overflowPolicy = OverflowPolicy.FAIL;
+        private int inboundLimit = 65_536;
+        private Duration reapIdleUnkept = Duration.ofSeconds(30);
+        private Duration closeTimeout = Duration.ofSeconds(5);
+        private Executor executor;
+        private Transports transports;
+
+        Builder(String id) {
+            this.id = id;
+        }
+
+        /** Adds a URI to listen on, e.g. {@code tcp://127.0.0.1:0} or {@code mem://0}. */
+        public Builder listen(String uri) {
+            return listen(URI.create(uri));
+        }
+
+        public Builder listen(URI uri) {
+            listen.add(Objects.requireNonNull(uri, "uri"));
+            return this;
+        }
+
+        /** The address other nodes should dial, when it differs from the bound one (NAT, containers). */
+        public Builder advertise(URI uri) {
+            this.advertise = uri;
+            return this;
+        }
+
+        public Builder maxFrameSize(int bytes) {
+            this.maxFrameSize = bytes;
+            return this;
+        }
+
+        public Builder handshakeTimeout(Duration d) {
+            this.handshakeTimeout = d;
+            return this;
+        }
+
+        public Builder heartbeatInterval(Duration d) {
+            this.heartbeatInterval = d;
+            return this;
+        }
+
+        public Builder idleTimeout(Duration d) {
+            this.idleTimeout = d;
+            return this;
+        }
+
+        public Builder connectTimeout(Duration d) {
+            this.connectTimeout = d;
+            return this;
+        }
+
+        public Builder reconnectDelay(Delay delay) {
+            this.reconnectDelay = delay;
+            return this;
+        }
+
+        public Builder reconnectGiveUp(Duration d) {
+            this.reconnectGiveUp = d;
+            return this;
+        }
+
+        public Builder sendQueueCapacity(int messages) {
+            this.sendQueueCapacity = messages;
+            return this;
+        }
+
+        public Builder overflowPolicy(OverflowPolicy policy) {
+            this.overflowPolicy = policy;
+            return this;
+        }
+
+        public Builder inboundLimit(int messages) {
+            this.inboundLimit = messages;
+            return this;
+        }
+
+        public Builder reapIdleUnkept(Duration d) {
+            this.reapIdleUnkept = d;
+            return this;
+        }
+
+        public Builder closeTimeout(Duration d) {
+            this.closeTimeout = d;
+            return this;
+        }
+
+        /** Where listeners run; default a shared pool of daemon threads. */
+        public Builder executor(Executor executor) {
+            this.executor = executor;
+            return this;
+        }
+
+        /** The transports by scheme; default those found on the class path. */
+        public Builder transports(Transports transports) {
+            this.transports = transports;
+            return this;
+        }
+
+        public NodeOptions options() {
+            return new NodeOptions(id, listen, advertise, maxFrameSize, handshakeTimeout, heartbeatInterval,
+                    idleTimeout, connectTimeout, reconnectDelay, reconnectGiveUp, sendQueueCapacity, overflowPolicy,
+                    inboundLimit, reapIdleUnkept, closeTimeout,
+                    executor != null ? executor : DefaultExecutor.shared(),
+                    transports != null ? transports : Transports.discover());
+        }
+
+        public Node build() {
+            return new Node(options());
+        }
+    }
+}
