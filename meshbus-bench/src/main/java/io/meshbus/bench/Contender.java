@@ -2,8 +2,7 @@ package io.meshbus.bench;
 
 import java.io.IOException;
 import java.net.URI;
-import java.time.Duration;
-import java.util.concurrent.TimeoutException;
+import java.util.Arrays;
 
 /**
  * One way of moving messages between the two JVMs (the node, or a raw-socket baseline), seen from both ends: the
@@ -26,6 +25,13 @@ interface Contender {
     /** Harness side: request/echo against an {@link #echo}. */
     Pinger pingerTo(URI address, int size) throws Exception;
 
+    /** The payload every contender sends: the same bytes, so no transport gains from their content. */
+    static byte[] payload(int size) {
+        byte[] b = new byte[size];
+        Arrays.fill(b, (byte) 'x');
+        return b;
+    }
+
     /** The server running in the child JVM. */
     interface ChildServer extends AutoCloseable {
         /** Where the harness connects. */
@@ -38,7 +44,10 @@ interface Contender {
         long malformed();
     }
 
-    /** The harness's end of a one-way stream. Used by one thread. */
+    /**
+     * The harness's end of a one-way stream. Used by one thread, except {@link #close}, which unblocks a waiting
+     * {@link #trySend} from any thread.
+     */
     interface StreamSender extends AutoCloseable {
         /**
          * Offers the next message. Returns false when the transport pushed back: nothing was taken and the same
@@ -50,9 +59,12 @@ interface Contender {
         void flush() throws IOException;
     }
 
-    /** The harness's end of request/echo. Used by one thread. */
+    /**
+     * The harness's end of request/echo. Used by one thread, except {@link #close}: closing from another thread makes
+     * a waiting {@link #roundTrip} throw, which is how the harness bounds a run without timing every wait.
+     */
     interface Pinger extends AutoCloseable {
         /** Sends one message and returns when its echo has arrived. */
-        void roundTrip(Duration timeout) throws IOException, TimeoutException, InterruptedException;
+        void roundTrip() throws IOException, InterruptedException;
     }
 }

@@ -171,19 +171,16 @@ public final class Node {
         }
         listeners.forEach(Listener::close);
         for (Remote r : remotes.values()) {
-            NodeLink l;
             synchronized (r) {
-                l = r.active;
                 forget(r);
-            }
-            if (l != null) {
-                l.goodbye(ErrorCode.CLOSED, "node " + id + " is closing");
             }
             failQueue(r, new ClosedException("node " + id + " closed"));
         }
         for (Channel ch : channels) {
             NodeLink l = ch.pipeline().get(NodeLink.class);
-            if (l == null || l.state != NodeLink.State.ACTIVE && l.state != NodeLink.State.CLOSING) {
+            if (l != null) {
+                l.goodbye(ErrorCode.CLOSED, "node " + id + " is closing");
+            } else {
                 ch.close();
             }
         }
@@ -561,7 +558,7 @@ public final class Node {
     }
 
     /** The other side arbitrated and kept this link: make it active, replacing any older one. */
-    void activate(NodeLink link, String remoteId, long inc, String address, boolean remoteKeeps, boolean unused) {
+    void activate(NodeLink link, String remoteId, long inc, String address, boolean remoteKeeps) {
         for (;;) {
             Remote r = remote(remoteId);
             synchronized (r) {
@@ -770,7 +767,6 @@ public final class Node {
         }
         LOG.debug("node {}: closing idle link to {} that nobody keeps", id, r.id);
         link.goodbye(ErrorCode.CLOSED, "idle link that nobody keeps");
-        linkDown(link, new ClosedException("idle link to node " + r.id + " that nobody keeps was closed"));
     }
 
     // ------------------------------------------------------------------ delivery

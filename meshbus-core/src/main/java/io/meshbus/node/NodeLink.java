@@ -62,6 +62,8 @@ final class NodeLink extends ChannelInboundHandlerAdapter {
     private ArrayList<Message> batch = new ArrayList<>();
     private long lastDataNanos = System.nanoTime();
     private MeshbusException failure;
+    /** A refused dial whose future now waits for the link the other side kept; closing this one must not fail it. */
+    private boolean dialHandedOver;
 
     NodeLink(Node node, Channel ch, DialContext dial) {
         this.node = node;
@@ -178,7 +180,7 @@ final class NodeLink extends ChannelInboundHandlerAdapter {
                     ? "link to node " + remoteId + " closed" : "connection to " + ch.remoteAddress()
                     + " closed during the handshake");
         }
-        if (dial != null) {
+        if (dial != null && !dialHandedOver) {
             dial.fail(failure);
         }
         node.linkClosed(this, failure);
@@ -209,7 +211,7 @@ final class NodeLink extends ChannelInboundHandlerAdapter {
                         return;
                     }
                     remoteId = a.id();
-                    node.activate(this, a.id(), a.incarnation(), a.address(), a.keep(), false);
+                    node.activate(this, a.id(), a.incarnation(), a.address(), a.keep());
                 } else if (f instanceof Frame.Hello h) {
                     if (!checkIdentity(h.id(), h.version()) || !mustArbitrate(h.id(), true)) {
                         return;
@@ -224,7 +226,7 @@ final class NodeLink extends ChannelInboundHandlerAdapter {
             }
             case AWAIT_DECISION -> {
                 if (f instanceof Frame.Accept a && a.id().equals(remoteId)) {
-                    node.activate(this, a.id(), a.incarnation(), a.address(), a.keep(), false);
+                    node.activate(this, a.id(), a.incarnation(), a.address(), a.keep());
                 } else if (f instanceof Frame.Reject r) {
                     // The arbiter kept another link; nothing failed on this side.
                     failure = MeshbusException.of(r.code(), r.text());
@@ -303,8 +305,8 @@ final class NodeLink extends ChannelInboundHandlerAdapter {
         MeshbusException e = MeshbusException.of(r.code(), r.text());
         if (r.code() == ErrorCode.DUPLICATE_LINK && !r.id().isEmpty() && dial != null) {
             failure = e;
-            DialContext d = dial;
-            node.awaitDuplicate(d, r.id());
+            dialHandedOver = true;
+            node.awaitDuplicate(dial, r.id());
             ch.close();
             return;
         }
@@ -339,23 +341,23 @@ final class NodeLink extends ChannelInboundHandlerAdapter {
         }
     }
 
-    /** Closes this link on purpose: goodbye first, then close once the other side closes (or after a bound). */
+    /**
+     * Closes this link on purpose: goodbye first, then close once the other side closes (or after a bound). A BYE is
+     * understood in every state, so this also ends a link whose handshake is still under way.
+     */
     void goodbye(ErrorCode code, String text) {
         ch.eventLoop().execute(() -> {
             if (!ch.isActive()) {
                 return;
             }
-            State was = state;
             state = State.CLOSING;
-            setFailure(new ClosedException(text));
-            if (was == State.ACTIVE || was == State.CLOSING) {
-                ch.writeAndFlush(new Frame.Bye(code, text));
-                ch.eventLoop().schedule(() -> {
-                    ch.close();
-                }, node.options.closeTimeout().toMillis(), TimeUnit.MILLISECONDS);
-            } else {
-                ch.writeAndFlush(new Frame.Reject(code, text, node.id())).addListener(ChannelFutureListener.CLOSE);
-            }
+            ClosedException cause = new ClosedException(text);
+            setFailure(cause);
+            // Stop sending on this link at once (new sends queue for the next link), keep reading until the other
+            // side, having read the goodbye, closes: what it sent before that still arrives.
+            node.linkDown(this, cause);
+            ch.writeAndFlush(new Frame.Bye(code, text));
+            ch.eventLoop().schedule(() -> ch.close(), node.options.closeTimeout().toMillis(), TimeUnit.MILLISECONDS);
         });
     }
 

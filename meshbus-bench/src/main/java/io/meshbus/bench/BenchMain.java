@@ -1,0 +1,85 @@
+package io.meshbus.bench;
+
+import io.meshbus.bench.jmh.JmhMain;
+import java.io.PrintStream;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * Command line of the benchmarks: {@code SCENARIO [--seconds S] [--warmup S] [--size B] [--count N] [--json]},
+ * {@code --list}, or {@code jmh [JMH arguments]}. Each figure is printed as one line, or with {@code --json} as one
+ * JSON object per line, next to its baseline measured in the same run.
+ */
+public final class BenchMain {
+    /** Exit code of a scenario that failed (child crashed, timed out, send refused). */
+    public static final int FAILED = 1;
+    /** Exit code of a command line that could not be understood. */
+    public static final int USAGE = 2;
+
+    private static final List<Scenario> SCENARIOS = NodeScenarios.all();
+
+    private BenchMain() {
+    }
+
+    public static void main(String[] args) {
+        System.exit(run(args, System.out));
+    }
+
+    /** Runs one command; figures go to {@code out}, usage and failures to stderr. Returns the exit code. */
+    public static int run(String[] args, PrintStream out) {
+        if (args.length == 0 || args[0].equals("--help") || args[0].equals("-h")) {
+            System.err.println(usage());
+            return args.length == 0 ? USAGE : 0;
+        }
+        if (args[0].equals("--list")) {
+            SCENARIOS.forEach(s -> out.printf("%-16s %s%n", s.name(), s.description()));
+            return 0;
+        }
+        if (args[0].equals("jmh")) {
+            return JmhMain.run(Arrays.copyOfRange(args, 1, args.length));
+        }
+        Scenario scenario = SCENARIOS.stream().filter(s -> s.name().equals(args[0])).findFirst().orElse(null);
+        if (scenario == null) {
+            System.err.println("unknown scenario: " + args[0] + System.lineSeparator() + usage());
+            return USAGE;
+        }
+        Options options;
+        try {
+            options = Options.parse(Arrays.asList(args).subList(1, args.length));
+        } catch (IllegalArgumentException e) {
+            System.err.println(e.getMessage() + System.lineSeparator() + usage());
+            return USAGE;
+        }
+        try {
+            for (Result r : scenario.run(options)) {
+                out.println(options.json() ? r.toJson() : r.toHuman());
+            }
+            out.flush();
+            return 0;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            System.err.println(scenario.name() + " interrupted");
+            return FAILED;
+        } catch (Exception e) {
+            System.err.println(scenario.name() + " failed: " + e.getMessage());
+            e.printStackTrace();
+            return FAILED;
+        }
+    }
+
+    private static String usage() {
+        StringBuilder sb = new StringBuilder()
+                .append("usage: bench SCENARIO [--seconds S] [--warmup S] [--size BYTES] [--count N] [--json]\n")
+                .append("       bench --list\n")
+                .append("       bench jmh [REGEX] [JMH options]\n")
+                .append("  --seconds S   measuring time of timed scenarios (default 5)\n")
+                .append("  --warmup S    warm-up time of timed scenarios (default 2)\n")
+                .append("  --size BYTES  payload per message (default 100)\n")
+                .append("  --count N     measured round trips of node-rtt, after ")
+                .append(RttScenario.WARMUP_ROUND_TRIPS).append(" warm-up ones (default 100000)\n")
+                .append("  --json        one JSON object per figure\n")
+                .append("scenarios:\n");
+        SCENARIOS.forEach(s -> sb.append(String.format("  %-16s %s%n", s.name(), s.description())));
+        return sb.toString().stripTrailing();
+    }
+}

@@ -1,0 +1,167 @@
+package io.meshbus.bench;
+
+import java.io.IOException;
+import java.net.URI;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * One-way messages, flat out, from the harness to a sink in the child JVM. The rate is what the sink counted as
+ * delivered over a window timed by its own clock, after a warm-up; then the harness stops, and the sink waits for
+ * every message the sender had handed over, so a loss or a duplicate is reported next to the rate instead of hiding
+ * in it.
+ */
+final class ThroughputScenario implements Scenario {
+    private static final Duration STARTUP = Duration.ofSeconds(30);
+    /** Time allowed on top of an expected duration for a reply to arrive. */
+    private static final Duration REPLY_SLACK = Duration.ofSeconds(30);
+    private static final Duration SENDER_STOP = Duration.ofSeconds(10);
+    /** How long the sink may take to receive what was in flight when the sender stopped. */
+    private static final Duration DRAIN = Duration.ofSeconds(10);
+
+    private final String name;
+    private final String description;
+    private final Contender subject;
+    private final Contender baseline;
+
+    ThroughputScenario(String name, String description, Contender subject, Contender baseline) {
+        this.name = name;
+        this.description = description;
+        this.subject = subject;
+        this.baseline = baseline;
+    }
+
+    @Override
+    public String name() {
+        return name;
+    }
+
+    @Override
+    public String description() {
+        return description;
+    }
+
+    @Override
+    public List<Result> run(Options o) throws Exception {
+        Run base = measure(baseline, o);
+        Run subj = measure(subject, o);
+        List<String> warnings = new ArrayList<>(base.warnings(o.size()));
+        warnings.addAll(subj.warnings(o.size()));
+        return List.of(new Result(name, "throughput", subj.rate(), "msgs/s", base.rate(), warnings));
+    }
+
+    private Run measure(Contender c, Options o) throws Exception {
+        Duration lifetime = o.warmup().plus(o.measure()).plus(DRAIN).plus(STARTUP).plus(REPLY_SLACK.multipliedBy(3));
+        try (ChildProcess child = ChildProcess.start(c.name(), "sink", o.size(), lifetime)) {
+            URI address = URI.create(child.await("READY", STARTUP)[0]);
+            try (Contender.StreamSender sender = c.streamTo(address, o.size())) {
+                SendLoop loop = new SendLoop(sender);
+                Thread thread = new Thread(loop, c.name() + "-sender");
+                thread.setDaemon(true);
+                thread.start();
+                String[] window;
+                try {
+                    child.send("MEASURE " + o.warmup().toMillis() + " " + o.measure().toMillis());
+                    window = child.await("WINDOW", o.warmup().plus(o.measure()).plus(REPLY_SLACK));
+                } finally {
+                    loop.stop = true;
+                    thread.join(SENDER_STOP.toMillis());
+                }
+                if (thread.isAlive()) {
+                    throw new TimeoutException(c.name() + ": the sender did not stop within "
+                            + SENDER_STOP.toSeconds() + " s (blocked on a sink that no longer reads?)");
+                }
+                if (loop.failure != null) {
+                    throw new IOException(c.name() + ": the sender failed: " + loop.failure, loop.failure);
+                }
+                sender.flush();
+                child.send("DRAIN " + loop.accepted + " " + DRAIN.toMillis());
+                String[] total = child.await("TOTAL", DRAIN.plus(REPLY_SLACK));
+                return new Run(c.name(), Long.parseLong(window[0]), Long.parseLong(window[1]), loop.accepted,
+                        Long.parseLong(total[0]), Long.parseLong(total[1]));
+            }
+        }
+    }
+
+    /**
+     * What one contender did.
+     *
+     * @param windowCount messages the sink counted inside the measuring window
+     * @param windowNanos the window's length by the sink's clock
+     * @param accepted    messages the sender handed over, over the whole run
+     * @param delivered   messages the sink counted, over the whole run, after the drain
+     * @param malformed   messages the sink received with the wrong size
+     */
+    private record Run(String contender, long windowCount, long windowNanos, long accepted, long delivered,
+                       long malformed) {
+        double rate() {
+            return windowCount * 1e9 / windowNanos;
+        }
+
+        List<String> warnings(int size) {
+            List<String> w = new ArrayList<>();
+            if (windowCount == 0) {
+                w.add(contender + ": no message was delivered during the measuring window");
+            }
+            if (delivered < accepted) {
+                w.add(String.format("%s: %,d of %,d messages accepted by send were not delivered within %d s after "
+                        + "the sender stopped", contender, accepted - delivered, accepted, DRAIN.toSeconds()));
+            } else if (delivered > accepted) {
+                w.add(String.format("%s: %,d messages delivered but only %,d sent: %,d duplicates", contender,
+                        delivered, accepted, delivered - accepted));
+            }
+            if (malformed > 0) {
+                w.add(String.format("%s: %,d messages arrived with a payload other than %d bytes", contender,
+                        malformed, size));
+            }
+            return w;
+        }
+    }
+
+    /** Sends until told to stop, backing off while the transport pushes back. */
+    private static final class SendLoop implements Runnable {
+        private final Contender.StreamSender sender;
+        private volatile boolean stop;
+        /** Read by the harness thread after join, which makes them visible. */
+        private long accepted;
+        private Throwable failure;
+
+        SendLoop(Contender.StreamSender sender) {
+            this.sender = sender;
+        }
+
+        @Override
+        public void run() {
+            try {
+                int refusals = 0;
+                while (!stop) {
+                    if (sender.trySend()) {
+                        accepted++;
+                        refusals = 0;
+                    } else {
+                        backOff(++refusals);
+                    }
+                }
+            } catch (Throwable t) {
+                failure = t;
+            }
+        }
+
+        /**
+         * Spins only briefly: on a small machine the threads that drain the queue need this core, so a refused sender
+         * soon yields, then sleeps.
+         */
+        private static void backOff(int refusals) {
+            if (refusals <= 8) {
+                Thread.onSpinWait();
+            } else if (refusals <= 16) {
+                Thread.yield();
+            } else {
+                LockSupport.parkNanos(1_000);
+            }
+        }
+    }
+}
