@@ -114,6 +114,10 @@ public final class MsgpackCodec implements Codec {
                 return NODES.booleanNode(u.unpackBoolean());
             case INTEGER:
                 BigInteger bi = u.unpackBigInteger();
+                // Same number types as Jackson's JSON parser gives, so a map decodes alike from either codec.
+                if (bi.bitLength() < 32) {
+                    return NODES.numberNode(bi.intValue());
+                }
                 return bi.bitLength() < 64 ? NODES.numberNode(bi.longValue()) : NODES.numberNode(bi);
             case FLOAT:
                 return NODES.numberNode(u.unpackDouble());

@@ -1,0 +1,165 @@
+package io.meshbus.wire;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.meshbus.codec.ContentType;
+import io.meshbus.error.ErrorCode;
+import io.meshbus.error.FrameTooLargeException;
+import io.meshbus.error.ProtocolViolationException;
+import io.meshbus.message.Headers;
+import io.meshbus.message.Message;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.embedded.EmbeddedChannel;
+import io.netty.handler.codec.DecoderException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/** The frame decoder on an embedded channel: no sockets, every split of the byte stream. */
+class FrameDecoderTest {
+    private static final int MAX = 64 * 1024;
+
+    private static ByteBuf encode(Object... frames) {
+        ByteBuf out = Unpooled.buffer();
+        for (Object f : frames) {
+            if (f instanceof Message m) {
+                WireFormat.writeData(out, m, MAX);
+            } else {
+                WireFormat.writeControl(out, (Frame) f);
+            }
+        }
+        return out;
+    }
+
+    private static List<Object> readAll(EmbeddedChannel ch) {
+        List<Object> out = new ArrayList<>();
+        for (Object o; (o = ch.readInbound()) != null; ) {
+            out.add(o);
+        }
+        return out;
+    }
+
+    @Test
+    void shouldRoundTripEveryFrameType() {
+        Message m = Message.of(Headers.builder().put(Headers.URI, "/orders").put(Headers.VERB, "POST")
+                .put("x-custom", "é ü").build(), java.util.Map.of("sku", "a1"));
+        Message custom = Message.ofBytes(Headers.EMPTY, ContentType.of("application/x-thing"), new byte[] {1, 2});
+        Frame[] controls = {
+            new Frame.Hello(Protocol.VERSION, "node-a", 42L, "tcp://127.0.0.1:1234", true, "node-b", true),
+            new Frame.Accept("node-b", 7L, "", false),
+            new Frame.Reject(ErrorCode.SELF_CONNECTION, "self", "node-a"),
+            new Frame.Keep(true), Frame.Ping.INSTANCE, new Frame.Bye(ErrorCode.CLOSED, "bye")};
+        EmbeddedChannel ch = new EmbeddedChannel(new FrameDecoder(MAX));
+        ch.writeInbound(encode(m, custom));
+        ch.writeInbound(encode((Object[]) controls));
+        List<Object> got = readAll(ch);
+        assertThat(got).hasSize(2 + controls.length);
+        Message back = (Message) got.get(0);
+        assertThat(back.id()).isEqualTo(m.id());
+        assertThat(back.headers()).isEqualTo(m.headers());
+        assertThat(back.contentType()).isEqualTo(ContentType.JSON);
+        assertThat(back.payloadText()).isEqualTo("{\"sku\":\"a1\"}");
+        assertThat(((Message) got.get(1)).contentType().name()).isEqualTo("application/x-thing");
+        assertThat(got.subList(2, got.size())).containsExactly((Object[]) controls);
+    }
+
+    @Test
+    void shouldDecodeTheSameFramesWhateverTheReadBoundaries() {
+        List<Message> sent = new ArrayList<>();
+        ByteBuf all = Unpooled.buffer();
+        for (int i = 0; i < 50; i++) {
+            Message m = Message.of(Headers.of(Headers.FROM, "n" + i), "payload " + i);
+            sent.add(m);
+            WireFormat.writeData(all, m, MAX);
+        }
+        byte[] bytes = new byte[all.readableBytes()];
+        all.readBytes(bytes);
+        for (int chunk : new int[] {1, 2, 3, 7, 64, 1000, bytes.length}) {
+            EmbeddedChannel ch = new EmbeddedChannel(new FrameDecoder(MAX));
+            for (int at = 0; at < bytes.length; at += chunk) {
+                ch.writeInbound(Unpooled.wrappedBuffer(bytes, at, Math.min(chunk, bytes.length - at)));
+            }
+            List<Object> got = readAll(ch);
+            assertThat(got).as("chunk %d", chunk).hasSize(sent.size());
+            for (int i = 0; i < sent.size(); i++) {
+                assertThat(((Message) got.get(i)).id()).isEqualTo(sent.get(i).id());
+                assertThat(((Message) got.get(i)).payloadText()).isEqualTo("payload " + i);
+            }
+        }
+    }
+
+    /** masterless re-copied its whole backlog on every read (quadratic); one byte at a time would never finish. */
+    @Test
+    @Timeout(60)
+    void shouldStayLinearWhenALargeFrameArrivesOneByteAtATime() {
+        int size = 4 * 1024 * 1024;
+        FrameDecoder decoder = new FrameDecoder(size + 1024);
+        EmbeddedChannel ch = new EmbeddedChannel(decoder);
+        ByteBuf frame = Unpooled.buffer(size + 64);
+        WireFormat.writeData(frame, Message.of(new byte[size]), size + 1024);
+        byte[] bytes = new byte[frame.readableBytes()];
+        frame.readBytes(bytes);
+        ByteBuf one = Unpooled.buffer(1);
+        for (byte b : bytes) {
+            ch.writeInbound(Unpooled.wrappedBuffer(new byte[] {b}));
+        }
+        Message m = ch.readInbound();
+        assertThat(m.payloadSize()).isEqualTo(size);
+        one.release();
+    }
+
+    @Test
+    void shouldRefuseAnOversizedFrameFromItsLengthAlone() {
+        EmbeddedChannel ch = new EmbeddedChannel(new FrameDecoder(MAX));
+        ByteBuf header = Unpooled.buffer().writeInt(MAX + 1).writeByte(Protocol.DATA);
+        assertThatThrownBy(() -> ch.writeInbound(header)).isInstanceOf(DecoderException.class)
+                .hasCauseInstanceOf(FrameTooLargeException.class)
+                .hasMessageContaining("larger than the maximum frame size " + MAX);
+    }
+
+    @Test
+    void shouldRejectMalformedFramesWithTheirCause() {
+        assertViolation(Unpooled.buffer().writeInt(0), "empty frame");
+        assertViolation(Unpooled.buffer().writeInt(1).writeByte(0x7f), "unknown frame type 0x7f");
+        assertViolation(Unpooled.buffer().writeInt(5).writeByte(Protocol.HELLO).writeInt(0x47455420),
+                "truncated");
+        ByteBuf badMagic = Unpooled.buffer().writeInt(16).writeByte(Protocol.HELLO).writeInt(0x47455420)
+                .writeShort(1).writeByte(0).writeLong(1);
+        assertViolation(badMagic, "not a Meshbus node");
+        ByteBuf shortData = Unpooled.buffer().writeInt(6).writeByte(Protocol.DATA).writeByte(0).writeInt(1);
+        assertViolation(shortData, "DATA is truncated");
+        ByteBuf trailing = Unpooled.buffer().writeInt(3).writeByte(Protocol.PING).writeShort(0);
+        assertViolation(trailing, "trailing bytes");
+        ByteBuf badString = Unpooled.buffer().writeInt(5).writeByte(Protocol.BYE).writeShort(7).writeShort(500);
+        assertViolation(badString, "BYE text is truncated");
+    }
+
+    @Test
+    void shouldDiscardTheRestOfTheStreamAfterAViolation() {
+        EmbeddedChannel ch = new EmbeddedChannel(new FrameDecoder(MAX));
+        ByteBuf bad = Unpooled.buffer().writeInt(1).writeByte(0x7f);
+        assertThatThrownBy(() -> ch.writeInbound(bad)).hasCauseInstanceOf(ProtocolViolationException.class);
+        ch.writeInbound(encode(Message.of("after")));
+        assertThat((Object) ch.readInbound()).isNull();
+    }
+
+    private static void assertViolation(ByteBuf in, String text) {
+        EmbeddedChannel ch = new EmbeddedChannel(new FrameDecoder(MAX));
+        assertThatThrownBy(() -> ch.writeInbound(in)).isInstanceOf(DecoderException.class)
+                .hasCauseInstanceOf(ProtocolViolationException.class)
+                .cause().hasMessageContaining(text);
+    }
+
+    @Test
+    void shouldRefuseToEncodeAMessageLargerThanTheLimitAndWriteNothing() {
+        ByteBuf out = Unpooled.buffer();
+        out.writeBytes("keep".getBytes(StandardCharsets.US_ASCII));
+        assertThatThrownBy(() -> WireFormat.writeData(out, Message.of(new byte[2000]), 1024))
+                .isInstanceOf(FrameTooLargeException.class);
+        assertThat(out.readableBytes()).isEqualTo(4);
+    }
+}
