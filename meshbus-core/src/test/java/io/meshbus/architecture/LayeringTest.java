@@ -1,0 +1,31 @@
+package io.meshbus.architecture;
+
+import static com.tngtech.archunit.library.Architectures.layeredArchitecture;
+
+import com.tngtech.archunit.core.domain.JavaClasses;
+import com.tngtech.archunit.core.importer.ClassFileImporter;
+import com.tngtech.archunit.core.importer.ImportOption;
+import org.junit.jupiter.api.Test;
+
+/** The layering of ARCHITECTURE.md, enforced: a lower layer never imports a higher one. */
+class LayeringTest {
+    @Test
+    void lowerLayersShouldNeverUseHigherOnes() {
+        JavaClasses classes = new ClassFileImporter()
+                .withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS)
+                .importPackages("io.meshbus");
+        layeredArchitecture().consideringOnlyDependenciesInLayers()
+                .layer("error").definedBy("io.meshbus.error..")
+                .layer("codec").definedBy("io.meshbus.codec..")
+                .layer("message").definedBy("io.meshbus.message..")
+                .layer("wire").definedBy("io.meshbus.wire..")
+                .layer("transport").definedBy("io.meshbus.transport..")
+                .layer("node").definedBy("io.meshbus.node..")
+                .whereLayer("node").mayNotBeAccessedByAnyLayer()
+                .whereLayer("transport").mayOnlyBeAccessedByLayers("node")
+                .whereLayer("wire").mayOnlyBeAccessedByLayers("transport", "node")
+                .whereLayer("message").mayOnlyBeAccessedByLayers("wire", "transport", "node")
+                .whereLayer("codec").mayOnlyBeAccessedByLayers("message", "wire", "transport", "node")
+                .check(classes);
+    }
+}
