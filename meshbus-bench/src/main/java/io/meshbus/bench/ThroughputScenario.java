@@ -48,7 +48,6 @@ final class ThroughputScenario implements Scenario {
     public List<Result> run(Options o) throws Exception {
         Run base = measure(baseline, o);
         Run subj = measure(subject, o);
-        System.err.println("DEBUG " + base + "\nDEBUG " + subj);
         List<String> warnings = new ArrayList<>(base.warnings(o.size()));
         warnings.addAll(subj.warnings(o.size()));
         return List.of(new Result(name, "throughput", subj.rate(), "msgs/s", base.rate(), warnings));
