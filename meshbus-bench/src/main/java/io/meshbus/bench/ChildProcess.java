@@ -104,18 +104,24 @@ final class ChildProcess implements AutoCloseable {
         }
     }
 
-    /** Asks the child to quit, and kills it if it has not within a few seconds. */
+    /** Asks the child to quit, and kills it if it has not within a few seconds or this thread is interrupted. */
     @Override
-    public void close() throws InterruptedException {
+    public void close() {
         try {
             send("QUIT");
             stdin.close();
         } catch (IOException alreadyGone) {
             // The child closed its stdin by exiting; waiting below tells whether it is really gone.
         }
-        if (!process.waitFor(EXIT_WAIT.toSeconds(), TimeUnit.SECONDS)) {
-            System.err.println("child " + name + " did not quit within " + EXIT_WAIT.toSeconds() + " s; killing it");
-            process.destroyForcibly().waitFor(EXIT_WAIT.toSeconds(), TimeUnit.SECONDS);
+        try {
+            if (!process.waitFor(EXIT_WAIT.toSeconds(), TimeUnit.SECONDS)) {
+                System.err.println("child " + name + " did not quit within " + EXIT_WAIT.toSeconds()
+                        + " s; killing it");
+                process.destroyForcibly();
+            }
+        } catch (InterruptedException e) {
+            process.destroyForcibly();
+            Thread.currentThread().interrupt();
         }
         try {
             Runtime.getRuntime().removeShutdownHook(killOnExit);

@@ -42,6 +42,9 @@ interface Contender {
 
         /** Messages received with a size other than the expected one; never counted as delivered. */
         long malformed();
+
+        @Override
+        void close() throws IOException;
     }
 
     /**
@@ -57,6 +60,9 @@ interface Contender {
 
         /** Pushes out anything still buffered on this side. */
         void flush() throws IOException;
+
+        @Override
+        void close() throws IOException;
     }
 
     /**
@@ -66,5 +72,8 @@ interface Contender {
     interface Pinger extends AutoCloseable {
         /** Sends one message and returns when its echo has arrived. */
         void roundTrip() throws IOException, InterruptedException;
+
+        @Override
+        void close() throws IOException;
     }
 }

@@ -10,7 +10,9 @@ import java.io.IOException;
 import java.net.URI;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 
@@ -110,7 +112,7 @@ final class NodeScenarios implements Contender {
             }
 
             @Override
-            public void close() throws Exception {
+            public void close() throws IOException {
                 stop(node);
             }
         };
@@ -141,7 +143,7 @@ final class NodeScenarios implements Contender {
             }
 
             @Override
-            public void close() throws Exception {
+            public void close() throws IOException {
                 echoes.close();
                 r.close();
                 stop(node);
@@ -162,8 +164,15 @@ final class NodeScenarios implements Contender {
         }
     }
 
-    private static void stop(Node node) throws Exception {
-        node.close().get(LIFECYCLE_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
+    private static void stop(Node node) throws IOException {
+        try {
+            node.close().get(LIFECYCLE_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while closing node " + node.id(), e);
+        } catch (ExecutionException | TimeoutException e) {
+            throw new IOException("closing node " + node.id() + " failed: " + e, e);
+        }
     }
 
     /** What a child node counted, and the server that reports it. */
@@ -189,7 +198,7 @@ final class NodeScenarios implements Contender {
                 }
 
                 @Override
-                public void close() throws Exception {
+                public void close() throws IOException {
                     registration.close();
                     stop(node);
                 }

@@ -185,14 +185,18 @@ final class RawSocketBaselines implements Contender {
         }
 
         @Override
-        public void close() throws IOException, InterruptedException {
+        public void close() throws IOException {
             closing = true;
             listener.close();
             Socket s = socket;
             if (s != null) {
                 s.close();
             }
-            reader.join(5_000);
+            try {
+                reader.join(5_000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
         }
     }
 }
