@@ -23,16 +23,15 @@ import java.util.concurrent.TimeoutException;
  */
 final class ChildProcess implements AutoCloseable {
     /**
-     * The child's JVM settings: a fixed heap that is never resized during a run and a throughput collector with short
-     * pauses at this allocation rate; the harness JVM should be started the same way. SLF4J has no provider in the
-     * benchmark class path and would say so on every start.
+     * The child's JVM settings: a fixed-size heap, never resized during a run, and the parallel collector; the harness
+     * JVM should be started the same way. SLF4J has no provider on the benchmark class path and would print a warning
+     * on every start.
      */
     static final List<String> JVM_OPTIONS = List.of("-Xms512m", "-Xmx512m", "-XX:+UseParallelGC",
             "-Dslf4j.internal.verbosity=ERROR");
 
     private static final Duration EXIT_WAIT = Duration.ofSeconds(10);
     /** Stands for the end of stdout in the line queue; a fresh instance, compared by identity, so no line equals it. */
-    @SuppressWarnings("StringOperationCanBeSimplified")
     private static final String EOF = new String("EOF");
 
     private final String name;
@@ -53,8 +52,8 @@ final class ChildProcess implements AutoCloseable {
     }
 
     /**
-     * Starts {@code BenchChild contender role size lifetime}; the child kills itself after {@code lifetime} in case
-     * this JVM is stopped too hard to run its shutdown hook.
+     * Starts {@code BenchChild contender role size lifetime}. Besides being closed or killed from here, the child ends
+     * when its stdin closes (this JVM died) and, as a last resort should this JVM hang, after {@code lifetime}.
      */
     static ChildProcess start(String contender, String role, int size, Duration lifetime) throws IOException {
         String java = ProcessHandle.current().info().command()

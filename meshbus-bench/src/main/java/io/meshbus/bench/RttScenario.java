@@ -84,7 +84,7 @@ final class RttScenario implements Scenario {
                     String why = watchdog.reason;
                     throw why == null ? e : new TimeoutException(c.name() + ": " + why);
                 } finally {
-                    watchdog.interrupt();
+                    watchdog.finished = true;
                 }
             }
             return h;
@@ -100,6 +100,8 @@ final class RttScenario implements Scenario {
         private final long deadline;
         /** Round trips completed; written by the measuring thread only. */
         volatile long done;
+        /** Set by the measuring thread; not an interrupt, which would break off a close in progress. */
+        volatile boolean finished;
         volatile String reason;
 
         Watchdog(Contender.Pinger pinger, Duration budget) {
@@ -115,7 +117,7 @@ final class RttScenario implements Scenario {
             long seen = -1;
             long seenAt = System.nanoTime();
             try {
-                while (true) {
+                while (!finished) {
                     Thread.sleep(100);
                     long now = System.nanoTime();
                     long d = done;
@@ -131,8 +133,8 @@ final class RttScenario implements Scenario {
                         return;
                     }
                 }
-            } catch (InterruptedException finished) {
-                // The measuring thread is done.
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
             }
         }
 
