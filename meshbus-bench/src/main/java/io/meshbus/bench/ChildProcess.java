@@ -61,6 +61,9 @@ final class ChildProcess implements AutoCloseable {
         List<String> command = new ArrayList<>();
         command.add(java);
         command.addAll(JVM_OPTIONS);
+        // Tuning properties of the library travel to the child, so both ends of a run use the same settings.
+        System.getProperties().stringPropertyNames().stream().filter(k -> k.startsWith("meshbus."))
+                .sorted().forEach(k -> command.add("-D" + k + "=" + System.getProperty(k)));
         command.addAll(List.of("-cp", System.getProperty("java.class.path"), BenchChild.class.getName(),
                 contender, role, Integer.toString(size), Long.toString(Math.max(1, lifetime.toSeconds()))));
         Process p = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT).start();
