@@ -1,5 +1,6 @@
 package io.meshbus.node;
 
+import io.meshbus.error.BackPressureException;
 import io.meshbus.error.ClosedException;
 import io.meshbus.error.ErrorCode;
 import io.meshbus.error.FrameTooLargeException;
@@ -59,6 +60,12 @@ public final class Node {
     private final Set<Channel> channels = ConcurrentHashMap.newKeySet();
     private final List<Listener> listeners = new CopyOnWriteArrayList<>();
     private final SerialExecutor nodeEvents;
+    private final SendQueue.Evictions evictions = (item, future) -> {
+        metrics.messagesDropped.increment();
+        release(item);
+        failLater(future, new BackPressureException(
+                "dropped: the send queue overflowed and its policy drops the oldest"));
+    };
     private final CompletableFuture<Void> closeFuture = new CompletableFuture<>();
     private volatile List<URI> addresses = List.of();
     private volatile String advertised = "";
@@ -415,27 +422,13 @@ public final class Node {
     }
 
     private SendStatus enqueue(Remote r, Object item, CompletableFuture<?> future) {
-        int res;
-        Object[] evicted = null;
-        SendQueue q = r.queue;
-        synchronized (q) {
-            res = q.offer(item, future, options.overflowPolicy() == OverflowPolicy.DROP_OLDEST);
-            if (res == SendQueue.DROPPED_OLDEST) {
-                evicted = q.takeEvicted();
-            }
-        }
+        int res = r.queue.offer(item, future, options.overflowPolicy() == OverflowPolicy.DROP_OLDEST, evictions);
         if (res == SendQueue.FULL) {
             metrics.sendsBackPressured.increment();
             release(item);
-            failLater(future, new io.meshbus.error.BackPressureException("send queue to node " + r.id + " is full ("
+            failLater(future, new BackPressureException("send queue to node " + r.id + " is full ("
                     + options.sendQueueCapacity() + " messages)"));
             return SendStatus.BACK_PRESSURED;
-        }
-        if (evicted != null) {
-            metrics.messagesDropped.increment();
-            release(evicted[0]);
-            failLater((CompletableFuture<?>) evicted[1], new io.meshbus.error.BackPressureException(
-                    "dropped: send queue to node " + r.id + " overflowed and its policy drops the oldest"));
         }
         if (res == SendQueue.OK_WAS_EMPTY) {
             signalDrain(r);

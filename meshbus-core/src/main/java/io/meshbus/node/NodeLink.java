@@ -454,6 +454,7 @@ final class NodeLink extends ChannelInboundHandlerAdapter {
                         WireFormat.writeData(buf, m, maxFrame);
                     } catch (FrameTooLargeException e) {
                         node.metrics.framesTooLarge.increment();
+                        LOG.warn("not sent to node {}: {}", remoteId, e.getMessage());
                         node.failLater(f, e);
                         continue;
                     }

@@ -21,9 +21,6 @@ final class SendQueue {
     private final int capacity;
     private int head;
     private int size;
-    /** Set by {@link #offer} when the oldest entry was evicted; read by the caller under the same call. */
-    private Object evictedItem;
-    private CompletableFuture<?> evictedFuture;
 
     SendQueue(int capacity) {
         int pow2 = Integer.highestOneBit(Math.max(2, capacity - 1)) << 1;
@@ -33,18 +30,22 @@ final class SendQueue {
         this.capacity = capacity;
     }
 
+    /** Receives the entry a full queue evicts under {@code DROP_OLDEST}; called inside the queue's lock. */
+    interface Evictions {
+        void evicted(Object item, CompletableFuture<?> future);
+    }
+
     /**
-     * Adds an item. With {@code dropOldest} a full queue evicts its oldest entry, which the caller then collects with
-     * {@link #takeEvicted} (inside the same synchronized block the caller holds on this queue).
+     * Adds an item. With {@code dropOldest} a full queue evicts its oldest entry and hands it to {@code evictions}
+     * (still under the lock, so it must be quick); otherwise a full queue refuses the item.
      */
-    synchronized int offer(Object item, CompletableFuture<?> future, boolean dropOldest) {
+    synchronized int offer(Object item, CompletableFuture<?> future, boolean dropOldest, Evictions evictions) {
         int result = size == 0 ? OK_WAS_EMPTY : OK;
         if (size == capacity) {
             if (!dropOldest) {
                 return FULL;
             }
-            evictedItem = items[head];
-            evictedFuture = futures[head];
+            evictions.evicted(items[head], futures[head]);
             items[head] = null;
             futures[head] = null;
             head = (head + 1) & mask;
@@ -56,14 +57,6 @@ final class SendQueue {
         futures[tail] = future;
         size++;
         return result;
-    }
-
-    /** The entry evicted by the last {@link #offer} that returned {@link #DROPPED_OLDEST}: {item, future}. */
-    synchronized Object[] takeEvicted() {
-        Object[] e = {evictedItem, evictedFuture};
-        evictedItem = null;
-        evictedFuture = null;
-        return e;
     }
 
     /** Moves up to {@code max} entries into the arrays; returns how many. */
