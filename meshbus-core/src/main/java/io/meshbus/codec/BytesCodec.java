@@ -3,7 +3,7 @@ package io.meshbus.codec;
 import java.nio.ByteBuffer;
 import java.util.Arrays;
 
-/** Raw bytes, untouched. Encodes {@code byte[]} and {@code ByteBuffer}; decodes to {@code byte[]} or {@code ByteBuffer}. */
+/** Raw bytes, untouched: encodes {@code byte[]} and {@code ByteBuffer}, decodes to either. */
 public final class BytesCodec implements Codec {
     @Override
     public ContentType contentType() {

@@ -1,6 +1,9 @@
 package io.meshbus.error;
 
-/** The other side sent something the protocol does not allow: a malformed frame, an unknown frame type, a frame out of order. The link that carried it is closed. */
+/**
+ * The other side sent something the protocol does not allow: a malformed frame, an unknown frame type, a frame out of
+ * order. The link that carried it is closed.
+ */
 public class ProtocolViolationException extends MeshbusException {
     public ProtocolViolationException(String message) {
         super(ErrorCode.PROTOCOL_VIOLATION, message);

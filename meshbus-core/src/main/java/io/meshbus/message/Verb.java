@@ -6,7 +6,7 @@ import java.util.Locale;
 public enum Verb {
     HEAD, GET, POST, PUT, PATCH, DELETE;
 
-    /** Parses a verb case-insensitively; {@code null} or blank means GET; {@code "del"} is DELETE, as distro named it. */
+    /** Parses a verb case-insensitively; null or blank means GET; {@code "del"} is DELETE, as distro named it. */
     public static Verb parse(String text) {
         if (text == null || text.isBlank()) {
             return GET;
@@ -18,7 +18,8 @@ public enum Verb {
         try {
             return valueOf(t);
         } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("verb: '" + text + "' is not one of HEAD, GET, POST, PUT, PATCH, DELETE");
+            throw new IllegalArgumentException("verb: '" + text
+                    + "' is not one of HEAD, GET, POST, PUT, PATCH, DELETE");
         }
     }
 }

@@ -53,8 +53,8 @@ public interface Delay {
             throw new IllegalArgumentException("max: must be at least base (" + base + "), was " + max);
         }
         if (!(multiplier >= 1.0)) {
-            throw new IllegalArgumentException("multiplier: must be at least 1 (a delay that shrinks is a busy loop), was "
-                    + multiplier);
+            throw new IllegalArgumentException(
+                    "multiplier: must be at least 1 (a delay that shrinks is a busy loop), was " + multiplier);
         }
     }
 }

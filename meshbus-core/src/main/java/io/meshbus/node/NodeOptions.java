@@ -26,7 +26,8 @@ import java.util.concurrent.Executor;
  * <tr><td>overflowPolicy</td><td>FAIL</td><td>what a full send queue does</td></tr>
  * <tr><td>inboundLimit</td><td>65,536 messages</td><td>received but undelivered messages per link before the link
  * stops reading (TCP back-pressure to the sender)</td></tr>
- * <tr><td>reapIdleUnkept</td><td>30 s</td><td>a link neither side keeps is closed after this long without data</td></tr>
+ * <tr><td>reapIdleUnkept</td><td>30 s</td><td>a link neither side keeps is closed after this long without
+ * data</td></tr>
  * <tr><td>closeTimeout</td><td>5 s</td><td>how long close() waits for goodbyes before cutting links</td></tr>
  * </table>
  */
@@ -53,8 +54,8 @@ public record NodeOptions(String id, List<URI> listen, URI advertise, int maxFra
         positive(reapIdleUnkept, "reapIdleUnkept");
         positive(closeTimeout, "closeTimeout");
         if (idleTimeout.compareTo(heartbeatInterval) <= 0) {
-            throw new IllegalArgumentException("idleTimeout: must be longer than heartbeatInterval (" + heartbeatInterval
-                    + "), was " + idleTimeout);
+            throw new IllegalArgumentException("idleTimeout: must be longer than heartbeatInterval ("
+                    + heartbeatInterval + "), was " + idleTimeout);
         }
         if (sendQueueCapacity < 1) {
             throw new IllegalArgumentException("sendQueueCapacity: must be at least 1");

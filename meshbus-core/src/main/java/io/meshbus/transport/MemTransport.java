@@ -41,7 +41,7 @@ public final class MemTransport implements Transport {
     public CompletableFuture<Listener> listen(URI uri, LinkInitializer initializer) {
         String name = nameOf(uri);
         if (name == null) {
-            return CompletableFuture.failedFuture(new IllegalArgumentException("uri: '" + uri + "' must be mem://name"));
+            return CompletableFuture.failedFuture(badUri(uri));
         }
         if (name.equals("0")) {
             name = "node-" + UUID.randomUUID();
@@ -74,7 +74,7 @@ public final class MemTransport implements Transport {
     public CompletableFuture<Channel> connect(URI uri, LinkInitializer initializer, Duration timeout) {
         String name = nameOf(uri);
         if (name == null) {
-            return CompletableFuture.failedFuture(new IllegalArgumentException("uri: '" + uri + "' must be mem://name"));
+            return CompletableFuture.failedFuture(badUri(uri));
         }
         CompletableFuture<Channel> result = new CompletableFuture<>();
         new Bootstrap()
@@ -97,6 +97,10 @@ public final class MemTransport implements Transport {
                     }
                 });
         return result;
+    }
+
+    private static IllegalArgumentException badUri(URI uri) {
+        return new IllegalArgumentException("uri: '" + uri + "' must be mem://name");
     }
 
     private static String nameOf(URI uri) {

@@ -33,7 +33,8 @@ class CodecsTest {
             assertThat(codec.decode(bytes, 0, bytes.length, Order.class)).isEqualTo(o);
         }
         byte[] json = new JsonCodec().encode(o);
-        assertThat(new String(json, StandardCharsets.UTF_8)).isEqualTo("{\"sku\":\"a1\",\"qty\":2,\"tags\":[\"x\",\"y\"]}");
+        assertThat(new String(json, StandardCharsets.UTF_8))
+                .isEqualTo("{\"sku\":\"a1\",\"qty\":2,\"tags\":[\"x\",\"y\"]}");
     }
 
     @Test
