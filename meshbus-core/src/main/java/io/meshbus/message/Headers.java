@@ -102,6 +102,35 @@ public final class Headers {
         return new Headers(n);
     }
 
+    /**
+     * A copy with several headers set at once ({@code key1, value1, key2, value2, ...}): one array copy however many,
+     * for the layers that stamp routing headers on every message.
+     */
+    public Headers withAll(String... keyValues) {
+        if ((keyValues.length & 1) != 0) {
+            throw new IllegalArgumentException("keyValues: must be key/value pairs, got " + keyValues.length);
+        }
+        String[] n = Arrays.copyOf(kv, kv.length + keyValues.length);
+        int size = kv.length;
+        outer:
+        for (int j = 0; j < keyValues.length; j += 2) {
+            String key = check(keyValues[j], "key");
+            String value = check(keyValues[j + 1], "value");
+            for (int i = 0; i < size; i += 2) {
+                if (n[i].equals(key)) {
+                    n[i + 1] = value;
+                    continue outer;
+                }
+            }
+            n[size++] = key;
+            n[size++] = value;
+        }
+        if (size / 2 > MAX_COUNT) {
+            throw new IllegalArgumentException("headers: at most " + MAX_COUNT + " per message");
+        }
+        return new Headers(size == n.length ? n : Arrays.copyOf(n, size));
+    }
+
     /** A read-only map view in insertion order. */
     public Map<String, String> asMap() {
         Map<String, String> m = new LinkedHashMap<>();

@@ -7,6 +7,7 @@ import io.meshbus.error.FrameTooLargeException;
 import io.meshbus.error.MeshbusException;
 import io.meshbus.error.PeerNotFoundException;
 import io.meshbus.error.PeerUnreachableException;
+import io.meshbus.internal.SerialExecutor;
 import io.meshbus.message.Message;
 import io.meshbus.transport.Listener;
 import io.meshbus.transport.Transport;
@@ -178,10 +179,16 @@ public final class Node {
         }
         listeners.forEach(Listener::close);
         for (Remote r : remotes.values()) {
+            boolean linked;
             synchronized (r) {
                 forget(r);
+                linked = r.active != null;
             }
-            failQueue(r, new ClosedException("node " + id + " closed"));
+            if (!linked) {
+                failQueue(r, new ClosedException("node " + id + " closed"));
+            }
+            // A linked remote's queue is written out before the goodbye (the drain runs first on the event loop);
+            // whatever is left fails when the goodbye takes the link down.
         }
         for (Channel ch : channels) {
             NodeLink l = ch.pipeline().get(NodeLink.class);
@@ -302,6 +309,8 @@ public final class Node {
         }
         CompletableFuture<Void> done = new CompletableFuture<>();
         l.ch.closeFuture().addListener(f -> done.complete(null));
+        // Say first that this side no longer keeps the link, so the other side re-dials only if it keeps it.
+        l.ch.write(new Frame.Keep(false), l.ch.voidPromise());
         l.goodbye(ErrorCode.CLOSED, "node " + id + " disconnected");
         return onExecutor(done);
     }

@@ -1,5 +1,6 @@
 package io.meshbus.node;
 
+import io.meshbus.internal.SerialExecutor;
 import java.net.URI;
 import java.util.ArrayList;
 import java.util.List;

@@ -1,4 +1,4 @@
-package io.meshbus.node;
+package io.meshbus.internal;
 
 import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -12,7 +12,7 @@ import org.slf4j.LoggerFactory;
  * and without a global lock. Gives its thread back after a bounded run so one busy sender cannot starve the others.
  * The queue is unbounded here; its callers bound what they put in (a link stops reading past its inbound limit).
  */
-final class SerialExecutor implements Executor {
+public final class SerialExecutor implements Executor {
     private static final Logger LOG = LoggerFactory.getLogger(SerialExecutor.class);
     private static final int RUN_LIMIT = 256;
 
@@ -21,7 +21,7 @@ final class SerialExecutor implements Executor {
     private final AtomicBoolean scheduled = new AtomicBoolean();
     private final Runnable runner = this::run;
 
-    SerialExecutor(Executor delegate) {
+    public SerialExecutor(Executor delegate) {
         this.delegate = delegate;
     }
 
@@ -31,6 +31,23 @@ final class SerialExecutor implements Executor {
         if (scheduled.compareAndSet(false, true)) {
             delegate.execute(runner);
         }
+    }
+
+    /**
+     * Runs the task in the calling thread when nothing else of this executor is running or queued, else queues it.
+     * Saves a thread hand-off when the caller is already a worker thread (never call it from an I/O thread).
+     */
+    public void executeInline(Runnable task) {
+        if (tasks.isEmpty() && scheduled.compareAndSet(false, true)) {
+            try {
+                task.run();
+            } catch (Throwable t) {
+                LOG.error("listener task failed", t);
+            }
+            release();
+            return;
+        }
+        execute(task);
     }
 
     private void run() {
@@ -45,6 +62,10 @@ final class SerialExecutor implements Executor {
                 LOG.error("listener task failed", t);
             }
         }
+        release();
+    }
+
+    private void release() {
         scheduled.set(false);
         if (!tasks.isEmpty() && scheduled.compareAndSet(false, true)) {
             delegate.execute(runner);

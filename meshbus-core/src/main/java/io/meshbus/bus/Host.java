@@ -1,0 +1,1284 @@
+package io.meshbus.bus;
+
+import io.meshbus.codec.ContentType;
+import io.meshbus.error.ClosedException;
+import io.meshbus.error.ErrorCode;
+import io.meshbus.error.MeshbusException;
+import io.meshbus.error.NetworkIdMismatchException;
+import io.meshbus.error.PeerNotFoundException;
+import io.meshbus.error.PeerUnreachableException;
+import io.meshbus.error.RequestTimeoutException;
+import io.meshbus.message.Headers;
+import io.meshbus.message.Message;
+import io.meshbus.node.Node;
+import io.meshbus.node.NodeListener;
+import io.meshbus.node.SendStatus;
+import java.net.InetAddress;
+import java.net.URI;
+import java.net.UnknownHostException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collection;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.PriorityQueue;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.function.BiConsumer;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A host: a node that joins a network of hosts and carries peers. Hosts form a full mesh of node links; any member
+ * can admit a new host, whose join makes it a member of the whole network. Peers are found through the
+ * {@link Directory} (a bounded number of messages per lookup, whatever the number of hosts) and a bounded cache.
+ *
+ * <p>Bus messages are node messages whose {@code bus} header says what they are (see ARCHITECTURE.md). Listeners and
+ * future callbacks run on the node's executor, never on an I/O thread.
+ */
+public final class Host {
+    private static final Logger LOG = LoggerFactory.getLogger(Host.class);
+    /** Header carrying the bus operation (and its sequence number). */
+    public static final String OP = "bus";
+    private static final long SWEEP_MILLIS = 20;
+    private static final long SETTLE_NANOS = TimeUnit.SECONDS.toNanos(2);
+    private static final int MAX_LOOKUP_ATTEMPTS = 4;
+    private static final int REGISTRATION_CHUNK = 8192;
+    private static final ScheduledExecutorService TIMER = timer();
+
+    private final HostOptions options;
+    private final Node node;
+    private final Directory directory;
+    private final ConcurrentHashMap<String, Peer> peers = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<String, Member> members = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<String, CompletableFuture<Member>> admitted = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<Long, Pending> pending = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<String, Lookup> lookups = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<String, AckBuffer> acks = new ConcurrentHashMap<>();
+    private final Map<String, List<String>> registrations = new HashMap<>();
+    private final Map<String, List<String>> unregistrations = new HashMap<>();
+    private final AtomicLong seq = new AtomicLong();
+    private final LongAdder delivered = new LongAdder();
+    private final LongAdder notFound = new LongAdder();
+    private final LongAdder lookupMessages = new LongAdder();
+    private final LongAdder dropped = new LongAdder();
+    private final LongAdder strangers = new LongAdder();
+    private volatile String networkId;
+    private volatile long membershipChanged = System.nanoTime();
+    private volatile boolean closed;
+    private boolean flushScheduled;
+    private ScheduledFuture<?> sweeper;
+    private ScheduledFuture<?> cleanup;
+
+    Host(HostOptions options) {
+        this.options = options;
+        this.networkId = options.networkId();
+        this.node = options.nodeBuilder().build();
+        this.directory = new Directory(node.id(), options.directoryReplicas(), options.directoryCacheSize());
+        node.onMessage(this::onNodeMessage);
+        node.addListener(new NodeListener() {
+            @Override
+            public void onConnect(ConnectEvent e) {
+                onLink(e);
+            }
+
+            @Override
+            public void onDisconnect(DisconnectEvent e) {
+                onUnlink(e);
+            }
+        });
+    }
+
+    public static HostOptions.Builder builder() {
+        return HostOptions.builder();
+    }
+
+    public String id() {
+        return node.id();
+    }
+
+    public HostOptions options() {
+        return options;
+    }
+
+    /** The node underneath (its metrics, its links). */
+    public Node node() {
+        return node;
+    }
+
+    /** This host's advertised address, or null when it does not listen. */
+    public URI info() {
+        return node.info();
+    }
+
+    /** The network id: the configured one, the one adopted on the first join, or null. Never changes once set. */
+    public String networkId() {
+        return networkId;
+    }
+
+    /** The ids of the other hosts of the network this host is linked with. */
+    public Set<String> members() {
+        return Collections.unmodifiableSet(new TreeSet<>(members.keySet()));
+    }
+
+    Executor executor() {
+        return node.options().executor();
+    }
+
+    // ------------------------------------------------------------------ lifecycle
+
+    public CompletableFuture<Host> start() {
+        return node.start().thenApply(n -> {
+            synchronized (this) {
+                if (sweeper == null) {
+                    sweeper = TIMER.scheduleWithFixedDelay(this::sweep, SWEEP_MILLIS, SWEEP_MILLIS,
+                            TimeUnit.MILLISECONDS);
+                }
+            }
+            return this;
+        });
+    }
+
+    /**
+     * Joins the network of the given hosts. Each seed may be a DNS name with several addresses; every address is
+     * tried. Completes when at least one seed admitted this host and the members it named were dialled; fails with
+     * the first seed's error when none did (for example {@link NetworkIdMismatchException}).
+     */
+    public CompletableFuture<Host> join(String... seeds) {
+        List<URI> uris = new ArrayList<>();
+        for (String s : seeds) {
+            uris.add(URI.create(s));
+        }
+        return join(uris);
+    }
+
+    public CompletableFuture<Host> join(Collection<URI> seeds) {
+        if (closed) {
+            return CompletableFuture.failedFuture(new ClosedException("host " + id() + " is closed"));
+        }
+        List<CompletableFuture<Void>> tries = new ArrayList<>();
+        for (URI seed : seeds) {
+            for (URI u : expand(seed)) {
+                tries.add(node.connect(u).thenCompose(this::admission).thenCompose(this::dialMembers));
+            }
+        }
+        if (tries.isEmpty()) {
+            return CompletableFuture.failedFuture(new IllegalArgumentException("seeds: none given"));
+        }
+        CompletableFuture<Host> result = new CompletableFuture<>();
+        CompletableFuture.allOf(tries.toArray(new CompletableFuture[0])).whenComplete((v, err) -> {
+            Throwable first = null;
+            for (CompletableFuture<Void> t : tries) {
+                if (!t.isCompletedExceptionally()) {
+                    result.complete(this);
+                    return;
+                }
+                if (first == null) {
+                    first = unwrap(t.handle((x, e) -> e).join());
+                }
+            }
+            result.completeExceptionally(first);
+        });
+        return result;
+    }
+
+    /** A tcp seed named by DNS becomes one URI per address (a seed list behind one name). */
+    private static List<URI> expand(URI seed) {
+        if (!"tcp".equalsIgnoreCase(seed.getScheme()) || seed.getHost() == null) {
+            return List.of(seed);
+        }
+        try {
+            List<URI> out = new ArrayList<>();
+            for (InetAddress a : InetAddress.getAllByName(seed.getHost())) {
+                String h = a.getHostAddress();
+                out.add(URI.create("tcp://" + (h.contains(":") ? "[" + h + "]" : h) + ":" + seed.getPort()));
+            }
+            return out;
+        } catch (UnknownHostException e) {
+            return List.of(seed);
+        }
+    }
+
+    private CompletableFuture<Member> admission(String hostId) {
+        CompletableFuture<Member> f = admitted.computeIfAbsent(hostId, k -> new CompletableFuture<>());
+        Member m = members.get(hostId);
+        if (m != null) {
+            f.complete(m);
+        }
+        return f.orTimeout(node.options().handshakeTimeout().toMillis() * 2, TimeUnit.MILLISECONDS);
+    }
+
+    private CompletableFuture<Void> dialMembers(Member seed) {
+        CompletableFuture<List<Map<String, String>>> list = seed.memberList;
+        return list.orTimeout(node.options().handshakeTimeout().toMillis() * 2, TimeUnit.MILLISECONDS)
+                .thenCompose(this::dial);
+    }
+
+    private CompletableFuture<Void> dial(List<Map<String, String>> list) {
+        List<CompletableFuture<?>> dials = new ArrayList<>();
+        for (Map<String, String> m : list) {
+            String hid = m.get("id");
+            String addr = m.get("address");
+            if (hid == null || hid.equals(id()) || members.containsKey(hid) || addr == null || addr.isEmpty()) {
+                continue;
+            }
+            dials.add(node.connect(URI.create(addr)).thenCompose(this::admission)
+                    .exceptionally(e -> {
+                        LOG.debug("host {}: could not reach member {} at {}: {}", id(), hid, addr, e.toString());
+                        return null;
+                    }));
+        }
+        return CompletableFuture.allOf(dials.toArray(new CompletableFuture[0]));
+    }
+
+    /** Tells every member goodbye (they forget this host's peers at once), then closes the node. */
+    public CompletableFuture<Void> close() {
+        synchronized (this) {
+            if (closed) {
+                return node.close();
+            }
+            closed = true;
+            if (sweeper != null) {
+                sweeper.cancel(false);
+            }
+            if (cleanup != null) {
+                cleanup.cancel(false);
+            }
+        }
+        for (String m : members.keySet()) {
+            node.send(m, control("l", Headers.EMPTY, ""));
+        }
+        ClosedException c = new ClosedException("host " + id() + " closed");
+        failPending(p -> true, p -> c);
+        lookups.values().forEach(l -> l.fail(c));
+        return node.close();
+    }
+
+    // ------------------------------------------------------------------ peers
+
+    /** Creates a local peer; throws IllegalArgumentException when the id is taken on this host. */
+    public Peer create(String peerId) {
+        Objects.requireNonNull(peerId, "peerId");
+        if (closed) {
+            throw new ClosedException("host " + id() + " is closed");
+        }
+        if (peers.size() >= options.maxPeers()) {
+            throw new IllegalStateException("host " + id() + " already has " + options.maxPeers() + " peers");
+        }
+        Peer p = new Peer(peerId, this);
+        if (peers.putIfAbsent(peerId, p) != null) {
+            throw new IllegalArgumentException("Id already exists (id: " + peerId + ")");
+        }
+        for (String owner : directory.owners(peerId)) {
+            if (!owner.equals(id())) {
+                queue(registrations, owner, peerId);
+            }
+        }
+        return p;
+    }
+
+    /** The local peer with that id, or null. */
+    public Peer get(String peerId) {
+        return peers.get(peerId);
+    }
+
+    /** This host's peers. */
+    public Collection<Peer> peers() {
+        return Collections.unmodifiableCollection(peers.values());
+    }
+
+    public boolean remove(String peerId) {
+        Peer p = peers.remove(peerId);
+        if (p == null) {
+            return false;
+        }
+        for (String owner : directory.owners(peerId)) {
+            if (!owner.equals(id())) {
+                queue(unregistrations, owner, peerId);
+            }
+        }
+        return true;
+    }
+
+    public boolean remove(Peer peer) {
+        return peers.get(peer.id()) == peer && remove(peer.id());
+    }
+
+    /**
+     * One page of the ids of all peers in the network, in order, after {@code afterId} (null for the first page):
+     * every host answers with at most {@code limit} ids, so no reply grows with the network.
+     */
+    public CompletableFuture<List<String>> listPeers(String afterId, int limit) {
+        if (limit < 1) {
+            throw new IllegalArgumentException("limit: must be at least 1");
+        }
+        List<CompletableFuture<List<String>>> parts = new ArrayList<>();
+        parts.add(CompletableFuture.completedFuture(localPage(afterId, limit)));
+        Map<String, String> q = new HashMap<>();
+        q.put("after", afterId);
+        q.put("limit", Integer.toString(limit));
+        for (String m : members.keySet()) {
+            CompletableFuture<Object> f = new CompletableFuture<>();
+            long s = register(Pending.LIST, f, m, null, options.requestTimeout());
+            if (!node.send(m, control("pl" + s, Headers.EMPTY, q)).accepted()) {
+                failPending(s, new PeerUnreachableException("host " + m + " is unreachable"));
+            }
+            parts.add(f.thenApply(o -> {
+                @SuppressWarnings("unchecked")
+                List<String> l = (List<String>) o;
+                return l;
+            }));
+        }
+        return CompletableFuture.allOf(parts.toArray(new CompletableFuture[0])).thenApply(v -> {
+            TreeSet<String> all = new TreeSet<>();
+            parts.forEach(p -> all.addAll(p.join()));
+            List<String> page = new ArrayList<>(limit);
+            for (String s : all) {
+                if (page.size() == limit) {
+                    break;
+                }
+                page.add(s);
+            }
+            return page;
+        });
+    }
+
+    private List<String> localPage(String after, int limit) {
+        PriorityQueue<String> best = new PriorityQueue<>(Collections.reverseOrder());
+        for (String p : peers.keySet()) {
+            if (after != null && p.compareTo(after) <= 0) {
+                continue;
+            }
+            if (best.size() < limit) {
+                best.add(p);
+            } else if (p.compareTo(best.peek()) < 0) {
+                best.poll();
+                best.add(p);
+            }
+        }
+        List<String> out = new ArrayList<>(best);
+        Collections.sort(out);
+        return out;
+    }
+
+    // ------------------------------------------------------------------ find
+
+    /** Where a peer lives; fails with {@link PeerNotFoundException} ("Peer not found (id: X)"). */
+    public CompletableFuture<HostAddress> find(String peerId) {
+        CompletableFuture<HostAddress> f = new CompletableFuture<>();
+        route(peerId, (host, cached) -> f.complete(new HostAddress(host, addressOf(host))), f::completeExceptionally);
+        return f;
+    }
+
+    private URI addressOf(String host) {
+        if (host.equals(id())) {
+            return info();
+        }
+        Member m = members.get(host);
+        return m == null ? null : m.address;
+    }
+
+    /**
+     * Runs {@code onHost} with the host of a peer (and whether that came from the cache), or {@code onError}. Calls
+     * for one peer id that wait for the same lookup run in the order they were made, which keeps a sender's order.
+     */
+    private void route(String peerId, BiConsumer<String, Boolean> onHost, Consumer<Throwable> onError) {
+        if (closed) {
+            onError.accept(new ClosedException("host " + id() + " is closed"));
+            return;
+        }
+        if (peers.containsKey(peerId)) {
+            onHost.accept(id(), false);
+            return;
+        }
+        String cached = directory.cached(peerId);
+        if (cached != null && members.containsKey(cached)) {
+            onHost.accept(cached, true);
+            return;
+        }
+        for (;;) {
+            Lookup l = lookups.computeIfAbsent(peerId, k -> new Lookup(k));
+            if (l.enqueue(onHost, onError)) {
+                return;
+            }
+        }
+    }
+
+    /** One lookup in flight for a peer id, with the calls waiting for it, in order. */
+    private final class Lookup {
+        private final String peerId;
+        private final List<Object[]> waiters = new ArrayList<>(2);
+        private boolean started;
+        private boolean done;
+        private String host;
+        private Throwable error;
+        private int attempt;
+        private int outstanding;
+
+        Lookup(String peerId) {
+            this.peerId = peerId;
+        }
+
+        /** Adds a waiter; false if this lookup is finished and removed (the caller takes a new one). */
+        boolean enqueue(BiConsumer<String, Boolean> onHost, Consumer<Throwable> onError) {
+            boolean start;
+            synchronized (this) {
+                if (done) {
+                    if (lookups.get(peerId) == this) {
+                        deliverTo(onHost, onError);
+                        return true;
+                    }
+                    return false;
+                }
+                waiters.add(new Object[] {onHost, onError});
+                start = !started;
+                started = true;
+            }
+            if (start) {
+                ask();
+            }
+            return true;
+        }
+
+        private void deliverTo(BiConsumer<String, Boolean> onHost, Consumer<Throwable> onError) {
+            if (error != null) {
+                onError.accept(error);
+            } else {
+                onHost.accept(host, false);
+            }
+        }
+
+        private void ask() {
+            String[] owners = directory.owners(peerId);
+            List<String> remote = new ArrayList<>(owners.length);
+            String found = peers.containsKey(peerId) ? id() : null;
+            for (String o : owners) {
+                if (o.equals(id())) {
+                    String h = directory.owned.get(peerId);
+                    if (h != null && members.containsKey(h)) {
+                        found = h;
+                    }
+                } else {
+                    remote.add(o);
+                }
+            }
+            if (found != null) {
+                complete(found, null);
+                return;
+            }
+            synchronized (this) {
+                outstanding = remote.size();
+            }
+            if (remote.isEmpty()) {
+                answered(null);
+                return;
+            }
+            for (String o : remote) {
+                CompletableFuture<Object> f = new CompletableFuture<>();
+                long s = register(Pending.LOOKUP, f, o, peerId, options.requestTimeout());
+                f.whenComplete((h, e) -> answered(e == null ? (String) h : null));
+                lookupMessages.increment();
+                if (!node.send(o, control("dl" + s, Headers.of(Headers.TO, peerId), "")).accepted()) {
+                    failPending(s, new PeerUnreachableException("owner " + o + " unreachable"));
+                }
+            }
+        }
+
+        private void answered(String h) {
+            boolean retry = false;
+            synchronized (this) {
+                if (done) {
+                    return;
+                }
+                if (h != null && !h.isEmpty() && (h.equals(id()) || members.containsKey(h))) {
+                    outstanding = 0;
+                } else if (--outstanding > 0) {
+                    return;
+                } else {
+                    h = null;
+                    retry = ++attempt < MAX_LOOKUP_ATTEMPTS && System.nanoTime() - membershipChanged < SETTLE_NANOS;
+                }
+            }
+            if (h != null) {
+                complete(h, null);
+            } else if (retry) {
+                // Owners change while hosts join or leave; registrations follow within moments.
+                TIMER.schedule(this::ask, 100L * attempt, TimeUnit.MILLISECONDS);
+            } else {
+                notFound.increment();
+                complete(null, new PeerNotFoundException("Peer not found (id: " + peerId + ")"));
+            }
+        }
+
+        void fail(Throwable t) {
+            complete(null, t);
+        }
+
+        private void complete(String h, Throwable e) {
+            synchronized (this) {
+                if (done) {
+                    return;
+                }
+                done = true;
+                host = h;
+                error = e;
+                for (Object[] w : waiters) {
+                    @SuppressWarnings("unchecked")
+                    BiConsumer<String, Boolean> onHost = (BiConsumer<String, Boolean>) w[0];
+                    @SuppressWarnings("unchecked")
+                    Consumer<Throwable> onError = (Consumer<Throwable>) w[1];
+                    try {
+                        deliverTo(onHost, onError);
+                    } catch (RuntimeException ex) {
+                        LOG.warn("host {}: a lookup waiter failed", id(), ex);
+                    }
+                }
+                waiters.clear();
+                // Only now: a send that finds the location in the cache must not overtake the waiters above.
+                if (h != null && !h.equals(id())) {
+                    directory.cache(peerId, h);
+                }
+            }
+            lookups.remove(peerId, this);
+        }
+    }
+
+    // ------------------------------------------------------------------ sending
+
+    private static Message toMessage(Object payload) {
+        return payload instanceof Message m ? m : Message.of(payload);
+    }
+
+    CompletableFuture<Void> send(Peer from, String to, Object payload, Duration timeout) {
+        Message m = toMessage(payload);
+        CompletableFuture<Void> f = new CompletableFuture<>();
+        route(to, (host, cached) -> sendTo(host, cached, from.id(), to, m, f, timeout, false), f::completeExceptionally);
+        return f;
+    }
+
+    private void sendTo(String host, boolean cached, String from, String to, Message m, CompletableFuture<Void> f,
+                        Duration timeout, boolean retried) {
+        if (host.equals(id())) {
+            Peer target = peers.get(to);
+            if (target == null) {
+                f.completeExceptionally(new PeerNotFoundException("Peer not found (id: " + to + ")"));
+                return;
+            }
+            Message stamped = m.withHeaders(m.headers().withAll(Headers.FROM, from, Headers.TO, to));
+            target.inbox().execute(() -> {
+                deliver(target, from, stamped);
+                f.complete(null);
+            });
+            return;
+        }
+        @SuppressWarnings({"unchecked", "rawtypes"})
+        CompletableFuture<Object> any = (CompletableFuture) f;
+        long s = register(Pending.SEND, any, host, to, timeout);
+        Pending p = pending.get(s);
+        if (p != null) {
+            p.message = m;
+            p.from = from;
+            p.cached = cached && !retried;
+        }
+        Message out = m.withHeaders(m.headers().withAll(Headers.FROM, from, Headers.TO, to, OP, "s" + s));
+        SendStatus st = node.send(host, out);
+        if (!st.accepted()) {
+            directory.evict(to);
+            failPending(s, new PeerUnreachableException("Peer unreachable (id: " + to + ", host: " + host + "): "
+                    + st));
+        }
+    }
+
+    SendStatus sendAndForget(Peer from, String to, Object payload) {
+        Message m = toMessage(payload);
+        String cached = directory.cached(to);
+        if (cached != null && members.containsKey(cached) && !peers.containsKey(to)) {
+            return node.send(cached, m.withHeaders(m.headers().withAll(Headers.FROM, from.id(), Headers.TO, to,
+                    OP, "f")));
+        }
+        if (closed) {
+            return SendStatus.CLOSED;
+        }
+        route(to, (host, c) -> {
+            if (host.equals(id())) {
+                Peer target = peers.get(to);
+                if (target != null) {
+                    Message stamped = m.withHeaders(m.headers().withAll(Headers.FROM, from.id(), Headers.TO, to));
+                    target.inbox().execute(() -> deliver(target, from.id(), stamped));
+                    return;
+                }
+                dropped.increment();
+            } else if (!node.send(host, m.withHeaders(m.headers().withAll(Headers.FROM, from.id(), Headers.TO, to,
+                    OP, "f"))).accepted()) {
+                dropped.increment();
+            }
+        }, e -> {
+            dropped.increment();
+            LOG.debug("host {}: fire-and-forget message to {} dropped: {}", id(), to, e.getMessage());
+        });
+        return SendStatus.QUEUED;
+    }
+
+    CompletableFuture<Message> request(Peer from, String to, Object payload, Duration timeout) {
+        Message m = toMessage(payload);
+        CompletableFuture<Message> f = new CompletableFuture<>();
+        @SuppressWarnings({"unchecked", "rawtypes"})
+        CompletableFuture<Object> any = (CompletableFuture) f;
+        route(to, (host, cached) -> {
+            long s = register(Pending.REQUEST, any, host, to, timeout);
+            Message out = m.withHeaders(m.headers().withAll(Headers.FROM, from.id(), Headers.TO, to,
+                    Headers.REPLY_TO, id(), Headers.CORRELATION_ID, Long.toString(s), OP, "q" + s));
+            if (host.equals(id())) {
+                Peer target = peers.get(to);
+                if (target == null) {
+                    failPending(s, new PeerNotFoundException("Peer not found (id: " + to + ")"));
+                    return;
+                }
+                target.inbox().execute(() -> deliverRequest(target, from.id(), out, id(), s));
+                return;
+            }
+            SendStatus st = node.send(host, out);
+            if (!st.accepted()) {
+                directory.evict(to);
+                failPending(s, new PeerUnreachableException("Peer unreachable (id: " + to + ", host: " + host
+                        + "): " + st));
+            }
+        }, f::completeExceptionally);
+        return f;
+    }
+
+    CompletableFuture<Void> reply(Peer from, Message request, Object payload) {
+        String host = request.header(Headers.REPLY_TO);
+        String corr = request.header(Headers.CORRELATION_ID);
+        String to = request.header(Headers.FROM);
+        if (host == null || corr == null || to == null) {
+            return CompletableFuture.failedFuture(new IllegalArgumentException(
+                    "request: not a request (it has no replyTo/correlationId/from headers)"));
+        }
+        Message m = toMessage(payload);
+        Message out = m.withHeaders(m.headers().withAll(Headers.FROM, from.id(), Headers.TO, to,
+                Headers.CORRELATION_ID, corr, OP, "r" + corr));
+        if (host.equals(id())) {
+            onReply(out, corr);
+            return CompletableFuture.completedFuture(null);
+        }
+        SendStatus st = node.send(host, out);
+        return st.accepted() ? CompletableFuture.completedFuture(null)
+                : CompletableFuture.failedFuture(new PeerUnreachableException("host " + host + " of requester "
+                + to + " is unreachable: " + st));
+    }
+
+    // ------------------------------------------------------------------ receiving
+
+    private void onNodeMessage(String fromHost, Message m) {
+        String op = m.header(OP);
+        if (op == null || op.isEmpty()) {
+            strangers.increment();
+            return;
+        }
+        if (op.equals("h")) {
+            onHello(fromHost, m);
+            return;
+        }
+        if (op.equals("x")) {
+            onMismatch(fromHost, m);
+            return;
+        }
+        if (!members.containsKey(fromHost)) {
+            // Traffic from a host that has not passed the network check is not accepted.
+            strangers.increment();
+            return;
+        }
+        switch (op.charAt(0)) {
+            case 's', 'f', 'q' -> onDeliver(fromHost, m, op);
+            case 'a' -> onAcks(m);
+            case 'r' -> onReply(m, op.substring(1));
+            case 'e' -> onError(m, op);
+            case 'm' -> onMembers(fromHost, m);
+            case 'l' -> onLeave(fromHost);
+            case 'd' -> onDirectory(fromHost, m, op);
+            case 'p' -> onList(fromHost, m, op);
+            default -> strangers.increment();
+        }
+    }
+
+    private void onDeliver(String fromHost, Message m, String op) {
+        String to = m.header(Headers.TO);
+        Peer target = to == null ? null : peers.get(to);
+        char kind = op.charAt(0);
+        if (target == null) {
+            notFound.increment();
+            if (kind != 'f') {
+                node.send(fromHost, error(op.substring(1), ErrorCode.PEER_NOT_FOUND,
+                        "Peer not found (id: " + to + ")"));
+            } else {
+                dropped.increment();
+            }
+            return;
+        }
+        String from = m.header(Headers.FROM);
+        if (kind == 'q') {
+            long s = Long.parseLong(op, 1, op.length(), 10);
+            target.inbox().executeInline(() -> deliverRequest(target, from, m, fromHost, s));
+        } else if (kind == 's') {
+            long s = Long.parseLong(op, 1, op.length(), 10);
+            target.inbox().executeInline(() -> {
+                deliver(target, from, m);
+                ack(fromHost, s);
+            });
+        } else {
+            target.inbox().executeInline(() -> deliver(target, from, m));
+        }
+    }
+
+    private void deliver(Peer target, String from, Message m) {
+        delivered.increment();
+        for (PeerListener l : target.listeners()) {
+            try {
+                l.onMessage(from, m);
+            } catch (Throwable t) {
+                LOG.warn("listener of peer {} failed on a message from {}", target.id(), from, t);
+            }
+        }
+    }
+
+    private void deliverRequest(Peer target, String from, Message m, String replyHost, long s) {
+        delivered.increment();
+        for (PeerListener l : target.listeners()) {
+            try {
+                l.onMessage(from, m);
+            } catch (Throwable t) {
+                LOG.warn("listener of peer {} failed on a request from {}", target.id(), from, t);
+                String text = "handler of peer " + target.id() + " failed: " + t;
+                if (replyHost.equals(id())) {
+                    failPending(s, MeshbusException.of(ErrorCode.REMOTE_FAILURE, text));
+                } else {
+                    node.send(replyHost, error(Long.toString(s), ErrorCode.REMOTE_FAILURE, text));
+                }
+                return;
+            }
+        }
+    }
+
+    private Message error(String seqText, ErrorCode code, String text) {
+        return control("e" + seqText, Headers.of(Headers.STATUS, Integer.toString(code.wire())), text);
+    }
+
+    private void ack(String host, long s) {
+        AckBuffer b = acks.computeIfAbsent(host, AckBuffer::new);
+        if (b.add(s)) {
+            executor().execute(b::flush);
+        }
+    }
+
+    /** Confirmations for one host, sent in batches: under load one message confirms many sends. */
+    private final class AckBuffer {
+        private final String host;
+        private long[] seqs = new long[64];
+        private int n;
+
+        AckBuffer(String host) {
+            this.host = host;
+        }
+
+        /** Adds one; true when the buffer was empty (the caller schedules a flush). */
+        synchronized boolean add(long s) {
+            if (n == seqs.length) {
+                seqs = Arrays.copyOf(seqs, n * 2);
+            }
+            seqs[n++] = s;
+            return n == 1;
+        }
+
+        void flush() {
+            ByteBuffer out;
+            synchronized (this) {
+                out = ByteBuffer.allocate(n * 8);
+                for (int i = 0; i < n; i++) {
+                    out.putLong(seqs[i]);
+                }
+                n = 0;
+                if (seqs.length > 4096) {
+                    seqs = new long[64];
+                }
+            }
+            node.send(host, Message.ofBytes(Headers.of(OP, "a"), ContentType.BYTES, out.array()));
+        }
+    }
+
+    private void onAcks(Message m) {
+        ByteBuffer b = m.payload();
+        while (b.remaining() >= 8) {
+            Pending p = pending.remove(b.getLong());
+            if (p != null) {
+                p.future.complete(null);
+            }
+        }
+    }
+
+    private void onReply(Message m, String seqText) {
+        long s;
+        try {
+            s = Long.parseLong(seqText);
+        } catch (NumberFormatException e) {
+            strangers.increment();
+            return;
+        }
+        Pending p = pending.remove(s);
+        if (p != null) {
+            p.future.complete(m);
+        }
+    }
+
+    private void onError(Message m, String op) {
+        long s = Long.parseLong(op, 1, op.length(), 10);
+        Pending p = pending.remove(s);
+        if (p == null) {
+            return;
+        }
+        ErrorCode code = ErrorCode.ofWire(Integer.parseInt(Objects.requireNonNullElse(m.header(Headers.STATUS),
+                "0")));
+        MeshbusException e = MeshbusException.of(code, m.payloadText());
+        if (code == ErrorCode.PEER_NOT_FOUND && p.peerId != null) {
+            directory.evict(p.peerId);
+            if (p.kind == Pending.SEND && p.cached) {
+                // The cache was stale (the peer moved or went away): look it up again, once.
+                @SuppressWarnings({"unchecked", "rawtypes"})
+                CompletableFuture<Void> f = (CompletableFuture) p.future;
+                Duration left = Duration.ofNanos(Math.max(1, p.deadline - System.nanoTime()));
+                route(p.peerId, (h, c) -> sendTo(h, c, p.from, p.peerId, p.message, f, left, true),
+                        f::completeExceptionally);
+                return;
+            }
+        }
+        p.future.completeExceptionally(e);
+    }
+
+    // ------------------------------------------------------------------ membership
+
+    private void onLink(NodeListener.ConnectEvent e) {
+        if (e.restarted()) {
+            forgetHostState(e.id(), "host " + e.id() + " restarted");
+            if (members.containsKey(e.id())) {
+                registerOwnedBy(e.id(), directory.members());
+            }
+        }
+        Map<String, String> hello = new LinkedHashMap<>();
+        hello.put("networkId", networkId);
+        URI me = info();
+        hello.put("address", me == null ? "" : me.toString());
+        node.send(e.id(), control("h", Headers.EMPTY, hello));
+    }
+
+    private void onUnlink(NodeListener.DisconnectEvent e) {
+        if (e.reconnecting()) {
+            // In flight on a broken link: their fate is unknown, so their futures fail rather than hang.
+            failPending(p -> e.id().equals(p.host), p -> new PeerUnreachableException("Peer unreachable (id: "
+                    + p.peerId + ", host: " + e.id() + "): link lost: " + e.cause().getMessage()));
+        } else {
+            removeMember(e.id(), "link lost for good: " + e.cause().getMessage());
+        }
+    }
+
+    private void onHello(String from, Message m) {
+        @SuppressWarnings("unchecked")
+        Map<String, Object> h = m.decode(Map.class);
+        String theirs = (String) h.get("networkId");
+        String address = (String) h.get("address");
+        String mismatch = null;
+        synchronized (this) {
+            String mine = networkId;
+            if (mine == null && theirs != null) {
+                networkId = theirs;
+            } else if (mine != null && theirs != null && !mine.equals(theirs)) {
+                mismatch = "Network id mismatch (" + theirs + " !== " + mine + ")";
+            }
+        }
+        if (mismatch != null) {
+            LOG.warn("host {}: refusing host {}: {}", id(), from, mismatch);
+            node.send(from, control("x", Headers.EMPTY, mismatch));
+            rejectHost(from, new NetworkIdMismatchException(mismatch));
+            return;
+        }
+        URI addr = address == null || address.isEmpty() ? null : URI.create(address);
+        // Members keep each other: whichever side loses a link re-dials it.
+        try {
+            node.keep(from, true);
+        } catch (PeerNotFoundException e) {
+            return;
+        }
+        Member member = new Member(from, addr);
+        Member before = members.putIfAbsent(from, member);
+        if (before != null) {
+            member = before;
+        } else {
+            membershipChanged(from, true);
+        }
+        List<Map<String, String>> list = new ArrayList<>();
+        for (Member other : members.values()) {
+            if (!other.id.equals(from) && other.address != null) {
+                list.add(Map.of("id", other.id, "address", other.address.toString()));
+            }
+        }
+        node.send(from, control("m", Headers.EMPTY, list));
+        admitted.computeIfAbsent(from, k -> new CompletableFuture<>()).complete(member);
+    }
+
+    private void rejectHost(String host, MeshbusException why) {
+        admitted.computeIfAbsent(host, k -> new CompletableFuture<>()).completeExceptionally(why);
+        admitted.remove(host);
+        try {
+            node.keep(host, false);
+        } catch (PeerNotFoundException ignored) {
+            // already gone
+        }
+        node.disconnect(host);
+    }
+
+    private void onMismatch(String from, Message m) {
+        rejectHost(from, new NetworkIdMismatchException(m.payloadText()));
+    }
+
+    @SuppressWarnings("unchecked")
+    private void onMembers(String from, Message m) {
+        List<Map<String, String>> list = m.decode(List.class);
+        Member seed = members.get(from);
+        if (seed != null) {
+            seed.memberList.complete(list);
+        }
+        dial(list);
+    }
+
+    private void onLeave(String from) {
+        try {
+            node.keep(from, false);
+        } catch (PeerNotFoundException ignored) {
+            // the link is already gone
+        }
+        removeMember(from, "host left");
+    }
+
+    private void removeMember(String host, String why) {
+        Member gone = members.remove(host);
+        admitted.remove(host);
+        if (gone == null) {
+            return;
+        }
+        LOG.debug("host {}: member {} removed: {}", id(), host, why);
+        forgetHostState(host, why);
+        membershipChanged(host, false);
+    }
+
+    private void forgetHostState(String host, String why) {
+        directory.forgetHost(host);
+        failPending(p -> host.equals(p.host), p -> new PeerUnreachableException("Peer unreachable (id: "
+                + p.peerId + ", host: " + host + "): " + why));
+    }
+
+    /**
+     * Members changed: publish the new list to the directory and register each local peer with the owners it gained
+     * (a host that joined owns some peers now; when one leaves, its peers get a next owner). Entries this host no
+     * longer owns are dropped a little later, once their peers' hosts have re-registered them elsewhere.
+     */
+    private void membershipChanged(String host, boolean added) {
+        String[] before;
+        String[] after;
+        synchronized (directory) {
+            before = directory.members();
+            TreeSet<String> ids = new TreeSet<>(members.keySet());
+            ids.add(id());
+            after = ids.toArray(new String[0]);
+            directory.setMembers(after);
+            membershipChanged = System.nanoTime();
+        }
+        if (added) {
+            registerOwnedBy(host, after);
+        } else {
+            for (String p : peers.keySet()) {
+                String[] was = directory.owners(p, before);
+                for (String o : directory.owners(p, after)) {
+                    if (!o.equals(id()) && !contains(was, o)) {
+                        queue(registrations, o, p);
+                    }
+                }
+            }
+        }
+        synchronized (this) {
+            if (cleanup != null) {
+                cleanup.cancel(false);
+            }
+            if (!closed) {
+                cleanup = TIMER.schedule(this::dropUnowned, 10, TimeUnit.SECONDS);
+            }
+        }
+    }
+
+    /** Registers with {@code host} every local peer it owns (it joined, or restarted with an empty table). */
+    private void registerOwnedBy(String host, String[] among) {
+        for (String p : peers.keySet()) {
+            if (directory.isOwner(p, host, among)) {
+                queue(registrations, host, p);
+            }
+        }
+    }
+
+    private void dropUnowned() {
+        String[] now = directory.members();
+        directory.owned.keySet().removeIf(p -> !directory.isOwner(p, id(), now));
+    }
+
+    private static boolean contains(String[] a, String s) {
+        for (String x : a) {
+            if (x.equals(s)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    // ------------------------------------------------------------------ directory messages
+
+    private void queue(Map<String, List<String>> which, String owner, String peerId) {
+        boolean schedule;
+        synchronized (registrations) {
+            which.computeIfAbsent(owner, k -> new ArrayList<>()).add(peerId);
+            schedule = !flushScheduled;
+            flushScheduled = true;
+        }
+        if (schedule) {
+            executor().execute(this::flushRegistrations);
+        }
+    }
+
+    private void flushRegistrations() {
+        Map<String, List<String>> reg;
+        Map<String, List<String>> unreg;
+        synchronized (registrations) {
+            reg = new HashMap<>(registrations);
+            unreg = new HashMap<>(unregistrations);
+            registrations.clear();
+            unregistrations.clear();
+            flushScheduled = false;
+        }
+        unreg.forEach((owner, ids) -> sendIds(owner, "du", ids));
+        reg.forEach((owner, ids) -> sendIds(owner, "dr", ids));
+    }
+
+    private void sendIds(String owner, String op, List<String> ids) {
+        for (int from = 0; from < ids.size(); from += REGISTRATION_CHUNK) {
+            List<String> chunk = ids.subList(from, Math.min(ids.size(), from + REGISTRATION_CHUNK));
+            node.send(owner, Message.ofBytes(Headers.of(OP, op), ContentType.BYTES, encodeIds(chunk)));
+        }
+    }
+
+    static byte[] encodeIds(List<String> ids) {
+        List<byte[]> raw = new ArrayList<>(ids.size());
+        int size = 0;
+        for (String s : ids) {
+            byte[] b = s.getBytes(StandardCharsets.UTF_8);
+            raw.add(b);
+            size += 4 + b.length;
+        }
+        ByteBuffer out = ByteBuffer.allocate(size);
+        for (byte[] b : raw) {
+            out.putInt(b.length).put(b);
+        }
+        return out.array();
+    }
+
+    static List<String> decodeIds(ByteBuffer in) {
+        List<String> ids = new ArrayList<>();
+        while (in.remaining() >= 4) {
+            int n = in.getInt();
+            if (n < 0 || n > in.remaining()) {
+                break;
+            }
+            byte[] b = new byte[n];
+            in.get(b);
+            ids.add(new String(b, StandardCharsets.UTF_8));
+        }
+        return ids;
+    }
+
+    private void onDirectory(String fromHost, Message m, String op) {
+        if (op.startsWith("dr")) {
+            Member member = members.get(fromHost);
+            if (member == null) {
+                return;
+            }
+            String host = member.id;
+            for (String p : decodeIds(m.payload())) {
+                directory.owned.put(p, host);
+            }
+        } else if (op.startsWith("du")) {
+            for (String p : decodeIds(m.payload())) {
+                directory.owned.remove(p, fromHost);
+            }
+        } else if (op.startsWith("dl")) {
+            String peerId = m.header(Headers.TO);
+            String h = peerId == null ? null : peers.containsKey(peerId) ? id() : directory.owned.get(peerId);
+            node.send(fromHost, control("dL" + op.substring(2), Headers.EMPTY, h == null ? "" : h));
+        } else if (op.startsWith("dL")) {
+            Pending p = pending.remove(Long.parseLong(op, 2, op.length(), 10));
+            if (p != null) {
+                String h = m.payloadText();
+                p.future.complete(h.isEmpty() ? null : h);
+            }
+        }
+    }
+
+    @SuppressWarnings("unchecked")
+    private void onList(String fromHost, Message m, String op) {
+        if (op.startsWith("pl")) {
+            Map<String, String> q = m.decode(Map.class);
+            int limit = Math.max(1, Math.min(100_000, Integer.parseInt(q.getOrDefault("limit", "1000"))));
+            node.send(fromHost, control("pL" + op.substring(2), Headers.EMPTY, localPage(q.get("after"), limit)));
+        } else if (op.startsWith("pL")) {
+            Pending p = pending.remove(Long.parseLong(op, 2, op.length(), 10));
+            if (p != null) {
+                p.future.complete(m.decode(List.class));
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------ pending operations
+
+    private long register(int kind, CompletableFuture<Object> f, String host, String peerId, Duration timeout) {
+        long s = seq.incrementAndGet();
+        Pending p = new Pending(kind, f, host, peerId, System.nanoTime() + timeout.toNanos());
+        pending.put(s, p);
+        if (closed) {
+            failPending(s, new ClosedException("host " + id() + " is closed"));
+        }
+        return s;
+    }
+
+    private void failPending(long s, Throwable t) {
+        Pending p = pending.remove(s);
+        if (p != null) {
+            p.future.completeExceptionally(t);
+        }
+    }
+
+    private void failPending(java.util.function.Predicate<Pending> which,
+                             java.util.function.Function<Pending, Throwable> why) {
+        pending.forEach((s, p) -> {
+            if (which.test(p) && pending.remove(s, p)) {
+                executor().execute(() -> p.future.completeExceptionally(why.apply(p)));
+            }
+        });
+    }
+
+    private void sweep() {
+        long now = System.nanoTime();
+        pending.forEach((s, p) -> {
+            if (now - p.deadline > 0 && pending.remove(s, p)) {
+                String what = switch (p.kind) {
+                    case Pending.SEND -> "no confirmation from peer " + p.peerId;
+                    case Pending.REQUEST -> "no reply from peer " + p.peerId;
+                    case Pending.LOOKUP -> "no answer from directory host " + p.host;
+                    default -> "no answer from host " + p.host;
+                };
+                executor().execute(() -> p.future.completeExceptionally(new RequestTimeoutException(what
+                        + " in time")));
+            }
+        });
+    }
+
+    /** One operation waiting for an answer. */
+    private static final class Pending {
+        static final int SEND = 0;
+        static final int REQUEST = 1;
+        static final int LOOKUP = 2;
+        static final int LIST = 3;
+
+        final int kind;
+        final CompletableFuture<Object> future;
+        final String host;
+        final String peerId;
+        final long deadline;
+        Message message;
+        String from;
+        boolean cached;
+
+        Pending(int kind, CompletableFuture<Object> future, String host, String peerId, long deadline) {
+            this.kind = kind;
+            this.future = future;
+            this.host = host;
+            this.peerId = peerId;
+            this.deadline = deadline;
+        }
+    }
+
+    /** A host admitted to the network, as this host knows it. */
+    private static final class Member {
+        final String id;
+        final URI address;
+        final CompletableFuture<List<Map<String, String>>> memberList = new CompletableFuture<>();
+
+        Member(String id, URI address) {
+            this.id = id;
+            this.address = address;
+        }
+    }
+
+    private static Message control(String op, Headers headers, Object payload) {
+        return Message.of(headers.with(OP, op), payload);
+    }
+
+    /** Counters of the bus layer (the node's own are in {@code node().metrics()}). */
+    public Map<String, Long> metrics() {
+        Map<String, Long> m = new LinkedHashMap<>();
+        m.put("peers", (long) peers.size());
+        m.put("members", (long) members.size());
+        m.put("delivered", delivered.sum());
+        m.put("notFound", notFound.sum());
+        m.put("lookupMessages", lookupMessages.sum());
+        m.put("dropped", dropped.sum());
+        m.put("strangers", strangers.sum());
+        m.put("pending", (long) pending.size());
+        m.put("directoryEntries", (long) directory.owned.size());
+        m.put("directoryCache", (long) directory.cacheSize());
+        return m;
+    }
+
+    private static Throwable unwrap(Throwable t) {
+        while (t instanceof CompletionException && t.getCause() != null) {
+            t = t.getCause();
+        }
+        return t;
+    }
+
+    private static ScheduledExecutorService timer() {
+        ScheduledThreadPoolExecutor t = new ScheduledThreadPoolExecutor(1, r -> {
+            Thread th = new Thread(r, "meshbus-timer");
+            th.setDaemon(true);
+            return th;
+        });
+        t.setRemoveOnCancelPolicy(true);
+        return t;
+    }
+
+    @Override
+    public String toString() {
+        return "Host{" + id() + " " + info() + ", " + members.size() + " members, " + peers.size() + " peers}";
+    }
+}

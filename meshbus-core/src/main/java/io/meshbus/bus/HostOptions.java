@@ -1,0 +1,163 @@
+package io.meshbus.bus;
+
+import io.meshbus.node.Delay;
+import io.meshbus.node.NodeOptions;
+import java.net.URI;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.UUID;
+import java.util.function.Consumer;
+
+/**
+ * A host's settings, immutable; defaults live here. Reconnect settings carry distribus's names with their intended
+ * meaning: the first re-dial waits {@code reconnectDelay}, each next one {@code reconnectDecay} times longer (a
+ * growth factor, at least 1; distribus divided and retried ever faster), and after {@code reconnectTimeout} without
+ * a link the lost host's peers are forgotten.
+ *
+ * <table>
+ * <caption>Defaults</caption>
+ * <tr><th>option</th><th>default</th></tr>
+ * <tr><td>id</td><td>{@code host-} + random</td></tr>
+ * <tr><td>networkId</td><td>none: adopts the network's on the first join</td></tr>
+ * <tr><td>reconnectDelay / reconnectDecay / reconnectTimeout</td><td>1 s / 2 / 300 s (as distribus)</td></tr>
+ * <tr><td>requestTimeout</td><td>60 s (as distribus), per host; per call too</td></tr>
+ * <tr><td>directoryCacheSize</td><td>100,000 peer locations cached per host</td></tr>
+ * <tr><td>directoryReplicas</td><td>2 hosts hold each peer's registration</td></tr>
+ * <tr><td>maxPeers</td><td>10,000,000 local peers per host</td></tr>
+ * </table>
+ */
+public record HostOptions(String id, List<URI> listen, String networkId, Duration reconnectDelay,
+                          double reconnectDecay, Duration reconnectTimeout, Duration requestTimeout,
+                          int directoryCacheSize, int directoryReplicas, int maxPeers,
+                          Consumer<NodeOptions.Builder> nodeSettings) {
+
+    public HostOptions {
+        Objects.requireNonNull(id, "id");
+        listen = List.copyOf(listen);
+        positive(reconnectDelay, "reconnectDelay");
+        positive(reconnectTimeout, "reconnectTimeout");
+        positive(requestTimeout, "requestTimeout");
+        if (!(reconnectDecay >= 1.0)) {
+            throw new IllegalArgumentException("reconnectDecay: a growth factor, at least 1, was " + reconnectDecay);
+        }
+        if (directoryCacheSize < 0 || directoryReplicas < 1 || maxPeers < 1) {
+            throw new IllegalArgumentException("directoryCacheSize >= 0, directoryReplicas >= 1, maxPeers >= 1");
+        }
+        Objects.requireNonNull(nodeSettings, "nodeSettings");
+    }
+
+    private static void positive(Duration d, String name) {
+        Objects.requireNonNull(d, name);
+        if (d.isNegative() || d.isZero()) {
+            throw new IllegalArgumentException(name + ": must be positive, was " + d);
+        }
+    }
+
+    /** The node settings a host runs with: its listen URIs and the reconnect policy above. */
+    NodeOptions.Builder nodeBuilder() {
+        Duration maxDelay = reconnectTimeout.compareTo(Duration.ofSeconds(30)) < 0 ? reconnectTimeout
+                : Duration.ofSeconds(30);
+        if (maxDelay.compareTo(reconnectDelay) < 0) {
+            maxDelay = reconnectDelay;
+        }
+        NodeOptions.Builder b = NodeOptions.builder(id)
+                .reconnectDelay(Delay.exponentialWithJitter(reconnectDelay, maxDelay, reconnectDecay))
+                .reconnectGiveUp(reconnectTimeout);
+        listen.forEach(b::listen);
+        nodeSettings.accept(b);
+        return b;
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** Builds {@link HostOptions}. */
+    public static final class Builder {
+        private String id = "host-" + UUID.randomUUID().toString().substring(0, 8);
+        private final List<URI> listen = new ArrayList<>();
+        private String networkId;
+        private Duration reconnectDelay = Duration.ofSeconds(1);
+        private double reconnectDecay = 2.0;
+        private Duration reconnectTimeout = Duration.ofMinutes(5);
+        private Duration requestTimeout = Duration.ofSeconds(60);
+        private int directoryCacheSize = 100_000;
+        private int directoryReplicas = 2;
+        private int maxPeers = 10_000_000;
+        private Consumer<NodeOptions.Builder> nodeSettings = b -> { };
+
+        Builder() {
+        }
+
+        public Builder id(String id) {
+            this.id = id;
+            return this;
+        }
+
+        public Builder listen(String uri) {
+            return listen(URI.create(uri));
+        }
+
+        public Builder listen(URI uri) {
+            listen.add(Objects.requireNonNull(uri, "uri"));
+            return this;
+        }
+
+        public Builder networkId(String networkId) {
+            this.networkId = networkId;
+            return this;
+        }
+
+        public Builder reconnectDelay(Duration d) {
+            this.reconnectDelay = d;
+            return this;
+        }
+
+        public Builder reconnectDecay(double factor) {
+            this.reconnectDecay = factor;
+            return this;
+        }
+
+        public Builder reconnectTimeout(Duration d) {
+            this.reconnectTimeout = d;
+            return this;
+        }
+
+        public Builder requestTimeout(Duration d) {
+            this.requestTimeout = d;
+            return this;
+        }
+
+        public Builder directoryCacheSize(int entries) {
+            this.directoryCacheSize = entries;
+            return this;
+        }
+
+        public Builder directoryReplicas(int hosts) {
+            this.directoryReplicas = hosts;
+            return this;
+        }
+
+        public Builder maxPeers(int peers) {
+            this.maxPeers = peers;
+            return this;
+        }
+
+        /** Lower-level node settings (transports, executor, frame size, heartbeats...). */
+        public Builder node(Consumer<NodeOptions.Builder> settings) {
+            this.nodeSettings = Objects.requireNonNull(settings, "settings");
+            return this;
+        }
+
+        public HostOptions options() {
+            return new HostOptions(id, listen, networkId, reconnectDelay, reconnectDecay, reconnectTimeout,
+                    requestTimeout, directoryCacheSize, directoryReplicas, maxPeers, nodeSettings);
+        }
+
+        public Host build() {
+            return new Host(options());
+        }
+    }
+}

@@ -1,0 +1,123 @@
+package io.meshbus.bus;
+
+import io.meshbus.internal.SerialExecutor;
+import io.meshbus.message.Message;
+import io.meshbus.node.Registration;
+import io.meshbus.node.SendStatus;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * A peer: an id on a host, addressable from any host of the network. Small on purpose (a host may hold millions):
+ * its delivery queue is made on first delivery.
+ */
+public final class Peer {
+    private static final PeerListener[] NONE = new PeerListener[0];
+
+    private final String id;
+    private final Host host;
+    private volatile PeerListener[] listeners = NONE;
+    private volatile SerialExecutor inbox;
+
+    Peer(String id, Host host) {
+        this.id = id;
+        this.host = host;
+    }
+
+    public String id() {
+        return id;
+    }
+
+    public Host host() {
+        return host;
+    }
+
+    /** Adds a listener of this peer's messages; the registration removes it. */
+    public Registration onMessage(PeerListener listener) {
+        Objects.requireNonNull(listener, "listener");
+        synchronized (this) {
+            PeerListener[] l = Arrays.copyOf(listeners, listeners.length + 1);
+            l[l.length - 1] = listener;
+            listeners = l;
+        }
+        return () -> {
+            synchronized (Peer.this) {
+                PeerListener[] l = listeners;
+                for (int i = 0; i < l.length; i++) {
+                    if (l[i] == listener) {
+                        PeerListener[] n = new PeerListener[l.length - 1];
+                        System.arraycopy(l, 0, n, 0, i);
+                        System.arraycopy(l, i + 1, n, i, l.length - i - 1);
+                        listeners = n;
+                        return;
+                    }
+                }
+            }
+        };
+    }
+
+    /**
+     * Sends and completes once the message was handed to the target peer's listeners on its host; fails with
+     * {@link io.meshbus.error.PeerNotFoundException}, {@link io.meshbus.error.PeerUnreachableException},
+     * {@link io.meshbus.error.RequestTimeoutException} (after the host's request timeout) or
+     * {@link io.meshbus.error.ClosedException}. A {@link Message} payload is sent as it is (its headers kept),
+     * anything else is encoded by the standard codec rule.
+     */
+    public CompletableFuture<Void> send(String to, Object payload) {
+        return host.send(this, to, payload, host.options().requestTimeout());
+    }
+
+    /** {@link #send(String, Object)} with its own timeout. */
+    public CompletableFuture<Void> send(String to, Object payload, Duration timeout) {
+        return host.send(this, to, payload, timeout);
+    }
+
+    /**
+     * Fire and forget: no confirmation, no future; the fastest way. The status says whether the message was taken
+     * ({@link SendStatus#NOT_CONNECTED} while the target's location is unknown: the lookup then runs and the message
+     * follows it). Losses on a failing link are possible and counted.
+     */
+    public SendStatus sendAndForget(String to, Object payload) {
+        return host.sendAndForget(this, to, payload);
+    }
+
+    /** Sends a request and completes with the reply (see {@link #reply}), or fails typed, or times out. */
+    public CompletableFuture<Message> request(String to, Object payload, Duration timeout) {
+        return host.request(this, to, payload, timeout);
+    }
+
+    /** Answers a request received by this peer. */
+    public CompletableFuture<Void> reply(Message request, Object payload) {
+        return host.reply(this, request, payload);
+    }
+
+    /** Removes this peer from its host (and from the network's directory). */
+    public void remove() {
+        host.remove(this);
+    }
+
+    PeerListener[] listeners() {
+        return listeners;
+    }
+
+    SerialExecutor inbox() {
+        SerialExecutor s = inbox;
+        if (s == null) {
+            synchronized (this) {
+                s = inbox;
+                if (s == null) {
+                    s = new SerialExecutor(host.executor());
+                    inbox = s;
+                }
+            }
+        }
+        return s;
+    }
+
+    @Override
+    public String toString() {
+        return "Peer{" + id + "@" + host.id() + "}";
+    }
+}
