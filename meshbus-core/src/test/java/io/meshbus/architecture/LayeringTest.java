@@ -16,16 +16,19 @@ class LayeringTest {
                 .importPackages("io.meshbus");
         layeredArchitecture().consideringOnlyDependenciesInLayers()
                 .layer("error").definedBy("io.meshbus.error..")
+                .layer("internal").definedBy("io.meshbus.internal..")
                 .layer("codec").definedBy("io.meshbus.codec..")
                 .layer("message").definedBy("io.meshbus.message..")
                 .layer("wire").definedBy("io.meshbus.wire..")
                 .layer("transport").definedBy("io.meshbus.transport..")
                 .layer("node").definedBy("io.meshbus.node..")
-                .whereLayer("node").mayNotBeAccessedByAnyLayer()
+                .layer("bus").definedBy("io.meshbus.bus..")
+                .whereLayer("bus").mayNotBeAccessedByAnyLayer()
+                .whereLayer("node").mayOnlyBeAccessedByLayers("bus")
                 .whereLayer("transport").mayOnlyBeAccessedByLayers("node")
                 .whereLayer("wire").mayOnlyBeAccessedByLayers("transport", "node")
-                .whereLayer("message").mayOnlyBeAccessedByLayers("wire", "transport", "node")
-                .whereLayer("codec").mayOnlyBeAccessedByLayers("message", "wire", "transport", "node")
+                .whereLayer("message").mayOnlyBeAccessedByLayers("wire", "transport", "node", "bus")
+                .whereLayer("codec").mayOnlyBeAccessedByLayers("message", "wire", "transport", "node", "bus")
                 .check(classes);
     }
 }
