@@ -1,6 +1,7 @@
 package io.meshbus.bench;
 
 import java.io.BufferedReader;
+import java.io.IOException;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -20,7 +21,8 @@ import java.util.List;
  * </pre>
  */
 public final class BenchChild {
-    private static final List<Contender> CONTENDERS = List.of(NodeScenarios.NODE, RawSocketBaselines.RAW);
+    private static final List<Contender> CONTENDERS = List.of(NodeScenarios.NODE, RawSocketBaselines.RAW,
+            BusScenarios.BUS, BusScenarios.BUS_CONFIRMED);
 
     private BenchChild() {
     }
@@ -83,7 +85,7 @@ public final class BenchChild {
     }
 
     /** Ends this JVM after its lifetime even if the harness died without closing our stdin. */
-    private static void startWatchdog(Duration lifetime) {
+    static void startWatchdog(Duration lifetime) {
         Thread t = new Thread(() -> {
             try {
                 Thread.sleep(lifetime.toMillis());
@@ -97,7 +99,26 @@ public final class BenchChild {
         t.start();
     }
 
-    private static void reply(String line) {
+    /**
+     * For a child whose main thread is busy measuring: ends this JVM when the harness sends QUIT or its end of stdin
+     * closes (it was closed, or it died).
+     */
+    static void exitWhenStdinCloses() {
+        Thread t = new Thread(() -> {
+            try (BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8))) {
+                for (String line = in.readLine(); line != null && !line.equals("QUIT"); line = in.readLine()) {
+                    System.err.println("bench child: ignored command: " + line);
+                }
+            } catch (IOException e) {
+                System.err.println("bench child: reading stdin failed: " + e);
+            }
+            Runtime.getRuntime().halt(3);
+        }, "bench-child-stdin");
+        t.setDaemon(true);
+        t.start();
+    }
+
+    static void reply(String line) {
         System.out.println(line);
         System.out.flush();
     }

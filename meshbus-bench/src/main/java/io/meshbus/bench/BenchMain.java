@@ -32,7 +32,7 @@ public final class BenchMain {
             return args.length == 0 ? USAGE : 0;
         }
         if (args[0].equals("--list")) {
-            SCENARIOS.forEach(s -> out.printf("%-16s %s%n", s.name(), s.description()));
+            SCENARIOS.forEach(s -> out.printf("%-18s %s%n", s.name(), s.description()));
             return 0;
         }
         if (args[0].equals("jmh")) {
@@ -79,7 +79,7 @@ public final class BenchMain {
                 .append(RttScenario.WARMUP_ROUND_TRIPS).append(" warm-up ones (default 100000)\n")
                 .append("  --json        one JSON object per figure\n")
                 .append("scenarios:\n");
-        SCENARIOS.forEach(s -> sb.append(String.format("  %-16s %s%n", s.name(), s.description())));
+        SCENARIOS.forEach(s -> sb.append(String.format("  %-18s %s%n", s.name(), s.description())));
         return sb.toString().stripTrailing();
     }
 }

@@ -56,18 +56,25 @@ final class ChildProcess implements AutoCloseable {
      * when its stdin closes (this JVM died) and, as a last resort should this JVM hang, after {@code lifetime}.
      */
     static ChildProcess start(String contender, String role, int size, Duration lifetime) throws IOException {
+        return start(contender + "-" + role, JVM_OPTIONS, BenchChild.class, List.of(contender, role,
+                Integer.toString(size), Long.toString(Math.max(1, lifetime.toSeconds()))));
+    }
+
+    /** Starts {@code main} with {@code args} in a JVM with {@code jvmOptions}; {@code name} labels its output. */
+    static ChildProcess start(String name, List<String> jvmOptions, Class<?> main, List<String> args)
+            throws IOException {
         String java = ProcessHandle.current().info().command()
                 .orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         List<String> command = new ArrayList<>();
         command.add(java);
-        command.addAll(JVM_OPTIONS);
+        command.addAll(jvmOptions);
         // Tuning properties of the library travel to the child, so both ends of a run use the same settings.
         System.getProperties().stringPropertyNames().stream().filter(k -> k.startsWith("meshbus."))
                 .sorted().forEach(k -> command.add("-D" + k + "=" + System.getProperty(k)));
-        command.addAll(List.of("-cp", System.getProperty("java.class.path"), BenchChild.class.getName(),
-                contender, role, Integer.toString(size), Long.toString(Math.max(1, lifetime.toSeconds()))));
+        command.addAll(List.of("-cp", System.getProperty("java.class.path"), main.getName()));
+        command.addAll(args);
         Process p = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT).start();
-        return new ChildProcess(contender + "-" + role, p);
+        return new ChildProcess(name, p);
     }
 
     /** Sends one command line. */

@@ -58,8 +58,19 @@ interface Contender {
          */
         boolean trySend() throws IOException;
 
-        /** Pushes out anything still buffered on this side. */
+        /**
+         * Pushes out anything still buffered on this side; a sender with confirmations also waits for the confirmation
+         * of every message it handed over.
+         */
         void flush() throws IOException;
+
+        /**
+         * Messages the receiving side has confirmed so far, readable from any thread; -1 for a transport without
+         * confirmations, whose rate is what the sink counts.
+         */
+        default long confirmed() {
+            return -1;
+        }
 
         @Override
         void close() throws IOException;

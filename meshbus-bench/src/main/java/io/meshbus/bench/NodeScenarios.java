@@ -15,6 +15,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
+import java.util.stream.Stream;
 
 /**
  * The node as a benchmark contender (default options, default executor, as an application gets it), and the
@@ -29,13 +30,13 @@ final class NodeScenarios implements Contender {
     private NodeScenarios() {
     }
 
-    /** Every scenario, in the order {@code --list} shows them. */
+    /** Every scenario, the bus's included, in the order {@code --list} shows them. */
     static List<Scenario> all() {
-        return List.of(
+        return Stream.concat(Stream.of(
                 new ThroughputScenario("node-throughput", "one-way messages, counted on delivery to the listener; "
                         + "baseline: a framed stream on a raw socket", NODE, RawSocketBaselines.RAW),
                 new RttScenario("node-rtt", "request/echo round trips, one in flight; baseline: the same ping-pong on "
-                        + "a raw socket", NODE, RawSocketBaselines.RAW));
+                        + "a raw socket", NODE, RawSocketBaselines.RAW)), BusScenarios.all().stream()).toList();
     }
 
     @Override

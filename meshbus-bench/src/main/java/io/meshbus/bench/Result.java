@@ -13,7 +13,7 @@ import java.util.Objects;
  * @param figure   what was measured, for example {@code p99}
  * @param value    the node's figure
  * @param unit     unit of value and baseline, for example {@code us}
- * @param baseline the baseline's figure
+ * @param baseline the baseline's figure; NaN for a figure without one (printed, with the ratio, as null)
  * @param warnings anything that makes the figure suspect; empty when nothing does
  */
 public record Result(String scenario, String figure, double value, String unit, double baseline,
@@ -52,7 +52,7 @@ public record Result(String scenario, String figure, double value, String unit, 
 
     /** One aligned line for people, followed by one line per warning. */
     public String toHuman() {
-        StringBuilder sb = new StringBuilder(String.format("%-16s %-10s %14s %-6s  baseline %14s %-6s  ratio %s",
+        StringBuilder sb = new StringBuilder(String.format("%-18s %-13s %14s %-6s  baseline %14s %-6s  ratio %s",
                 scenario, figure, number(value, 1), unit, number(baseline, 1), unit, number(ratio(), 2)));
         for (String w : warnings) {
             sb.append(System.lineSeparator()).append("WARNING ").append(scenario).append(": ").append(w);

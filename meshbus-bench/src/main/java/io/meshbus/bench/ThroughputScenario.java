@@ -10,9 +10,9 @@ import java.util.concurrent.locks.LockSupport;
 
 /**
  * One-way messages, flat out, from the harness to a sink in the child JVM. The rate is what the sink counted as
- * delivered over a window timed by its own clock, after a warm-up; then the harness stops, and the sink waits for
- * every message the sender had handed over, so a loss or a duplicate is reported next to the rate instead of hiding
- * in it.
+ * delivered over a window timed by its own clock, after a warm-up (for a sender with confirmations: what the sender
+ * saw confirmed over the same window, timed by the harness); then the harness stops, and the sink waits for every
+ * message the sender had handed over, so a loss or a duplicate is reported next to the rate instead of hiding in it.
  */
 final class ThroughputScenario implements Scenario {
     private static final Duration STARTUP = Duration.ofSeconds(30);
@@ -63,8 +63,12 @@ final class ThroughputScenario implements Scenario {
                 thread.setDaemon(true);
                 thread.start();
                 String[] window;
+                long[] confirmedWindow = null;
                 try {
                     child.send("MEASURE " + o.warmup().toMillis() + " " + o.measure().toMillis());
+                    if (sender.confirmed() >= 0) {
+                        confirmedWindow = countConfirmations(sender, o);
+                    }
                     window = child.await("WINDOW", o.warmup().plus(o.measure()).plus(REPLY_SLACK));
                 } finally {
                     loop.stop = true;
@@ -80,16 +84,39 @@ final class ThroughputScenario implements Scenario {
                 sender.flush();
                 child.send("DRAIN " + loop.accepted + " " + DRAIN.toMillis());
                 String[] total = child.await("TOTAL", DRAIN.plus(REPLY_SLACK));
-                return new Run(c.name(), Long.parseLong(window[0]), Long.parseLong(window[1]), loop.accepted,
-                        Long.parseLong(total[0]), Long.parseLong(total[1]));
+                long windowCount = Long.parseLong(window[0]);
+                long windowNanos = Long.parseLong(window[1]);
+                System.err.printf("%s: %,d messages accepted, %,d sends refused and retried; the sink counted "
+                        + "%,.0f msgs/s%n", c.name(), loop.accepted, loop.refused, windowCount * 1e9 / windowNanos);
+                if (confirmedWindow != null) {
+                    windowCount = confirmedWindow[0];
+                    windowNanos = confirmedWindow[1];
+                }
+                return new Run(c.name(), windowCount, windowNanos, loop.accepted, Long.parseLong(total[0]),
+                        Long.parseLong(total[1]));
             }
         }
     }
 
     /**
+     * Counts confirmations over the window the sink also measures (the same warm-up and length, started at the same
+     * command), on the harness's clock: the two windows are a command's latency apart, which a rate over seconds does
+     * not notice. Returns {count, nanos}.
+     */
+    private static long[] countConfirmations(Contender.StreamSender sender, Options o) throws InterruptedException {
+        Thread.sleep(o.warmup().toMillis());
+        long t0 = System.nanoTime();
+        long c0 = sender.confirmed();
+        Thread.sleep(o.measure().toMillis());
+        long c1 = sender.confirmed();
+        long t1 = System.nanoTime();
+        return new long[] {c1 - c0, t1 - t0};
+    }
+
+    /**
      * What one contender did.
      *
-     * @param windowCount messages the sink counted inside the measuring window
+     * @param windowCount messages the sink counted (or the sender saw confirmed) inside the measuring window
      * @param windowNanos the window's length by the sink's clock
      * @param accepted    messages the sender handed over, over the whole run
      * @param delivered   messages the sink counted, over the whole run, after the drain
@@ -127,6 +154,7 @@ final class ThroughputScenario implements Scenario {
         private volatile boolean stop;
         /** Read by the harness thread after join, which makes them visible. */
         private long accepted;
+        private long refused;
         private Throwable failure;
 
         SendLoop(Contender.StreamSender sender) {
@@ -142,6 +170,7 @@ final class ThroughputScenario implements Scenario {
                         accepted++;
                         refusals = 0;
                     } else {
+                        refused++;
                         backOff(++refusals);
                     }
                 }

@@ -492,6 +492,12 @@ public final class Host {
                 return;
             }
             for (String o : remote) {
+                if (!node.isConnected(o)) {
+                    // An owner whose link is down cannot answer now; the other owners can (distribus's find hung
+                    // when any host failed to answer).
+                    answered(null);
+                    continue;
+                }
                 CompletableFuture<Object> f = new CompletableFuture<>();
                 long s = register(Pending.LOOKUP, f, o, peerId, options.requestTimeout());
                 f.whenComplete((h, e) -> answered(e == null ? (String) h : null));
@@ -914,7 +920,7 @@ public final class Host {
         }
         if (mismatch != null) {
             LOG.warn("host {}: refusing host {}: {}", id(), from, mismatch);
-            node.send(from, control("x", Headers.EMPTY, mismatch));
+            node.send(from, control("x", Headers.EMPTY, networkId));
             rejectHost(from, new NetworkIdMismatchException(mismatch));
             return;
         }
@@ -939,12 +945,24 @@ public final class Host {
             }
         }
         node.send(from, control("m", Headers.EMPTY, list));
-        admitted.computeIfAbsent(from, k -> new CompletableFuture<>()).complete(member);
+        Member admittedMember = member;
+        admitted.compute(from, (k, f) -> {
+            if (f == null || f.isCompletedExceptionally()) {
+                return CompletableFuture.completedFuture(admittedMember);
+            }
+            f.complete(admittedMember);
+            return f;
+        });
     }
 
     private void rejectHost(String host, MeshbusException why) {
-        admitted.computeIfAbsent(host, k -> new CompletableFuture<>()).completeExceptionally(why);
-        admitted.remove(host);
+        admitted.compute(host, (k, f) -> {
+            if (f == null || f.isDone()) {
+                return CompletableFuture.failedFuture(why);
+            }
+            f.completeExceptionally(why);
+            return f;
+        });
         try {
             node.keep(host, false);
         } catch (PeerNotFoundException ignored) {
@@ -953,8 +971,10 @@ public final class Host {
         node.disconnect(host);
     }
 
+    /** The other side refused us; the text is built from this side's view, as our own check would build it. */
     private void onMismatch(String from, Message m) {
-        rejectHost(from, new NetworkIdMismatchException(m.payloadText()));
+        rejectHost(from, new NetworkIdMismatchException("Network id mismatch (" + m.payloadText() + " !== "
+                + networkId + ")"));
     }
 
     @SuppressWarnings("unchecked")

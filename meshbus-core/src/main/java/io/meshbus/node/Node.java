@@ -276,7 +276,11 @@ public final class Node {
         });
         if (keep) {
             return ctx.result().thenApply(rid -> {
-                keep(rid, true);
+                try {
+                    keep(rid, true);
+                } catch (PeerNotFoundException gone) {
+                    // The link was refused or closed right after its handshake; the dial itself succeeded.
+                }
                 return rid;
             });
         }
@@ -346,6 +350,12 @@ public final class Node {
 
     boolean keepsLocally(String remoteId) {
         return isKept(remoteId);
+    }
+
+    /** Whether a link to that node has completed its handshake and is up now. */
+    public boolean isConnected(String remoteId) {
+        Remote r = remotes.get(remoteId);
+        return r != null && r.active != null;
     }
 
     /** The ids of nodes with a link whose handshake completed (not those still connecting). */

@@ -394,6 +394,26 @@ class BusBehaviourTest {
     }
 
     @ParameterizedTest
+    @ValueSource(strings = {"tcp", "mem"})
+    void shouldFindAPeerWhileAnotherHostIsDown(String scheme) throws Exception {
+        // distribus's find never settled when any host failed to answer.
+        on(scheme);
+        Host h1 = hosts.start();
+        Host h2 = hosts.start();
+        Host h3 = hosts.start();
+        Hosts.join(h2, h1);
+        Hosts.join(h3, h1);
+        awaitMesh(List.of(h1, h2, h3));
+        for (int i = 0; i < 20; i++) {
+            h2.create("p" + i);
+        }
+        h3.node().close().get(10, TimeUnit.SECONDS);
+        for (int i = 0; i < 20; i++) {
+            assertThat(h1.find("p" + i).get(10, TimeUnit.SECONDS).hostId()).isEqualTo(h2.id());
+        }
+    }
+
+    @ParameterizedTest
     @ValueSource(strings = {"tcp"})
     void shouldJoinThroughADnsNameAndASeedList(String scheme) throws Exception {
         on(scheme);

@@ -32,11 +32,8 @@ class DirectoryChurnTest {
             }
             await().atMost(Hosts.WAIT).until(() -> asker.members().size() == HOSTS);
             await().atMost(Hosts.WAIT).until(() -> all.stream().allMatch(h -> h.members().size() == HOSTS));
-            long entries = all.stream().mapToLong(h -> h.metrics().get("directoryEntries")).sum()
-                    + asker.metrics().get("directoryEntries");
             await().atMost(Hosts.WAIT).until(() -> all.stream().mapToLong(h -> h.metrics().get("directoryEntries"))
                     .sum() + asker.metrics().get("directoryEntries") > HOSTS * PEERS_PER_HOST);
-            assertThat(entries).isGreaterThanOrEqualTo(0);
 
             // Lookups of peers on hosts 0..7 run while two new hosts join and hosts 8 and 9 leave.
             AtomicBoolean churning = new AtomicBoolean(true);

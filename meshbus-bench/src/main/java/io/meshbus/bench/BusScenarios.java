@@ -1,0 +1,305 @@
+package io.meshbus.bench;
+
+import io.meshbus.bus.Host;
+import io.meshbus.bus.Peer;
+import io.meshbus.codec.ContentType;
+import io.meshbus.message.Headers;
+import io.meshbus.message.Message;
+import io.meshbus.node.Registration;
+import io.meshbus.node.SendStatus;
+import java.io.IOException;
+import java.io.InterruptedIOException;
+import java.net.URI;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+
+/**
+ * The bus as a benchmark contender (default host options, as an application gets them): one host per JVM, each
+ * listening on 127.0.0.1 port 0; the harness's host joins the child's, and a peer on each talks to the other. Two
+ * ways of streaming, {@code bus} (fire and forget) and {@code bus-confirmed} (confirmed sends, a bounded number
+ * unconfirmed), which share the child side.
+ */
+final class BusScenarios implements Contender {
+    static final Contender BUS = new BusScenarios(false);
+    static final Contender BUS_CONFIRMED = new BusScenarios(true);
+
+    /** The child's peer, which the harness's peer addresses. */
+    static final String TARGET = "bench-target";
+    /** Sends {@code bus-confirmed} allows unconfirmed at once. */
+    static final int IN_FLIGHT = 1000;
+
+    private static final String SOURCE = "bench-source";
+    private static final Duration LIFECYCLE_TIMEOUT = Duration.ofSeconds(30);
+    /** Far above any healthy round trip; the RTT scenario's own watchdog gives up much sooner. */
+    private static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(30);
+
+    private final boolean confirmed;
+
+    private BusScenarios(boolean confirmed) {
+        this.confirmed = confirmed;
+    }
+
+    /** The bus scenarios, in the order {@code --list} shows them. */
+    static List<Scenario> all() {
+        return List.of(
+                new ThroughputScenario("bus-send-confirmed", "confirmed peer-to-peer sends, at most " + IN_FLIGHT
+                        + " unconfirmed, counted on confirmation; baseline: a framed stream on a raw socket",
+                        BUS_CONFIRMED, RawSocketBaselines.RAW),
+                new ThroughputScenario("bus-send", "fire-and-forget peer-to-peer messages, counted on delivery to the "
+                        + "peer's listener; baseline: node-throughput's node", BUS, NodeScenarios.NODE),
+                new RttScenario("bus-request-rtt", "peer-to-peer request/reply, one in flight; baseline: the same "
+                        + "ping-pong on a raw socket", BUS, RawSocketBaselines.RAW),
+                new BusScaleScenario());
+    }
+
+    @Override
+    public String name() {
+        return confirmed ? "bus-confirmed" : "bus";
+    }
+
+    @Override
+    public ChildServer sink(int size) throws Exception {
+        Host host = start("bench-child");
+        Counters c = new Counters();
+        Registration r = host.create(TARGET).onMessage((from, m) -> c.count(m.payloadSize() == size));
+        return c.server(host, r);
+    }
+
+    @Override
+    public ChildServer echo(int size) throws Exception {
+        Host host = start("bench-child");
+        Peer peer = host.create(TARGET);
+        Counters c = new Counters();
+        Registration r = peer.onMessage((from, m) -> {
+            if (m.header(Headers.CORRELATION_ID) == null) {
+                c.count(false);
+                return;
+            }
+            // The request's id and bytes go back without a copy: the pinger checks the reply is its request's.
+            peer.reply(m, Message.adopt(m.id(), Headers.EMPTY, m.contentType(), m.unsafePayloadArray()))
+                    .whenComplete((v, e) -> {
+                        if (e != null) {
+                            System.err.println("bus echo: the reply to " + from + " failed: " + e);
+                        }
+                    });
+            c.count(m.payloadSize() == size);
+        });
+        return c.server(host, r);
+    }
+
+    @Override
+    public StreamSender streamTo(URI address, int size) throws Exception {
+        Host host = start("bench-harness");
+        Peer peer = joinWithPeer(host, address);
+        byte[] payload = Contender.payload(size);
+        return confirmed ? new ConfirmedSender(host, peer, payload) : new StreamSender() {
+            /** Refused by the last send; offered again before a new message is made. */
+            private Message pending;
+
+            @Override
+            public boolean trySend() throws IOException {
+                if (pending == null) {
+                    pending = Message.ofBytes(Headers.EMPTY, ContentType.BYTES, payload);
+                }
+                SendStatus s = peer.sendAndForget(TARGET, pending);
+                if (s.accepted()) {
+                    pending = null;
+                    return true;
+                }
+                if (s == SendStatus.BACK_PRESSURED) {
+                    return false;
+                }
+                throw new IOException("sendAndForget to " + TARGET + " returned " + s);
+            }
+
+            @Override
+            public void flush() {
+                // The host's node writes what it accepted on its own; nothing waits on this side.
+            }
+
+            @Override
+            public void close() throws IOException {
+                stop(host);
+            }
+        };
+    }
+
+    @Override
+    public Pinger pingerTo(URI address, int size) throws Exception {
+        Host host = start("bench-harness");
+        Peer peer = joinWithPeer(host, address);
+        byte[] payload = Contender.payload(size);
+        return new Pinger() {
+            @Override
+            public void roundTrip() throws IOException, InterruptedException {
+                Message m = Message.ofBytes(Headers.EMPTY, ContentType.BYTES, payload);
+                Message reply;
+                try {
+                    reply = peer.request(TARGET, m, REQUEST_TIMEOUT).get();
+                } catch (ExecutionException e) {
+                    throw new IOException("request to " + TARGET + " failed: " + e.getCause(), e.getCause());
+                }
+                if (!reply.id().equals(m.id()) || reply.payloadSize() != payload.length) {
+                    throw new IOException("the reply " + reply + " is not the echo of request " + m.id());
+                }
+            }
+
+            @Override
+            public void close() throws IOException {
+                stop(host);
+            }
+        };
+    }
+
+    private static Host start(String id) throws Exception {
+        return await(Host.builder().id(id).listen("tcp://127.0.0.1:0").build().start());
+    }
+
+    /**
+     * Joins the child's host, creates the harness's peer, and looks the target up before the first message: the
+     * first send to an unknown peer waits for that lookup, which is not what the scenarios measure.
+     */
+    private static Peer joinWithPeer(Host host, URI address) throws Exception {
+        try {
+            await(host.join(address.toString()));
+            Peer peer = host.create(SOURCE);
+            await(host.find(TARGET));
+            return peer;
+        } catch (Exception e) {
+            stop(host);
+            throw e;
+        }
+    }
+
+    private static <T> T await(CompletableFuture<T> f) throws Exception {
+        try {
+            return f.get(LIFECYCLE_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
+        } catch (ExecutionException e) {
+            throw e.getCause() instanceof Exception cause ? cause : e;
+        }
+    }
+
+    private static void stop(Host host) throws IOException {
+        try {
+            host.close().get(LIFECYCLE_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while closing host " + host.id(), e);
+        } catch (ExecutionException | TimeoutException e) {
+            throw new IOException("closing host " + host.id() + " failed: " + e, e);
+        }
+    }
+
+    /**
+     * Confirmed sends, at most {@link #IN_FLIGHT} unconfirmed: a full window refuses the next message as the node's
+     * back-pressure does, so the send loop backs off the same way. The first failed send fails the run.
+     */
+    private static final class ConfirmedSender implements StreamSender {
+        private final Host host;
+        private final Peer peer;
+        private final byte[] payload;
+        private final Semaphore window = new Semaphore(IN_FLIGHT);
+        private final AtomicLong confirmations = new AtomicLong();
+        private final AtomicReference<Throwable> failure = new AtomicReference<>();
+
+        ConfirmedSender(Host host, Peer peer, byte[] payload) {
+            this.host = host;
+            this.peer = peer;
+            this.payload = payload;
+        }
+
+        @Override
+        public boolean trySend() throws IOException {
+            throwIfFailed();
+            if (!window.tryAcquire()) {
+                return false;
+            }
+            peer.send(TARGET, Message.ofBytes(Headers.EMPTY, ContentType.BYTES, payload)).whenComplete((v, e) -> {
+                if (e == null) {
+                    confirmations.incrementAndGet();
+                } else {
+                    failure.compareAndSet(null, e);
+                }
+                window.release();
+            });
+            return true;
+        }
+
+        /** Waits until every send is confirmed (or failed): only then does the sink's count have to match. */
+        @Override
+        public void flush() throws IOException {
+            try {
+                if (!window.tryAcquire(IN_FLIGHT, LIFECYCLE_TIMEOUT.toSeconds(), TimeUnit.SECONDS)) {
+                    throw new IOException((IN_FLIGHT - window.availablePermits()) + " sends still unconfirmed "
+                            + LIFECYCLE_TIMEOUT.toSeconds() + " s after the sender stopped");
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new InterruptedIOException("interrupted while waiting for confirmations");
+            }
+            window.release(IN_FLIGHT);
+            throwIfFailed();
+        }
+
+        @Override
+        public long confirmed() {
+            return confirmations.get();
+        }
+
+        @Override
+        public void close() throws IOException {
+            stop(host);
+        }
+
+        private void throwIfFailed() throws IOException {
+            Throwable t = failure.get();
+            if (t != null) {
+                throw new IOException("a confirmed send to " + TARGET + " failed: " + t, t);
+            }
+        }
+    }
+
+    /** What the child's peer counted, and the server that reports it. */
+    private static final class Counters {
+        /** The bus runs a peer's listener one call at a time: a single writer, so lazySet suffices. */
+        private final AtomicLong delivered = new AtomicLong();
+        private final AtomicLong malformed = new AtomicLong();
+
+        void count(boolean wellFormed) {
+            AtomicLong c = wellFormed ? delivered : malformed;
+            c.lazySet(c.get() + 1);
+        }
+
+        ChildServer server(Host host, Registration registration) {
+            return new ChildServer() {
+                @Override
+                public URI address() {
+                    return host.info();
+                }
+
+                @Override
+                public long delivered() {
+                    return delivered.get();
+                }
+
+                @Override
+                public long malformed() {
+                    return malformed.get();
+                }
+
+                @Override
+                public void close() throws IOException {
+                    registration.close();
+                    stop(host);
+                }
+            };
+        }
+    }
+}
