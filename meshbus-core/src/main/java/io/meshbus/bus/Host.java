@@ -998,10 +998,10 @@ public final class Host {
 
     private void removeMember(String host, String why) {
         Member gone = members.remove(host);
-        admitted.remove(host);
         if (gone == null) {
             return;
         }
+        admitted.remove(host);
         LOG.debug("host {}: member {} removed: {}", id(), host, why);
         forgetHostState(host, why);
         membershipChanged(host, false);
