@@ -414,6 +414,24 @@ class BusBehaviourTest {
     }
 
     @ParameterizedTest
+    @ValueSource(strings = {"tcp", "mem"})
+    void shouldReachThePeersOfAHostThatDoesNotListen(String scheme) throws Exception {
+        // distribus registered a host that never listened nowhere but at its seed: its peers were unreachable.
+        on(scheme);
+        Host a = hosts.start();
+        Host b = hosts.start();
+        Hosts.join(b, a);
+        Host client = hosts.start(Host.builder().id(Hosts.unique("client")));
+        assertThat(client.info()).isNull();
+        Hosts.Inbox ib = Hosts.Inbox.of(client.create("browser-like"));
+        Hosts.join(client, a);
+        awaitMesh(List.of(a, b, client));
+        Peer pb = b.create("pb");
+        await().atMost(Hosts.WAIT).untilAsserted(() -> pb.send("browser-like", "hello").get(10, TimeUnit.SECONDS));
+        assertThat(ib.next().from()).isEqualTo("pb");
+    }
+
+    @ParameterizedTest
     @ValueSource(strings = {"tcp"})
     void shouldJoinThroughADnsNameAndASeedList(String scheme) throws Exception {
         on(scheme);
