@@ -55,7 +55,7 @@ import org.slf4j.LoggerFactory;
  * future callbacks run on the node's executor, never on an I/O thread.
  */
 public final class Host {
-    private static final Logger LOG = LoggerFactory.getLogger(Host.class);
+    static final Logger LOG = LoggerFactory.getLogger(Host.class);
     /** Header carrying the bus operation (and its sequence number). */
     public static final String OP = "bus";
     private static final long SWEEP_MILLIS = 20;
@@ -67,6 +67,7 @@ public final class Host {
     private final HostOptions options;
     private final Node node;
     private final Directory directory;
+    private final Channels channels = new Channels(this);
     private final ConcurrentHashMap<String, Peer> peers = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<String, Member> members = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<String, CompletableFuture<Member>> admitted = new ConcurrentHashMap<>();
@@ -379,6 +380,140 @@ public final class Host {
         return out;
     }
 
+    // ------------------------------------------------------------------ channels, broadcast, peer patterns
+
+    /**
+     * Subscribes to a subject pattern ({@code orders.*}, {@code orders.>}); the future completes when every current
+     * member knows of it, so publishes from anywhere reach it from then on. The listener gets the publisher's id.
+     */
+    public CompletableFuture<Subscription> subscribe(String pattern, PeerListener listener) {
+        return channels.subscribe(pattern, null, null, listener);
+    }
+
+    /** Subscribes in a queue group: each message on the pattern goes to one member of the group network-wide. */
+    public CompletableFuture<Subscription> subscribe(String pattern, String queueGroup, PeerListener listener) {
+        return channels.subscribe(pattern, Objects.requireNonNull(queueGroup, "queueGroup"), null, listener);
+    }
+
+    CompletableFuture<Subscription> subscribe(Peer owner, String pattern, String group, PeerListener listener) {
+        return channels.subscribe(pattern, group, owner.id(), listener);
+    }
+
+    /**
+     * Publishes on a subject, with this host's id as the sender. At most once: it goes to the hosts that have a
+     * matching subscription now, once each, and is not acknowledged.
+     */
+    public void publish(String subject, Object payload) {
+        channels.publish(id(), subject, payload);
+    }
+
+    void publish(Peer from, String subject, Object payload) {
+        channels.publish(from.id(), subject, payload);
+    }
+
+    /** Sends to every peer on every host (at most once), with this host's id as the sender. */
+    public void broadcast(Object payload) {
+        broadcast(id(), null, payload);
+    }
+
+    void broadcast(String from, Peer exclude, Object payload) {
+        Message m = toMessage(payload);
+        Message out = m.withHeaders(m.headers().withAll(Headers.FROM, from, OP, "b"));
+        node.send(memberIds(), out);
+        deliverToAll(from, out, exclude, false);
+    }
+
+    /** Sends to every peer whose id matches a subject pattern ({@code sensors.*}) on every host (at most once). */
+    void sendToPattern(String from, String pattern, Object payload) {
+        String[] tokens = Subjects.tokens(pattern, true);
+        Message m = toMessage(payload);
+        Message out = m.withHeaders(m.headers().withAll(Headers.FROM, from, Headers.TO, pattern, OP, "g"));
+        node.send(memberIds(), out);
+        deliverToPattern(tokens, from, out, false);
+    }
+
+    private void deliverToAll(String from, Message m, Peer exclude, boolean inline) {
+        for (Peer p : peers.values()) {
+            if (p != exclude) {
+                deliverTo(p, from, m, inline);
+            }
+        }
+    }
+
+    private void deliverToPattern(String[] pattern, String from, Message m, boolean inline) {
+        for (Peer p : peers.values()) {
+            if (idMatches(pattern, p.id())) {
+                deliverTo(p, from, m, inline);
+            }
+        }
+    }
+
+    private void deliverTo(Peer p, String from, Message m, boolean inline) {
+        if (inline) {
+            p.inbox().executeInline(() -> deliver(p, from, m));
+        } else {
+            p.inbox().execute(() -> deliver(p, from, m));
+        }
+    }
+
+    /** Whether a peer id, read as a dotted subject, matches a pattern; ids that are not subjects never match. */
+    static boolean idMatches(String[] pattern, String id) {
+        int at = 0;
+        for (int i = 0; i < pattern.length; i++) {
+            if (at > id.length()) {
+                return false;
+            }
+            int end = id.indexOf('.', at);
+            if (end < 0) {
+                end = id.length();
+            }
+            if (end == at) {
+                return false;
+            }
+            String t = pattern[i];
+            if (t.equals(">")) {
+                return true;
+            }
+            if (!t.equals("*") && !id.regionMatches(at, t, 0, Math.max(t.length(), end - at))) {
+                return false;
+            }
+            at = end + 1;
+        }
+        return at > id.length();
+    }
+
+    Set<String> memberIds() {
+        return members.keySet();
+    }
+
+    /** Sends a control message that expects an answer (op + sequence number); completes with the answer. */
+    CompletableFuture<Object> ask(String to, String op, Object payload) {
+        CompletableFuture<Object> f = new CompletableFuture<>();
+        long s = register(Pending.LIST, f, to, null, options.requestTimeout());
+        if (!node.send(to, control(op + s, Headers.EMPTY, payload)).accepted()) {
+            failPending(s, new PeerUnreachableException("host " + to + " is unreachable"));
+        }
+        return f;
+    }
+
+    void tell(String to, String op, Object payload) {
+        node.send(to, control(op, Headers.EMPTY, payload));
+    }
+
+    /** Answers an {@link #ask}: the op's second letter upper-cased, same sequence number. */
+    void answer(String to, String op, Object payload) {
+        String reply = op.charAt(0) + op.substring(1, 2).toUpperCase(java.util.Locale.ROOT) + op.substring(2);
+        node.send(to, control(reply, Headers.EMPTY, payload));
+    }
+
+    void countDropped() {
+        dropped.increment();
+    }
+
+    void countStranger() {
+        strangers.increment();
+    }
+
     // ------------------------------------------------------------------ find
 
     /** Where a peer lives; fails with {@link PeerNotFoundException} ("Peer not found (id: X)"). */
@@ -569,7 +704,7 @@ public final class Host {
 
     // ------------------------------------------------------------------ sending
 
-    private static Message toMessage(Object payload) {
+    static Message toMessage(Object payload) {
         return payload instanceof Message m ? m : Message.of(payload);
     }
 
@@ -722,6 +857,19 @@ public final class Host {
             case 'l' -> onLeave(fromHost);
             case 'd' -> onDirectory(fromHost, m, op);
             case 'p' -> onList(fromHost, m, op);
+            case 'c' -> {
+                if (op.startsWith("cA")) {
+                    Pending p = pending.remove(Long.parseLong(op, 2, op.length(), 10));
+                    if (p != null) {
+                        p.future.complete(m);
+                    }
+                } else {
+                    channels.onMessage(fromHost, m, op);
+                }
+            }
+            case 'b' -> deliverToAll(m.header(Headers.FROM), m, null, true);
+            case 'g' -> deliverToPattern(Subjects.tokens(m.header(Headers.TO), true), m.header(Headers.FROM), m,
+                    true);
             default -> strangers.increment();
         }
     }
@@ -945,6 +1093,7 @@ public final class Host {
             }
         }
         node.send(from, control("m", Headers.EMPTY, list));
+        channels.announceAll(from);
         Member admittedMember = member;
         admitted.compute(from, (k, f) -> {
             if (f == null || f.isCompletedExceptionally()) {
@@ -1003,6 +1152,7 @@ public final class Host {
         }
         admitted.remove(host);
         LOG.debug("host {}: member {} removed: {}", id(), host, why);
+        channels.forget(host);
         forgetHostState(host, why);
         membershipChanged(host, false);
     }
@@ -1277,6 +1427,10 @@ public final class Host {
         m.put("pending", (long) pending.size());
         m.put("directoryEntries", (long) directory.owned.size());
         m.put("directoryCache", (long) directory.cacheSize());
+        m.put("published", channels.published.sum());
+        m.put("deliveredToSubscribers", channels.deliveredToSubscribers.sum());
+        m.put("subscriptions", (long) channels.localSubscriptions());
+        m.put("remoteInterests", (long) channels.remoteInterests());
         return m;
     }
 

@@ -93,6 +93,31 @@ public final class Peer {
         return host.reply(this, request, payload);
     }
 
+    /** Subscribes this peer to a subject pattern; see {@link Host#subscribe(String, PeerListener)}. */
+    public CompletableFuture<Subscription> subscribe(String pattern, PeerListener listener) {
+        return host.subscribe(this, pattern, null, listener);
+    }
+
+    /** Subscribes this peer in a queue group; see {@link Host#subscribe(String, String, PeerListener)}. */
+    public CompletableFuture<Subscription> subscribe(String pattern, String queueGroup, PeerListener listener) {
+        return host.subscribe(this, pattern, Objects.requireNonNull(queueGroup, "queueGroup"), listener);
+    }
+
+    /** Publishes on a subject with this peer as the sender (at most once, to the hosts with a matching interest). */
+    public void publish(String subject, Object payload) {
+        host.publish(this, subject, payload);
+    }
+
+    /** Sends to every other peer on every host (at most once). */
+    public void broadcast(Object payload) {
+        host.broadcast(id, this, payload);
+    }
+
+    /** Sends to every peer whose id matches the pattern ({@code sensors.*}, {@code sensors.>}) on every host. */
+    public void sendToPattern(String pattern, Object payload) {
+        host.sendToPattern(id, pattern, payload);
+    }
+
     /** Removes this peer from its host (and from the network's directory). */
     public void remove() {
         host.remove(this);

@@ -1,0 +1,224 @@
+package io.meshbus.bus;
+
+import io.meshbus.message.Headers;
+import io.meshbus.message.Message;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * Publish/subscribe across the network. Each host keeps an index of its local subscriptions and one of its members'
+ * interests (pattern + queue group per host). A host announces a pattern when its first local subscription to it
+ * appears and withdraws it with the last; on every (re)admitted link it sends its whole interest set, which replaces
+ * what the other side knew, so interests are neither lost nor stale after a reconnect or a restart. A publish goes
+ * only to hosts with a matching interest, once per host, encoded once; a queue group's message goes to one host
+ * (round robin over the hosts with members) and there to one member.
+ */
+final class Channels {
+    /** What a member host is interested in. */
+    record Interest(String host, String pattern, String group) {
+    }
+
+    static final String GROUP = "group";
+
+    private final Host host;
+    private final SubjectIndex<Subscription> local = new SubjectIndex<>();
+    private final SubjectIndex<Interest> remote = new SubjectIndex<>();
+    /** Local subscriptions per (pattern, group); guarded by this, and so is every announcement sent. */
+    private final Map<List<String>, Integer> interests = new LinkedHashMap<>();
+    private final ConcurrentHashMap<String, AtomicInteger> cursors = new ConcurrentHashMap<>();
+    final LongAdder published = new LongAdder();
+    final LongAdder deliveredToSubscribers = new LongAdder();
+
+    Channels(Host host) {
+        this.host = host;
+    }
+
+    // ------------------------------------------------------------------ subscribing
+
+    CompletableFuture<Subscription> subscribe(String pattern, String group, String owner, PeerListener listener) {
+        Subjects.tokens(pattern, true);
+        if (group != null && group.isEmpty()) {
+            throw new IllegalArgumentException("queueGroup: must not be empty (null for none)");
+        }
+        Subscription s = new Subscription(this, pattern, group, owner, listener);
+        local.add(pattern, s);
+        List<CompletableFuture<Object>> acks = new ArrayList<>();
+        synchronized (this) {
+            List<String> key = key(pattern, group);
+            int n = interests.merge(key, 1, Integer::sum);
+            if (n == 1) {
+                for (String m : host.memberIds()) {
+                    acks.add(host.ask(m, "ca", key));
+                }
+            }
+        }
+        // Live across the network once every member has it (a member that fails to answer gets it on its next
+        // admission with the full interest set).
+        return CompletableFuture.allOf(acks.stream().map(f -> f.exceptionally(e -> null))
+                .toArray(CompletableFuture[]::new)).thenApply(v -> s);
+    }
+
+    void unsubscribe(Subscription s) {
+        local.remove(s.subject(), s);
+        synchronized (this) {
+            List<String> key = key(s.subject(), s.queueGroup());
+            Integer n = interests.computeIfPresent(key, (k, v) -> v == 1 ? null : v - 1);
+            if (n == null) {
+                for (String m : host.memberIds()) {
+                    host.tell(m, "cr", key);
+                }
+            }
+        }
+    }
+
+    private static List<String> key(String pattern, String group) {
+        List<String> k = new ArrayList<>(2);
+        k.add(pattern);
+        k.add(group);
+        return k;
+    }
+
+    /** Sends the whole interest set to a host that was just admitted (again). */
+    synchronized void announceAll(String to) {
+        host.tell(to, "cs", new ArrayList<>(interests.keySet()));
+    }
+
+    void forget(String gone) {
+        remote.removeIf(i -> i.host().equals(gone));
+    }
+
+    // ------------------------------------------------------------------ publishing
+
+    void publish(String from, String subject, Object payload) {
+        String[] tokens = Subjects.tokens(subject, false);
+        Message m = Host.toMessage(payload);
+        Message out = m.withHeaders(m.headers().withAll(Headers.FROM, from, Headers.CHANNEL, subject));
+        published.increment();
+        Set<String> hosts = new HashSet<>();
+        Map<String, Set<String>> groups = new TreeMap<>();
+        remote.match(tokens, i -> {
+            if (i.group() == null) {
+                hosts.add(i.host());
+            } else {
+                groups.computeIfAbsent(i.group(), g -> new HashSet<>()).add(i.host());
+            }
+        });
+        local.match(tokens, s -> {
+            if (s.queueGroup() == null) {
+                deliver(s, from, out, false);
+            } else {
+                groups.computeIfAbsent(s.queueGroup(), g -> new HashSet<>()).add(host.id());
+            }
+        });
+        if (!hosts.isEmpty()) {
+            host.node().send(hosts, out.withHeader(Host.OP, "cp"));
+        }
+        groups.forEach((group, candidates) -> {
+            List<String> sorted = new ArrayList<>(candidates);
+            sorted.sort(null);
+            String target = sorted.get(Math.floorMod(cursor(group).getAndIncrement(), sorted.size()));
+            if (target.equals(host.id())) {
+                deliverToGroup(tokens, group, from, out, false);
+            } else {
+                host.node().send(target, out.withHeaders(out.headers().withAll(Host.OP, "cq", GROUP, group)));
+            }
+        });
+    }
+
+    private AtomicInteger cursor(String group) {
+        return cursors.computeIfAbsent(group, g -> new AtomicInteger());
+    }
+
+    private void deliver(Subscription s, String from, Message m, boolean inline) {
+        Runnable r = () -> {
+            if (s.isClosed()) {
+                return;
+            }
+            deliveredToSubscribers.increment();
+            try {
+                s.listener.onMessage(from, m);
+            } catch (Throwable t) {
+                Host.LOG.warn("subscriber of {} failed on a message from {}", s.subject(), from, t);
+            }
+        };
+        if (inline) {
+            s.inbox(host.executor()).executeInline(r);
+        } else {
+            s.inbox(host.executor()).execute(r);
+        }
+    }
+
+    /** One local member of the group, round robin over those whose pattern matches. */
+    private boolean deliverToGroup(String[] tokens, String group, String from, Message m, boolean inline) {
+        List<Subscription> members = new ArrayList<>(2);
+        local.match(tokens, s -> {
+            if (group.equals(s.queueGroup()) && !s.isClosed()) {
+                members.add(s);
+            }
+        });
+        if (members.isEmpty()) {
+            return false;
+        }
+        deliver(members.get(Math.floorMod(cursor(group).getAndIncrement(), members.size())), from, m, inline);
+        return true;
+    }
+
+    // ------------------------------------------------------------------ receiving
+
+    @SuppressWarnings("unchecked")
+    void onMessage(String fromHost, Message m, String op) {
+        switch (op.substring(0, 2)) {
+            case "cp" -> {
+                String[] tokens = Subjects.tokens(m.header(Headers.CHANNEL), false);
+                String from = m.header(Headers.FROM);
+                local.match(tokens, s -> {
+                    if (s.queueGroup() == null) {
+                        deliver(s, from, m, true);
+                    }
+                });
+            }
+            case "cq" -> {
+                String[] tokens = Subjects.tokens(m.header(Headers.CHANNEL), false);
+                if (!deliverToGroup(tokens, m.header(GROUP), m.header(Headers.FROM), m, true)) {
+                    host.countDropped();
+                }
+            }
+            case "cs" -> {
+                List<List<String>> all = m.decode(List.class);
+                synchronized (remote) {
+                    remote.removeIf(i -> i.host().equals(fromHost));
+                    for (List<String> k : all) {
+                        remote.add(k.get(0), new Interest(fromHost, k.get(0), k.get(1)));
+                    }
+                }
+            }
+            case "ca" -> {
+                List<String> k = m.decode(List.class);
+                remote.add(k.get(0), new Interest(fromHost, k.get(0), k.get(1)));
+                host.answer(fromHost, op, "");
+            }
+            case "cr" -> {
+                List<String> k = m.decode(List.class);
+                remote.remove(k.get(0), new Interest(fromHost, k.get(0), k.get(1)));
+            }
+            default -> host.countStranger();
+        }
+    }
+
+    int localSubscriptions() {
+        return local.size();
+    }
+
+    int remoteInterests() {
+        return remote.size();
+    }
+}
