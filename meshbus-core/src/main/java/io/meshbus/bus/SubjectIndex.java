@@ -12,9 +12,9 @@ import java.util.function.Consumer;
  * Patterns to values, matched against concrete subjects. A trie of tokens with a branch for {@code *} and one for
  * {@code >} at every level: matching walks one path per literal token plus the wildcard branches that exist, so it
  * costs time in the number of tokens (and of matching wildcard branches), not in the number of patterns. Readers run
- * in parallel; writers take a lock.
+ * in parallel; writers take a lock. Public for benchmarks and for applications that route on subjects themselves.
  */
-final class SubjectIndex<T> {
+public final class SubjectIndex<T> {
     private static final class Level<T> {
         Map<String, Level<T>> literal;
         Level<T> star;
@@ -31,7 +31,7 @@ final class SubjectIndex<T> {
     private final ReadWriteLock lock = new ReentrantReadWriteLock();
     private int size;
 
-    void add(String pattern, T value) {
+    public void add(String pattern, T value) {
         String[] tokens = Subjects.tokens(pattern, true);
         lock.writeLock().lock();
         try {
@@ -73,7 +73,7 @@ final class SubjectIndex<T> {
     }
 
     /** Removes one occurrence of the value under the pattern; true if it was there. */
-    boolean remove(String pattern, T value) {
+    public boolean remove(String pattern, T value) {
         String[] tokens = Subjects.tokens(pattern, true);
         lock.writeLock().lock();
         try {
@@ -110,7 +110,7 @@ final class SubjectIndex<T> {
     }
 
     /** Removes every value the predicate selects (for example all interests of a host that left). */
-    void removeIf(java.util.function.Predicate<T> which) {
+    public void removeIf(java.util.function.Predicate<T> which) {
         lock.writeLock().lock();
         try {
             size -= removeIf(root, which);
@@ -151,7 +151,7 @@ final class SubjectIndex<T> {
     }
 
     /** Calls {@code out} for every value whose pattern matches the subject's tokens. */
-    void match(String[] subject, Consumer<T> out) {
+    public void match(String[] subject, Consumer<T> out) {
         lock.readLock().lock();
         try {
             match(root, subject, 0, out);
@@ -181,7 +181,7 @@ final class SubjectIndex<T> {
         }
     }
 
-    int size() {
+    public int size() {
         lock.readLock().lock();
         try {
             return size;
