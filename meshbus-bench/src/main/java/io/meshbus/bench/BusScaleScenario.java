@@ -25,6 +25,7 @@ import org.HdrHistogram.Histogram;
  * child args: PEERS HOSTS FINDS WARMUP_FINDS LIFETIME_SECONDS
  * child out:  HEAP bytesPerPeer
  *             FIND p50Nanos p99Nanos maxNanos failures
+ *             CLOSED ok|failed reason      once the hosts of the find are closed
  * </pre>
  */
 final class BusScaleScenario implements Scenario {
@@ -33,6 +34,13 @@ final class BusScaleScenario implements Scenario {
     static final int FINDS = 10_000;
     /** Finds before the timed ones, of other ids, so the timed ones do not pay for JIT compilation. */
     static final int WARMUP_FINDS = 1_000;
+    /**
+     * The network's hosts run with this send queue capacity instead of the default 65,536: a remote's queue is a ring
+     * allocated whole when the remote is made, about 0.5 MiB at the default, and 100 hosts in one JVM have 9,900
+     * remotes (5.2 GB of empty rings, which leaves a 6 GiB heap too little to close the hosts). Lookups and
+     * registrations use a few slots; the default hosts of {@code heap-per-peer} have no remote at all.
+     */
+    static final int SEND_QUEUE_CAPACITY = 1024;
     static final List<String> JVM_OPTIONS = List.of("-Xms6g", "-Xmx6g", "-XX:+UseParallelGC",
             "-Dslf4j.internal.verbosity=ERROR");
 
@@ -65,9 +73,16 @@ final class BusScaleScenario implements Scenario {
         try (ChildProcess child = ChildProcess.start(name(), JVM_OPTIONS, BusScaleScenario.class, args)) {
             double heap = Double.parseDouble(child.await("HEAP", HEAP_PHASE)[0]);
             String[] find = child.await("FIND", FIND_PHASE);
+            String[] closed = child.await("CLOSED", CLOSE.plus(START));
+            List<String> warnings = new ArrayList<>();
             long failures = Long.parseLong(find[3]);
-            List<String> warnings = failures == 0 ? List.of() : List.of(String.format("%,d of %,d finds failed, "
-                    + "timed out or named the wrong host", failures, FINDS + WARMUP_FINDS));
+            if (failures > 0) {
+                warnings.add(String.format("%,d of %,d finds failed, timed out or named the wrong host", failures,
+                        FINDS + WARMUP_FINDS));
+            }
+            if (!closed[0].equals("ok")) {
+                warnings.add("closing the hosts afterwards " + String.join(" ", closed));
+            }
             return List.of(new Result(name(), "heap-per-peer", heap, "bytes", Double.NaN, List.of()),
                     new Result(name(), "find-p50", millis(find[0]), "ms", Double.NaN, warnings),
                     new Result(name(), "find-p99", millis(find[1]), "ms", Double.NaN, warnings));
@@ -86,8 +101,13 @@ final class BusScaleScenario implements Scenario {
             BenchChild.exitWhenStdinCloses();
             int peers = Integer.parseInt(args[0]);
             BenchChild.reply("HEAP " + heapPerPeer(peers));
-            BenchChild.reply("FIND " + findLatency(peers, Integer.parseInt(args[1]), Integer.parseInt(args[2]),
-                    Integer.parseInt(args[3])));
+            List<Host> hosts = new ArrayList<>();
+            try {
+                BenchChild.reply("FIND " + findLatency(hosts, peers, Integer.parseInt(args[1]),
+                        Integer.parseInt(args[2]), Integer.parseInt(args[3])));
+            } finally {
+                BenchChild.reply("CLOSED " + close(hosts));
+            }
             System.exit(0);
         } catch (Throwable t) {
             BenchChild.reply("ERROR " + t.toString().replace('\n', ' '));
@@ -133,61 +153,68 @@ final class BusScaleScenario implements Scenario {
      * first host find {@code warmup + finds} random peers of the others, each id once (so no answer is cached), one at
      * a time. Returns "p50 p99 max failures" of the timed finds, in nanoseconds.
      */
-    private static String findLatency(int peers, int hostCount, int finds, int warmup) throws Exception {
-        List<Host> hosts = new ArrayList<>(hostCount);
+    private static String findLatency(List<Host> hosts, int peers, int hostCount, int finds, int warmup)
+            throws Exception {
+        long t0 = System.nanoTime();
+        for (int i = 0; i < hostCount; i++) {
+            hosts.add(await(Host.builder().id(String.format("host-%03d", i)).listen("mem://0")
+                    .node(n -> n.sendQueueCapacity(SEND_QUEUE_CAPACITY)).build().start(), START));
+        }
+        progress("started %d hosts in %.1f s", hostCount, seconds(t0));
+        t0 = System.nanoTime();
+        String seed = hosts.get(0).info().toString();
+        for (int i = 1; i < hostCount; i++) {
+            await(hosts.get(i).join(seed), JOIN);
+            if (i % 10 == 0) {
+                progress("%d hosts joined (%.1f s)", i, seconds(t0));
+            }
+        }
+        waitFor(() -> hosts.stream().allMatch(h -> h.members().size() == hostCount - 1), MEMBERSHIP,
+                "every host to see the " + (hostCount - 1) + " others");
+        progress("every host sees the %d others, %.1f s after the first join", hostCount - 1, seconds(t0));
+
+        t0 = System.nanoTime();
+        int perHost = peers / hostCount;
+        for (int h = 0; h < hostCount; h++) {
+            for (int j = 1; j <= perHost; j++) {
+                hosts.get(h).create(peerId(h * perHost + j));
+            }
+        }
+        progress("created %,d peers, %,d per host, in %.1f s", perHost * hostCount, perHost, seconds(t0));
+        long entries = awaitRegistrations(hosts);
+        progress("directories settled at %,d entries, %.1f s after the first peer", entries, seconds(t0));
+
+        Host from = hosts.get(0);
+        int[] targets = distinctPeersNotOn(from, perHost * hostCount, perHost, warmup + finds);
+        Histogram h = new Histogram(FIND_TIMEOUT.toNanos(), 3);
+        long failures = 0;
+        t0 = System.nanoTime();
+        for (int i = 0; i < targets.length; i++) {
+            String expected = String.format("host-%03d", (targets[i] - 1) / perHost);
+            long start = System.nanoTime();
+            boolean ok = find(from, peerId(targets[i]), expected);
+            long took = System.nanoTime() - start;
+            failures += ok ? 0 : 1;
+            if (i >= warmup) {
+                h.recordValue(Math.min(took, h.getHighestTrackableValue()));
+            }
+        }
+        progress("%,d finds (%,d warm-up) in %.1f s, %d failed; host %s: %s", targets.length, warmup,
+                seconds(t0), failures, from.id(), from.metrics());
+        return h.getValueAtPercentile(50) + " " + h.getValueAtPercentile(99) + " " + h.getMaxValue() + " "
+                + failures;
+    }
+
+    /** Closes the hosts, all at once; "ok" or "failed" and why. */
+    private static String close(List<Host> hosts) {
+        long t0 = System.nanoTime();
         try {
-            long t0 = System.nanoTime();
-            for (int i = 0; i < hostCount; i++) {
-                hosts.add(await(Host.builder().id(String.format("host-%03d", i)).listen("mem://0").build().start(),
-                        START));
-            }
-            progress("started %d hosts in %.1f s", hostCount, seconds(t0));
-            t0 = System.nanoTime();
-            String seed = hosts.get(0).info().toString();
-            for (int i = 1; i < hostCount; i++) {
-                await(hosts.get(i).join(seed), JOIN);
-                if (i % 10 == 0) {
-                    progress("%d hosts joined (%.1f s)", i, seconds(t0));
-                }
-            }
-            waitFor(() -> hosts.stream().allMatch(h -> h.members().size() == hostCount - 1), MEMBERSHIP,
-                    "every host to see the " + (hostCount - 1) + " others");
-            progress("every host sees the %d others, %.1f s after the first join", hostCount - 1, seconds(t0));
-
-            t0 = System.nanoTime();
-            int perHost = peers / hostCount;
-            for (int h = 0; h < hostCount; h++) {
-                for (int j = 1; j <= perHost; j++) {
-                    hosts.get(h).create(peerId(h * perHost + j));
-                }
-            }
-            progress("created %,d peers, %,d per host, in %.1f s", perHost * hostCount, perHost, seconds(t0));
-            long entries = awaitRegistrations(hosts);
-            progress("directories settled at %,d entries, %.1f s after the first peer", entries, seconds(t0));
-
-            Host from = hosts.get(0);
-            int[] targets = distinctPeersNotOn(from, perHost * hostCount, perHost, warmup + finds);
-            Histogram h = new Histogram(FIND_TIMEOUT.toNanos(), 3);
-            long failures = 0;
-            t0 = System.nanoTime();
-            for (int i = 0; i < targets.length; i++) {
-                String expected = String.format("host-%03d", (targets[i] - 1) / perHost);
-                long start = System.nanoTime();
-                boolean ok = find(from, peerId(targets[i]), expected);
-                long took = System.nanoTime() - start;
-                failures += ok ? 0 : 1;
-                if (i >= warmup) {
-                    h.recordValue(Math.min(took, h.getHighestTrackableValue()));
-                }
-            }
-            progress("%,d finds (%,d warm-up) in %.1f s, %d failed; host %s: %s", targets.length, warmup,
-                    seconds(t0), failures, from.id(), from.metrics());
-            return h.getValueAtPercentile(50) + " " + h.getValueAtPercentile(99) + " " + h.getMaxValue() + " "
-                    + failures;
-        } finally {
-            long t0 = System.nanoTime();
             await(CompletableFuture.allOf(hosts.stream().map(Host::close).toArray(CompletableFuture[]::new)), CLOSE);
             progress("closed %d hosts in %.1f s", hosts.size(), seconds(t0));
+            return "ok";
+        } catch (Exception e) {
+            progress("closing %d hosts failed after %.1f s: %s", hosts.size(), seconds(t0), e);
+            return "failed after " + Math.round(seconds(t0)) + " s: " + e;
         }
     }
 

@@ -64,6 +64,7 @@ final class NodeLink extends ChannelInboundHandlerAdapter {
     private MeshbusException failure;
     /** A refused dial whose future now waits for the link the other side kept; closing this one must not fail it. */
     private boolean dialHandedOver;
+    private boolean started;
 
     NodeLink(Node node, Channel ch, DialContext dial) {
         this.node = node;
@@ -79,8 +80,25 @@ final class NodeLink extends ChannelInboundHandlerAdapter {
 
     // ------------------------------------------------------------------ channel events
 
+    /** Transports that upgrade first (WebSocket) add this handler to a channel that is already active. */
+    @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        if (ctx.channel().isActive()) {
+            start(ctx);
+        }
+    }
+
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
+        start(ctx);
+        ctx.fireChannelActive();
+    }
+
+    private void start(ChannelHandlerContext ctx) {
+        if (started) {
+            return;
+        }
+        started = true;
         node.linkOpened(this);
         long ms = node.options.handshakeTimeout().toMillis();
         handshakeTimer = ctx.executor().schedule(() -> {
@@ -94,7 +112,6 @@ final class NodeLink extends ChannelInboundHandlerAdapter {
             ch.writeAndFlush(new Frame.Hello(Protocol.VERSION, node.id(), node.incarnation(), node.advertisedText(),
                     dial.keep(), dial.expectedId() == null ? "" : dial.expectedId(), dial.replace()));
         }
-        ctx.fireChannelActive();
     }
 
     @Override
