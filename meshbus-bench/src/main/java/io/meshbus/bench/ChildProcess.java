@@ -30,6 +30,9 @@ final class ChildProcess implements AutoCloseable {
     static final List<String> JVM_OPTIONS = List.of("-Xms512m", "-Xmx512m", "-XX:+UseParallelGC",
             "-Dslf4j.internal.verbosity=ERROR");
 
+    /** Environment variable with JVM options added to every child's. */
+    static final String EXTRA_OPTIONS = "MESHBUS_BENCH_CHILD_OPTS";
+
     private static final Duration EXIT_WAIT = Duration.ofSeconds(10);
     /** Stands for the end of stdout in the line queue; a fresh instance, compared by identity, so no line equals it. */
     private static final String EOF = new String("EOF");
@@ -68,6 +71,11 @@ final class ChildProcess implements AutoCloseable {
         List<String> command = new ArrayList<>();
         command.add(java);
         command.addAll(jvmOptions);
+        // For profiling the child, e.g. -XX:StartFlightRecording=filename=child.jfr; after the defaults, so it wins.
+        String extra = System.getenv(EXTRA_OPTIONS);
+        if (extra != null && !extra.isBlank()) {
+            command.addAll(List.of(extra.trim().split("\\s+")));
+        }
         // Tuning properties of the library travel to the child, so both ends of a run use the same settings.
         System.getProperties().stringPropertyNames().stream().filter(k -> k.startsWith("meshbus."))
                 .sorted().forEach(k -> command.add("-D" + k + "=" + System.getProperty(k)));

@@ -36,9 +36,9 @@ public record Result(String scenario, String figure, double value, String unit, 
         StringBuilder sb = new StringBuilder(128)
                 .append("{\"scenario\":").append(quote(scenario))
                 .append(",\"figure\":").append(quote(figure))
-                .append(",\"value\":").append(number(value, 1))
+                .append(",\"value\":").append(amount(value))
                 .append(",\"unit\":").append(quote(unit))
-                .append(",\"baseline\":").append(number(baseline, 1))
+                .append(",\"baseline\":").append(amount(baseline))
                 .append(",\"ratio\":").append(number(ratio(), 2));
         if (!warnings.isEmpty()) {
             sb.append(",\"warnings\":[");
@@ -53,11 +53,16 @@ public record Result(String scenario, String figure, double value, String unit, 
     /** One aligned line for people, followed by one line per warning. */
     public String toHuman() {
         StringBuilder sb = new StringBuilder(String.format("%-18s %-13s %14s %-6s  baseline %14s %-6s  ratio %s",
-                scenario, figure, number(value, 1), unit, number(baseline, 1), unit, number(ratio(), 2)));
+                scenario, figure, amount(value), unit, amount(baseline), unit, number(ratio(), 2)));
         for (String w : warnings) {
             sb.append(System.lineSeparator()).append("WARNING ").append(scenario).append(": ").append(w);
         }
         return sb.toString();
+    }
+
+    /** One decimal, or three below 10 (a latency of 0.4 ms says little more than "under a millisecond"). */
+    private static String amount(double v) {
+        return number(v, Math.abs(v) < 10 ? 3 : 1);
     }
 
     /** Plain decimal notation (never 1.2E7), which JSON and people both read; NaN and infinities become null. */

@@ -123,9 +123,27 @@ public final class Message {
         return payload;
     }
 
+    /** Parses the JSON form ({@link #toString()}), distro's messages included; throws CodecException. */
+    public static Message parse(String json) {
+        return MessageJson.parse(json.getBytes(StandardCharsets.UTF_8));
+    }
+
+    /** Parses the JSON form from UTF-8 bytes ({@link #toBytes()}). */
+    public static Message parse(byte[] json) {
+        return MessageJson.parse(json);
+    }
+
+    /** The JSON form as UTF-8 bytes; {@link #parse(byte[])} gives the same message back. */
+    public byte[] toBytes() {
+        return toString().getBytes(StandardCharsets.UTF_8);
+    }
+
+    /**
+     * The JSON form, distro's: {@code {"id","headers","payload"}} (plus {@code "contentType"} when the payload is not
+     * JSON; binary payloads travel as base64). {@link #parse(String)} gives the same message back.
+     */
     @Override
     public String toString() {
-        return "Message{id=" + id + ", headers=" + headers + ", contentType=" + contentType + ", payload="
-                + payload.length + " bytes}";
+        return MessageJson.toJson(this);
     }
 }

@@ -23,12 +23,14 @@ class LayeringTest {
                 .layer("transport").definedBy("io.meshbus.transport..")
                 .layer("node").definedBy("io.meshbus.node..")
                 .layer("bus").definedBy("io.meshbus.bus..")
-                .whereLayer("bus").mayNotBeAccessedByAnyLayer()
-                .whereLayer("node").mayOnlyBeAccessedByLayers("bus")
-                .whereLayer("transport").mayOnlyBeAccessedByLayers("node")
-                .whereLayer("wire").mayOnlyBeAccessedByLayers("transport", "node")
-                .whereLayer("message").mayOnlyBeAccessedByLayers("wire", "transport", "node", "bus")
-                .whereLayer("codec").mayOnlyBeAccessedByLayers("message", "wire", "transport", "node", "bus")
+                .layer("route").definedBy("io.meshbus.route..")
+                .whereLayer("route").mayNotBeAccessedByAnyLayer()
+                .whereLayer("bus").mayOnlyBeAccessedByLayers("route")
+                .whereLayer("node").mayOnlyBeAccessedByLayers("bus", "route")
+                .whereLayer("transport").mayOnlyBeAccessedByLayers("node", "route")
+                .whereLayer("wire").mayOnlyBeAccessedByLayers("transport", "node", "route")
+                .whereLayer("message").mayOnlyBeAccessedByLayers("wire", "transport", "node", "bus", "route")
+                .whereLayer("codec").mayOnlyBeAccessedByLayers("message", "wire", "transport", "node", "bus", "route")
                 .check(classes);
     }
 }

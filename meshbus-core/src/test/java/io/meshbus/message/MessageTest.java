@@ -73,4 +73,28 @@ class MessageTest {
         assertThat(Verb.parse("del")).isEqualTo(Verb.DELETE);
         assertThatThrownBy(() -> Verb.parse("brew")).hasMessageContaining("not one of");
     }
+
+    @Test
+    void shouldRoundTripItsJsonFormAndReadDistroMessages() {
+        Message json = Message.of(Headers.builder().put(Headers.URI, "/orders/").put(Headers.VERB, "post").build(),
+                Map.of("sku", "a1", "qty", 2));
+        Message text = Message.of(Headers.of("k", "v"), "héllo");
+        Message bin = Message.ofBytes(Headers.EMPTY, ContentType.BYTES, new byte[] {0, 1, (byte) 255});
+        for (Message m : new Message[] {json, text, bin}) {
+            Message back = Message.parse(m.toString());
+            assertThat(back.id()).isEqualTo(m.id());
+            assertThat(back.headers()).isEqualTo(m.headers());
+            assertThat(back.contentType()).isEqualTo(m.contentType());
+            assertThat(back.payloadBytes()).isEqualTo(m.payloadBytes());
+            assertThat(Message.parse(m.toBytes()).id()).isEqualTo(m.id());
+        }
+        Message distro = Message.parse("{\"id\":\"3cd779af-6af0-47c1-864a-876fd21b6c5b\",\"headers\":{\"uri\":"
+                + "\"/orders/\",\"verb\":\"post\",\"address\":\"127.0.0.1\",\"port\":47001},"
+                + "\"payload\":{\"sku\":\"a1\",\"qty\":2}}");
+        assertThat(distro.id().toString()).isEqualTo("3cd779af-6af0-47c1-864a-876fd21b6c5b");
+        assertThat(distro.header("port")).isEqualTo("47001");
+        assertThat(distro.decode(Map.class)).isEqualTo(Map.of("sku", "a1", "qty", 2));
+        assertThatThrownBy(() -> Message.parse("[1,2]")).isInstanceOf(io.meshbus.codec.CodecException.class);
+        assertThatThrownBy(() -> Message.parse("{\"id\":\"nope\"}")).hasMessageContaining("not a UUID");
+    }
 }
