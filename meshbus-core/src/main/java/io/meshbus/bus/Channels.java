@@ -200,6 +200,7 @@ final class Channels {
                         remote.add(k.get(0), new Interest(fromHost, k.get(0), k.get(1)));
                     }
                 }
+                host.interestsKnown(fromHost);
             }
             case "ca" -> {
                 List<String> k = m.decode(List.class);

@@ -218,13 +218,23 @@ public final class Host {
         }
     }
 
+    /** Completes once the host is admitted and its subscriptions known: a publish right after joining reaches them. */
     private CompletableFuture<Member> admission(String hostId) {
         CompletableFuture<Member> f = admitted.computeIfAbsent(hostId, k -> new CompletableFuture<>());
         Member m = members.get(hostId);
         if (m != null) {
             f.complete(m);
         }
-        return f.orTimeout(node.options().handshakeTimeout().toMillis() * 2, TimeUnit.MILLISECONDS);
+        long ms = node.options().handshakeTimeout().toMillis() * 2;
+        return f.orTimeout(ms, TimeUnit.MILLISECONDS)
+                .thenCompose(member -> member.interests.orTimeout(ms, TimeUnit.MILLISECONDS).thenApply(v -> member));
+    }
+
+    void interestsKnown(String hostId) {
+        Member m = members.get(hostId);
+        if (m != null) {
+            m.interests.complete(null);
+        }
     }
 
     private CompletableFuture<Void> dialMembers(Member seed) {
@@ -711,7 +721,8 @@ public final class Host {
     CompletableFuture<Void> send(Peer from, String to, Object payload, Duration timeout) {
         Message m = toMessage(payload);
         CompletableFuture<Void> f = new CompletableFuture<>();
-        route(to, (host, cached) -> sendTo(host, cached, from.id(), to, m, f, timeout, false), f::completeExceptionally);
+        route(to, (host, cached) -> sendTo(host, cached, from.id(), to, m, f, timeout, false),
+                f::completeExceptionally);
         return f;
     }
 
@@ -1403,6 +1414,8 @@ public final class Host {
         final String id;
         final URI address;
         final CompletableFuture<List<Map<String, String>>> memberList = new CompletableFuture<>();
+        /** Completes when the member's subscriptions are known here (its interest snapshot arrived). */
+        final CompletableFuture<Void> interests = new CompletableFuture<>();
 
         Member(String id, URI address) {
             this.id = id;
