@@ -112,7 +112,8 @@ public final class BenchChild {
             } catch (IOException e) {
                 System.err.println("bench child: reading stdin failed: " + e);
             }
-            Runtime.getRuntime().halt(3);
+            // exit, not halt: shutdown hooks run, so a flight recording asked for on the command line is written.
+            System.exit(0);
         }, "bench-child-stdin");
         t.setDaemon(true);
         t.start();

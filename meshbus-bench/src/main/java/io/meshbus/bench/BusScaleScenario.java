@@ -3,6 +3,9 @@ package io.meshbus.bench;
 import io.meshbus.bus.Host;
 import io.meshbus.bus.HostAddress;
 import java.lang.management.ManagementFactory;
+import java.lang.management.MemoryPoolMXBean;
+import java.lang.management.MemoryType;
+import java.lang.management.MemoryUsage;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -134,16 +137,19 @@ final class BusScaleScenario implements Scenario {
         }
     }
 
-    /** Full collections until the figure stops moving (a few suffice with the parallel collector). */
+    /**
+     * The heap in use after full collections, as the heap pools held it at the end of their last collection. Not the
+     * heap's current usage: with the parallel collector that shows tens of MB in eden right after a full collection,
+     * varying from call to call, which moved the figure by 50 bytes per peer between runs.
+     */
     private static long heapUsedAfterGc() {
-        long used = Long.MAX_VALUE;
-        for (int i = 0; i < 5; i++) {
+        for (int i = 0; i < 3; i++) {
             System.gc();
-            long now = ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed();
-            if (now >= used - used / 1000) {
-                return Math.min(now, used);
-            }
-            used = now;
+        }
+        long used = 0;
+        for (MemoryPoolMXBean pool : ManagementFactory.getMemoryPoolMXBeans()) {
+            MemoryUsage u = pool.getType() == MemoryType.HEAP ? pool.getCollectionUsage() : null;
+            used += u == null ? 0 : u.getUsed();
         }
         return used;
     }

@@ -32,8 +32,11 @@ final class BusScenarios implements Contender {
 
     /** The child's peer, which the harness's peer addresses. */
     static final String TARGET = "bench-target";
-    /** Sends {@code bus-confirmed} allows unconfirmed at once. */
-    static final int IN_FLIGHT = 1000;
+    /**
+     * Sends {@code bus-confirmed} allows unconfirmed at once; {@code -Dmeshbus.bench.inflight} shows how the rate
+     * depends on it (it is bound by confirmation latency: window / rate is the time to a confirmation under load).
+     */
+    static final int IN_FLIGHT = Integer.getInteger("meshbus.bench.inflight", 1000);
 
     private static final String SOURCE = "bench-source";
     private static final Duration LIFECYCLE_TIMEOUT = Duration.ofSeconds(30);
