@@ -238,9 +238,7 @@ public final class Host {
     }
 
     private CompletableFuture<Void> dialMembers(Member seed) {
-        CompletableFuture<List<Map<String, String>>> list = seed.memberList;
-        return list.orTimeout(node.options().handshakeTimeout().toMillis() * 2, TimeUnit.MILLISECONDS)
-                .thenCompose(this::dial);
+        return seed.membersDialled.orTimeout(node.options().handshakeTimeout().toMillis() * 4, TimeUnit.MILLISECONDS);
     }
 
     private CompletableFuture<Void> dial(List<Map<String, String>> list) {
@@ -1141,10 +1139,10 @@ public final class Host {
     private void onMembers(String from, Message m) {
         List<Map<String, String>> list = m.decode(List.class);
         Member seed = members.get(from);
+        CompletableFuture<Void> dialled = dial(list);
         if (seed != null) {
-            seed.memberList.complete(list);
+            dialled.whenComplete((v, e) -> seed.membersDialled.complete(null));
         }
-        dial(list);
     }
 
     private void onLeave(String from) {
@@ -1180,6 +1178,9 @@ public final class Host {
      * longer owns are dropped a little later, once their peers' hosts have re-registered them elsewhere.
      */
     private void membershipChanged(String host, boolean added) {
+        if (closed) {
+            return;
+        }
         String[] before;
         String[] after;
         synchronized (directory) {
@@ -1413,7 +1414,8 @@ public final class Host {
     private static final class Member {
         final String id;
         final URI address;
-        final CompletableFuture<List<Map<String, String>>> memberList = new CompletableFuture<>();
+        /** Completes when the members this one named have been dialled (the list itself is not kept). */
+        final CompletableFuture<Void> membersDialled = new CompletableFuture<>();
         /** Completes when the member's subscriptions are known here (its interest snapshot arrived). */
         final CompletableFuture<Void> interests = new CompletableFuture<>();
 

@@ -75,9 +75,10 @@ public final class Peer {
     }
 
     /**
-     * Fire and forget: no confirmation, no future; the fastest way. The status says whether the message was taken
-     * ({@link SendStatus#NOT_CONNECTED} while the target's location is unknown: the lookup then runs and the message
-     * follows it). Losses on a failing link are possible and counted.
+     * Fire and forget: no confirmation, no future; the fastest way. The status says whether the message was taken:
+     * {@link SendStatus#QUEUED} while the target's location is being looked up (the message follows the lookup, and is
+     * dropped and counted in the host's {@code dropped} metric if the peer does not exist) or when the target is
+     * local. Losses on a failing link are possible and counted.
      */
     public SendStatus sendAndForget(String to, Object payload) {
         return host.sendAndForget(this, to, payload);

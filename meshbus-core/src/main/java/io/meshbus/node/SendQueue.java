@@ -15,19 +15,34 @@ final class SendQueue {
     static final int FULL = 2;
     static final int DROPPED_OLDEST = 3;
 
-    private final Object[] items;
-    private final CompletableFuture<?>[] futures;
-    private final int mask;
+    private Object[] items;
+    private CompletableFuture<?>[] futures;
+    private int mask;
     private final int capacity;
     private int head;
     private int size;
 
+    /** Starts small and doubles up to {@code capacity}: a node may know thousands of remotes, most of them quiet. */
     SendQueue(int capacity) {
-        int pow2 = Integer.highestOneBit(Math.max(2, capacity - 1)) << 1;
-        this.items = new Object[pow2];
-        this.futures = new CompletableFuture<?>[pow2];
-        this.mask = pow2 - 1;
         this.capacity = capacity;
+        int initial = Math.min(16, Integer.highestOneBit(Math.max(2, capacity - 1)) << 1);
+        this.items = new Object[initial];
+        this.futures = new CompletableFuture<?>[initial];
+        this.mask = initial - 1;
+    }
+
+    private void grow() {
+        int n = items.length * 2;
+        Object[] ni = new Object[n];
+        CompletableFuture<?>[] nf = new CompletableFuture<?>[n];
+        for (int i = 0; i < size; i++) {
+            ni[i] = items[(head + i) & mask];
+            nf[i] = futures[(head + i) & mask];
+        }
+        items = ni;
+        futures = nf;
+        mask = n - 1;
+        head = 0;
     }
 
     /** Receives the entry a full queue evicts under {@code DROP_OLDEST}; called inside the queue's lock. */
@@ -51,6 +66,9 @@ final class SendQueue {
             head = (head + 1) & mask;
             size--;
             result = DROPPED_OLDEST;
+        }
+        if (size == items.length) {
+            grow();
         }
         int tail = (head + size) & mask;
         items[tail] = item;

@@ -1,0 +1,99 @@
+package io.meshbus.cli;
+
+import io.meshbus.bus.Host;
+import io.meshbus.bus.Peer;
+import io.meshbus.message.Headers;
+import java.io.PrintWriter;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code meshbus host}: a long-running host; stops with a goodbye on SIGINT or SIGTERM. */
+@Command(name = "host", mixinStandardHelpOptions = true, description = "Run a host until interrupted.")
+final class HostCommand implements Callable<Integer> {
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Option(names = "--id", description = "Host id (default: host- and a random suffix).")
+    String id;
+
+    @Option(names = "--listen", split = ",", defaultValue = "tcp://127.0.0.1:7400",
+            description = "Where to listen (repeatable): tcp://host:port, ws://host:port. Default: ${DEFAULT-VALUE}.")
+    List<String> listen;
+
+    @Option(names = "--join", split = ",", description = "Members of a network to join (repeatable).")
+    List<String> join;
+
+    @Option(names = "--network-id", description = "Network id; hosts of other networks are refused.")
+    String networkId;
+
+    @Option(names = "--status-port", defaultValue = "-1",
+            description = "Serve the status page, /status, /metrics and /health on this port of 127.0.0.1 "
+                    + "(0 picks one; -1, the default, turns it off).")
+    int statusPort;
+
+    @Option(names = "--echo", split = ",", description = "Create a peer that echoes messages and answers requests.")
+    List<String> echo;
+
+    @Option(names = "--secret-file", description = "Network secret (not available in this version).")
+    String secretFile;
+
+    @Option(names = "--backplane", description = "redis:// or nats:// backplane (not available in this version).")
+    String backplane;
+
+    @Override
+    public Integer call() throws Exception {
+        if (secretFile != null || backplane != null) {
+            throw new IllegalArgumentException((secretFile != null ? "--secret-file" : "--backplane")
+                    + " is not available in this version of meshbus");
+        }
+        PrintWriter out = spec.commandLine().getOut();
+        io.meshbus.bus.HostOptions.Builder ob = Host.builder()
+                .id(id != null ? id : "host-" + UUID.randomUUID().toString().substring(0, 8)).networkId(networkId);
+        listen.forEach(ob::listen);
+        Host host = ob.build();
+        host.start().get(30, TimeUnit.SECONDS);
+        out.println("host " + host.id() + " listening on " + host.node().addresses());
+        out.flush();
+        if (join != null && !join.isEmpty()) {
+            host.join(join.toArray(new String[0])).get(60, TimeUnit.SECONDS);
+            out.println("joined; members: " + host.members());
+            out.flush();
+        }
+        if (echo != null) {
+            for (String e : echo) {
+                Peer p = host.create(e);
+                p.onMessage((from, m) -> {
+                    if (m.header(Headers.REPLY_TO) != null && m.header(Headers.CORRELATION_ID) != null) {
+                        p.reply(m, m);
+                    } else {
+                        p.sendAndForget(from, m);
+                    }
+                });
+                out.println("echo peer " + e + " ready");
+            }
+            out.flush();
+        }
+        StatusServer status = statusPort >= 0 ? new StatusServer(host, "127.0.0.1", statusPort) : null;
+        if (status != null) {
+            out.println("status on http://127.0.0.1:" + status.port() + "/");
+            out.flush();
+        }
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            if (status != null) {
+                status.close();
+            }
+            host.close().orTimeout(10, TimeUnit.SECONDS).exceptionally(e -> null).join();
+            System.err.println("host " + host.id() + " left the network");
+            stopped.countDown();
+        }, "meshbus-shutdown"));
+        stopped.await();
+        return ExitCodes.OK;
+    }
+}
