@@ -15,14 +15,17 @@ import java.util.List;
  * args: CONTENDER sink|echo SIZE LIFETIME_SECONDS
  * out:  READY address            once the server listens
  * in:   MEASURE warmupMs windowMs  -> WINDOW delivered nanos   (counted by this JVM's clock over the window)
- * in:   DRAIN expected timeoutMs   -> TOTAL delivered malformed (waits until expected messages arrived, or timeout)
+ * in:   DRAIN expected timeoutMs [quietMs]
+ *                                  -> TOTAL delivered malformed (waits until expected messages arrived, or timeout,
+ *                                     or with quietMs until none arrived for that long: for lossy transports)
  * in:   QUIT, or end of stdin      -> closes the server and exits
  * out:  ERROR text                 on any failure, then exit code 1
  * </pre>
  */
 public final class BenchChild {
     private static final List<Contender> CONTENDERS = List.of(NodeScenarios.NODE, RawSocketBaselines.RAW,
-            BusScenarios.BUS, BusScenarios.BUS_CONFIRMED);
+            BusScenarios.BUS, BusScenarios.BUS_CONFIRMED, PubSubScenarios.PUBLISH, PubSubScenarios.FANOUT,
+            RouteScenarios.TCP, RouteScenarios.UDP, RawDatagramBaseline.RAW_UDP);
 
     private BenchChild() {
     }
@@ -57,7 +60,8 @@ public final class BenchChild {
                 String[] w = line.split(" ");
                 switch (w[0]) {
                     case "MEASURE" -> measure(server, Long.parseLong(w[1]), Long.parseLong(w[2]));
-                    case "DRAIN" -> drain(server, Long.parseLong(w[1]), Long.parseLong(w[2]));
+                    case "DRAIN" -> drain(server, Long.parseLong(w[1]), Long.parseLong(w[2]),
+                            w.length > 3 ? Long.parseLong(w[3]) : 0);
                     default -> throw new IllegalArgumentException("unknown command: " + line);
                 }
             }
@@ -76,9 +80,19 @@ public final class BenchChild {
         reply("WINDOW " + (c1 - c0) + " " + (t1 - t0));
     }
 
-    private static void drain(Contender.ChildServer server, long expected, long timeoutMs) throws InterruptedException {
+    private static void drain(Contender.ChildServer server, long expected, long timeoutMs, long quietMs)
+            throws InterruptedException {
         long deadline = System.nanoTime() + Duration.ofMillis(timeoutMs).toNanos();
+        long seen = -1;
+        long seenAt = System.nanoTime();
         while (server.delivered() + server.malformed() < expected && System.nanoTime() < deadline) {
+            long now = server.delivered() + server.malformed();
+            if (now != seen) {
+                seen = now;
+                seenAt = System.nanoTime();
+            } else if (quietMs > 0 && System.nanoTime() - seenAt > Duration.ofMillis(quietMs).toNanos()) {
+                break;
+            }
             Thread.sleep(1);
         }
         reply("TOTAL " + server.delivered() + " " + server.malformed());

@@ -2,7 +2,10 @@ package io.meshbus.bench;
 
 import java.io.IOException;
 import java.net.URI;
+import java.time.Duration;
 import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.TimeoutException;
 
 /**
  * One way of moving messages between the two JVMs (the node, or a raw-socket baseline), seen from both ends: the
@@ -24,6 +27,19 @@ interface Contender {
 
     /** Harness side: request/echo against an {@link #echo}. */
     Pinger pingerTo(URI address, int size) throws Exception;
+
+    /** Harness side: keeps {@code inFlight} requests outstanding against an {@link #echo} until stopped. */
+    default Pipeline pipelineTo(URI address, int size, int inFlight) throws Exception {
+        throw new UnsupportedOperationException(name() + " has no pipelined requests");
+    }
+
+    /**
+     * Whether messages may be lost on the way without anyone being told (datagrams): the sink's drain then ends when
+     * its count stops growing, and what did not arrive is reported as dropped rather than waited for.
+     */
+    default boolean lossy() {
+        return false;
+    }
 
     /** The payload every contender sends: the same bytes, so no transport gains from their content. */
     static byte[] payload(int size) {
@@ -72,6 +88,19 @@ interface Contender {
             return -1;
         }
 
+        /**
+         * Deliveries the sink should count for {@code accepted} messages: more than one each when a message goes to
+         * several subscribers; read after {@link #flush}.
+         */
+        default long expectedDeliveries(long accepted) {
+            return accepted;
+        }
+
+        /** What this sender saw that casts doubt on the figure, for example refusals its API does not report. */
+        default List<String> warnings() {
+            return List.of();
+        }
+
         @Override
         void close() throws IOException;
     }
@@ -83,6 +112,18 @@ interface Contender {
     interface Pinger extends AutoCloseable {
         /** Sends one message and returns when its echo has arrived. */
         void roundTrip() throws IOException, InterruptedException;
+
+        @Override
+        void close() throws IOException;
+    }
+
+    /** The harness's end of pipelined requests: running from creation, a fixed number outstanding at any time. */
+    interface Pipeline extends AutoCloseable {
+        /** Replies received so far, readable from any thread. */
+        long completed();
+
+        /** Stops issuing requests and waits for the outstanding replies; throws the first failure seen. */
+        void stop(Duration timeout) throws IOException, InterruptedException, TimeoutException;
 
         @Override
         void close() throws IOException;
