@@ -11,6 +11,8 @@ import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.URI;
+import java.time.Duration;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -95,6 +97,11 @@ final class RawSocketBaselines implements Contender {
         };
     }
 
+    @Override
+    public Pipeline pipelineTo(URI address, int size, int inFlight) throws IOException {
+        return new RawPipeline(connect(address), size, inFlight);
+    }
+
     /**
      * A blocking connect with Nagle off on both ends, as the node's transport does: the ping-pong depends on it, and
      * the stream writes 64 KiB at a time either way.
@@ -111,7 +118,84 @@ final class RawSocketBaselines implements Contender {
         }
     }
 
-    /** Accepts one connection on 127.0.0.1 and reads records from it on its own thread, counting or echoing them. */
+    /**
+     * One thread writes {@code inFlight} records, then one more for each echo it reads, so the window never drains;
+     * each record is flushed as it is written, as in the one-at-a-time ping-pong.
+     */
+    private static final class RawPipeline implements Pipeline {
+        private final Socket socket;
+        private final byte[] payload;
+        private final int inFlight;
+        private final Thread thread;
+        /** Written by the pipeline's thread only, so a lazySet publishes without the cost of an atomic add. */
+        private final AtomicLong completed = new AtomicLong();
+        private volatile boolean stopping;
+        private volatile IOException failure;
+
+        RawPipeline(Socket socket, int size, int inFlight) {
+            this.socket = socket;
+            this.payload = Contender.payload(size);
+            this.inFlight = inFlight;
+            this.thread = new Thread(this::run, "raw-pipeline");
+            thread.setDaemon(true);
+            thread.start();
+        }
+
+        private void run() {
+            try {
+                DataInputStream in = new DataInputStream(new BufferedInputStream(socket.getInputStream(), BUFFER));
+                DataOutputStream out = new DataOutputStream(new BufferedOutputStream(socket.getOutputStream(),
+                        BUFFER));
+                for (int i = 0; i < inFlight; i++) {
+                    out.writeInt(payload.length);
+                    out.write(payload);
+                }
+                out.flush();
+                for (int outstanding = inFlight; outstanding > 0; outstanding--) {
+                    int length = in.readInt();
+                    if (length != payload.length) {
+                        throw new IOException("echo of " + length + " bytes for a record of " + payload.length);
+                    }
+                    in.readFully(payload);
+                    completed.lazySet(completed.get() + 1);
+                    if (!stopping) {
+                        out.writeInt(payload.length);
+                        out.write(payload);
+                        out.flush();
+                        outstanding++;
+                    }
+                }
+            } catch (IOException e) {
+                failure = e;
+            }
+        }
+
+        @Override
+        public long completed() {
+            return completed.get();
+        }
+
+        @Override
+        public void stop(Duration timeout) throws IOException, InterruptedException, TimeoutException {
+            stopping = true;
+            thread.join(timeout.toMillis());
+            if (thread.isAlive()) {
+                socket.close();
+                throw new TimeoutException("raw pipeline: echoes still missing " + timeout.toSeconds()
+                        + " s after it stopped");
+            }
+            if (failure != null) {
+                throw failure;
+            }
+        }
+
+        @Override
+        public void close() throws IOException {
+            socket.close();
+        }
+    }
+
+    /** Accepts connections on 127.0.0.1 and reads records from each on its own thread, counting or echoing them. */
     private static final class Server implements ChildServer {
         private final ServerSocket listener;
         private final int size;
@@ -147,40 +231,56 @@ final class RawSocketBaselines implements Contender {
             return malformed.get();
         }
 
+        /** Serves connections one after another (a scenario may open a second one) until closed. */
         private void serve() {
-            try (Socket s = listener.accept()) {
+            while (!closing) {
+                Socket s;
+                try {
+                    s = listener.accept();
+                } catch (IOException e) {
+                    if (!closing) {
+                        System.err.println("raw " + (echo ? "echo" : "sink") + " failed to accept: " + e);
+                    }
+                    return;
+                }
                 socket = s;
-                s.setTcpNoDelay(true);
-                DataInputStream in = new DataInputStream(new BufferedInputStream(s.getInputStream(), BUFFER));
-                DataOutputStream out = new DataOutputStream(new BufferedOutputStream(s.getOutputStream(), BUFFER));
-                byte[] record = new byte[size];
-                while (true) {
-                    int length;
-                    try {
-                        length = in.readInt();
-                    } catch (EOFException harnessClosed) {
-                        return;
+                try (s) {
+                    serve(s);
+                } catch (IOException e) {
+                    if (!closing) {
+                        System.err.println("raw " + (echo ? "echo" : "sink") + " failed: " + e);
                     }
-                    if (length != size) {
-                        malformed.lazySet(malformed.get() + 1);
-                        if (length < 0 || length > Options.MAX_SIZE) {
-                            throw new IOException("record length " + length + ": the stream is out of step");
-                        }
-                        in.skipNBytes(length);
-                        continue;
-                    }
-                    in.readFully(record);
-                    if (echo) {
-                        out.writeInt(length);
-                        out.write(record);
-                        out.flush();
-                    }
-                    delivered.lazySet(delivered.get() + 1);
                 }
-            } catch (IOException e) {
-                if (!closing) {
-                    System.err.println("raw " + (echo ? "echo" : "sink") + " failed: " + e);
+            }
+        }
+
+        private void serve(Socket s) throws IOException {
+            s.setTcpNoDelay(true);
+            DataInputStream in = new DataInputStream(new BufferedInputStream(s.getInputStream(), BUFFER));
+            DataOutputStream out = new DataOutputStream(new BufferedOutputStream(s.getOutputStream(), BUFFER));
+            byte[] record = new byte[size];
+            while (true) {
+                int length;
+                try {
+                    length = in.readInt();
+                } catch (EOFException harnessClosed) {
+                    return;
                 }
+                if (length != size) {
+                    malformed.lazySet(malformed.get() + 1);
+                    if (length < 0 || length > Options.MAX_SIZE) {
+                        throw new IOException("record length " + length + ": the stream is out of step");
+                    }
+                    in.skipNBytes(length);
+                    continue;
+                }
+                in.readFully(record);
+                if (echo) {
+                    out.writeInt(length);
+                    out.write(record);
+                    out.flush();
+                }
+                delivered.lazySet(delivered.get() + 1);
             }
         }
 

@@ -3,6 +3,7 @@ package io.meshbus.bench;
 import java.io.IOException;
 import java.net.URI;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -11,7 +12,9 @@ import org.HdrHistogram.Histogram;
 /**
  * Request/echo with one message in flight: the harness sends, the child echoes, the harness waits for the echo before
  * the next. Every round trip is timed with {@link System#nanoTime} into an HdrHistogram; the warm-up round trips are
- * not recorded.
+ * not recorded. Optionally also a {@code throughput} figure: against the same child, a fresh connection keeps a fixed
+ * number of requests outstanding, and the replies are counted over a {@code --seconds} window (after
+ * {@code --warmup}) on the harness's clock.
  */
 final class RttScenario implements Scenario {
     static final int WARMUP_ROUND_TRIPS = 10_000;
@@ -23,17 +26,26 @@ final class RttScenario implements Scenario {
     private static final Duration SLOWEST_AVERAGE = Duration.ofMillis(1);
     private static final double[] PERCENTILES = {50.0, 99.0, 99.9};
     private static final String[] FIGURES = {"p50", "p99", "p999"};
+    /** How long the outstanding requests of a pipeline may take to come back once it stops. */
+    private static final Duration PIPELINE_STOP = Duration.ofSeconds(10);
 
     private final String name;
     private final String description;
     private final Contender subject;
     private final Contender baseline;
+    /** Requests outstanding in the throughput figure; 0 for none. */
+    private final int inFlight;
 
     RttScenario(String name, String description, Contender subject, Contender baseline) {
+        this(name, description, subject, baseline, 0);
+    }
+
+    RttScenario(String name, String description, Contender subject, Contender baseline, int inFlight) {
         this.name = name;
         this.description = description;
         this.subject = subject;
         this.baseline = baseline;
+        this.inFlight = inFlight;
     }
 
     @Override
@@ -48,23 +60,33 @@ final class RttScenario implements Scenario {
 
     @Override
     public List<Result> run(Options o) throws Exception {
-        Histogram base = measure(baseline, o);
-        Histogram subj = measure(subject, o);
-        Result[] results = new Result[PERCENTILES.length];
-        for (int i = 0; i < PERCENTILES.length; i++) {
-            results[i] = new Result(name, FIGURES[i], micros(subj, PERCENTILES[i]), "us",
-                    micros(base, PERCENTILES[i]), List.of());
+        Measured base = measure(baseline, o);
+        Measured subj = measure(subject, o);
+        List<Result> results = new ArrayList<>();
+        if (inFlight > 0) {
+            results.add(new Result(name, "throughput", subj.rate, "msgs/s", base.rate, List.of()));
         }
-        return List.of(results);
+        for (int i = 0; i < PERCENTILES.length; i++) {
+            results.add(new Result(name, FIGURES[i], micros(subj.latencies, PERCENTILES[i]), "us",
+                    micros(base.latencies, PERCENTILES[i]), List.of()));
+        }
+        return results;
+    }
+
+    /** One contender's figures: round-trip times one at a time, and replies per second with inFlight outstanding. */
+    private record Measured(Histogram latencies, double rate) {
     }
 
     private static double micros(Histogram h, double percentile) {
         return h.getValueAtPercentile(percentile) / 1000.0;
     }
 
-    private Histogram measure(Contender c, Options o) throws Exception {
+    private Measured measure(Contender c, Options o) throws Exception {
         Duration budget = STARTUP.plus(SLOWEST_AVERAGE.multipliedBy(WARMUP_ROUND_TRIPS + (long) o.count()));
-        try (ChildProcess child = ChildProcess.start(c.name(), "echo", o.size(), budget.plus(STARTUP))) {
+        Duration pipelined = inFlight == 0 ? Duration.ZERO
+                : STARTUP.plus(o.warmup()).plus(o.measure()).plus(PIPELINE_STOP);
+        try (ChildProcess child = ChildProcess.start(c.name(), "echo", o.size(),
+                budget.plus(pipelined).plus(STARTUP))) {
             URI address = URI.create(child.await("READY", STARTUP)[0]);
             Histogram h = new Histogram(TimeUnit.SECONDS.toNanos(10), 3);
             try (Contender.Pinger pinger = c.pingerTo(address, o.size())) {
@@ -87,7 +109,33 @@ final class RttScenario implements Scenario {
                     watchdog.finished = true;
                 }
             }
-            return h;
+            return new Measured(h, inFlight == 0 ? Double.NaN : pipelined(c, address, o));
+        }
+    }
+
+    /** Replies per second with {@link #inFlight} requests outstanding, over the window, on this JVM's clock. */
+    private double pipelined(Contender c, URI address, Options o) throws Exception {
+        try (Contender.Pipeline p = c.pipelineTo(address, o.size(), inFlight)) {
+            long t0;
+            long c0;
+            long t1;
+            long c1;
+            try {
+                Thread.sleep(o.warmup().toMillis());
+                t0 = System.nanoTime();
+                c0 = p.completed();
+                Thread.sleep(o.measure().toMillis());
+                c1 = p.completed();
+                t1 = System.nanoTime();
+            } finally {
+                p.stop(PIPELINE_STOP);
+            }
+            System.err.printf("%s: %,d requests answered with %d outstanding; %,.0f per second over the window%n",
+                    c.name(), p.completed(), inFlight, (c1 - c0) * 1e9 / (t1 - t0));
+            if (c1 == c0) {
+                throw new IOException(c.name() + ": no reply during the measuring window");
+            }
+            return (c1 - c0) * 1e9 / (t1 - t0);
         }
     }
 

@@ -1,108 +1,149 @@
 package io.meshbus.cli;
 
-import io.meshbus.message.Headers;
+import io.meshbus.bus.Host;
+import io.meshbus.bus.Peer;
+import io.meshbus.error.PeerNotFoundException;
 import io.meshbus.message.Message;
-import io.meshbus.node.Node;
-import io.meshbus.node.NodeListener;
 import java.io.PrintWriter;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 /**
- * The embedded demo: nodes in one process on loopback, no setup. Shows dialling, de-duplication of crossing dials,
- * messages both ways, multi-dispatch and a clean shutdown, printing each step.
+ * The embedded demo, with no setup: three hosts in one process on loopback, peers on each, a confirmed send, a
+ * request/reply, a publish to a wildcard subscription, a queue group, and a host leaving.
  */
 @Command(name = "demo", mixinStandardHelpOptions = true,
-        description = "Run an embedded demo: three nodes on 127.0.0.1 exchange messages, then shut down.")
+        description = "Run an embedded demo: three hosts on 127.0.0.1, peers, messages, channels, then shut down.")
 final class DemoCommand implements Callable<Integer> {
+    private static final long WAIT = 10;
+
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
     @CommandLine.Option(names = "--transport", defaultValue = "tcp",
-            description = "tcp or mem (in-memory links). Default: ${DEFAULT-VALUE}.")
+            description = "tcp, ws or mem (in-memory links). Default: ${DEFAULT-VALUE}.")
     String transport;
+
+    private PrintWriter out;
+
+    private void say(String format, Object... args) {
+        synchronized (this) {
+            out.printf(format + "%n", args);
+            out.flush();
+        }
+    }
+
+    /** Lets the network settle before the next line of the story (bounded: the story fails rather than hang). */
+    private static void until(java.util.function.BooleanSupplier condition) {
+        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(WAIT);
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > end) {
+                throw new IllegalStateException("the network did not settle within " + WAIT + " s");
+            }
+            java.util.concurrent.locks.LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(5));
+        }
+    }
 
     @Override
     public Integer call() throws Exception {
-        PrintWriter out = spec.commandLine().getOut();
-        String listen = transport.equals("mem") ? "mem://0" : "tcp://127.0.0.1:0";
-        Node alice = Node.builder("alice").listen(listen).build();
-        Node bob = Node.builder("bob").listen(listen).build();
-        Node carol = Node.builder("carol").listen(listen).build();
-        List<Node> all = List.of(alice, bob, carol);
-        CountDownLatch replies = new CountDownLatch(1);
-        CountDownLatch fanout = new CountDownLatch(2);
+        out = spec.commandLine().getOut();
+        String listen = switch (transport) {
+            case "mem" -> "mem://0";
+            case "ws" -> "ws://127.0.0.1:0";
+            default -> "tcp://127.0.0.1:0";
+        };
+        Host h1 = Host.builder().id("host-1").listen(listen).build();
+        Host h2 = Host.builder().id("host-2").listen(listen).build();
+        Host h3 = Host.builder().id("host-3").listen(listen).build();
+        List<Host> hosts = List.of(h1, h2, h3);
         try {
-            for (Node n : all) {
-                n.start().get(10, TimeUnit.SECONDS);
-                out.printf("%-6s listening on %s%n", n.id(), n.info());
-                n.addListener(new NodeListener() {
-                    @Override
-                    public void onConnect(ConnectEvent e) {
-                        out.printf("%-6s linked to %s%n", n.id(), e.id());
-                        out.flush();
-                    }
-                });
+            say("-- three hosts start and form one network");
+            for (Host h : hosts) {
+                h.start().get(WAIT, TimeUnit.SECONDS);
+                say("%s listening on %s", h.id(), h.info());
             }
+            h2.join(h1.info().toString()).get(WAIT, TimeUnit.SECONDS);
+            h3.join(h2.info().toString()).get(WAIT, TimeUnit.SECONDS);
+            until(() -> h1.members().size() == 2);
+            say("host-3 joined through host-2; host-1 now knows %s", h1.members());
+
+            Peer alice = h1.create("alice");
+            Peer bob = h2.create("bob");
+            Peer carol = h3.create("carol");
+            CountDownLatch bobGot = new CountDownLatch(1);
             bob.onMessage((from, m) -> {
-                out.printf("bob    got %s from %s%n", m.payloadText(), from);
-                if (m.header(Headers.REPLY_TO) != null) {
-                    bob.send(from, Message.of(Headers.of(Headers.CORRELATION_ID, m.id().toString()),
-                            Map.of("reply", "hello alice")));
-                } else {
-                    fanout.countDown();
-                }
-                out.flush();
+                say("bob    got %s from %s", m.payloadText(), from);
+                bobGot.countDown();
             });
             carol.onMessage((from, m) -> {
-                out.printf("carol  got %s from %s%n", m.payloadText(), from);
-                out.flush();
-                fanout.countDown();
-            });
-            alice.onMessage((from, m) -> {
-                out.printf("alice  got %s from %s (answer to %s)%n", m.payloadText(), from,
-                        m.header(Headers.CORRELATION_ID));
-                out.flush();
-                replies.countDown();
+                if (m.header("replyTo") != null) {
+                    carol.reply(m, Map.of("answer", 42));
+                }
             });
 
-            out.println("-- alice and bob dial each other at the same moment");
-            var ab = alice.connect(bob.info());
-            var ba = bob.connect(alice.info());
-            out.printf("alice reached %s, bob reached %s%n", ab.get(10, TimeUnit.SECONDS),
-                    ba.get(10, TimeUnit.SECONDS));
-            alice.connect(carol.info()).get(10, TimeUnit.SECONDS);
-            out.printf("alice's links: %s (one per node, whatever the dials)%n", alice.connections());
-            out.flush();
+            say("-- alice (host-1) sends to bob (host-2) and waits for the confirmation");
+            alice.send("bob", Map.of("greeting", "hi bob")).get(WAIT, TimeUnit.SECONDS);
+            bobGot.await(WAIT, TimeUnit.SECONDS);
+            say("alice  confirmed: bob's listener has it");
 
-            out.println("-- alice sends to bob and waits for the answer");
-            alice.send("bob", Message.of(Headers.of(Headers.REPLY_TO, "alice"), Map.of("greeting", "hi bob")));
-            if (!replies.await(10, TimeUnit.SECONDS)) {
-                throw new IllegalStateException("no reply from bob within 10 s");
-            }
+            say("-- alice asks carol (host-3) a question");
+            Message reply = alice.request("carol", Map.of("question", "meaning of life"), Duration.ofSeconds(WAIT))
+                    .get(WAIT, TimeUnit.SECONDS);
+            say("alice  got the reply %s", reply.payloadText());
 
-            out.println("-- alice sends one message to bob and carol, encoded once");
-            int taken = alice.send(List.of("bob", "carol"), Message.of("news for everyone"));
-            out.printf("taken by %d nodes%n", taken);
-            out.flush();
-            if (!fanout.await(10, TimeUnit.SECONDS)) {
-                throw new IllegalStateException("the multi-dispatch did not arrive within 10 s");
+            say("-- carol subscribes to orders.*; alice publishes three orders");
+            CountDownLatch orders = new CountDownLatch(2);
+            carol.subscribe("orders.*", (from, m) -> {
+                say("carol  got %s on %s from %s", m.payloadText(), m.header("channel"), from);
+                orders.countDown();
+            }).get(WAIT, TimeUnit.SECONDS);
+            alice.publish("orders.eu", Map.of("sku", "a1"));
+            alice.publish("orders.eu.late", Map.of("sku", "not for orders.*"));
+            alice.publish("orders.us", Map.of("sku", "b2"));
+            orders.await(WAIT, TimeUnit.SECONDS);
+
+            say("-- two workers on two hosts share jobs.> as queue group \"workers\"");
+            CountDownLatch jobs = new CountDownLatch(4);
+            Peer w1 = h2.create("worker-1");
+            Peer w2 = h3.create("worker-2");
+            for (Peer w : List.of(w1, w2)) {
+                w.subscribe("jobs.>", "workers", (from, m) -> {
+                    say("%s took %s", w.id(), m.payloadText());
+                    jobs.countDown();
+                }).get(WAIT, TimeUnit.SECONDS);
             }
-            out.printf("alice's counters: sent=%d received=%d%n", alice.metrics().messagesSent(),
-                    alice.metrics().messagesReceived());
+            for (int i = 1; i <= 4; i++) {
+                alice.publish("jobs.resize", "job-" + i);
+            }
+            jobs.await(WAIT, TimeUnit.SECONDS);
+
+            say("-- host-3 leaves (goodbye: the others forget its peers at once)");
+            h3.close().get(WAIT, TimeUnit.SECONDS);
+            try {
+                alice.send("carol", "still there?").get(WAIT, TimeUnit.SECONDS);
+                say("unexpected: carol still answered");
+            } catch (ExecutionException e) {
+                if (!(e.getCause() instanceof PeerNotFoundException)) {
+                    throw e;
+                }
+                say("alice  send to carol failed as it should: %s", e.getCause().getMessage());
+            }
+            until(() -> h1.members().size() == 1);
+            say("host-1 now knows %s", h1.members());
         } finally {
-            out.println("-- closing (goodbye on every link)");
-            for (Node n : all) {
-                n.close().get(15, TimeUnit.SECONDS);
+            say("-- closing");
+            for (Host h : hosts) {
+                h.close().get(15, TimeUnit.SECONDS);
             }
-            out.println("done");
-            out.flush();
+            say("done");
         }
-        return 0;
+        return ExitCodes.OK;
     }
 }

@@ -96,7 +96,7 @@ class CliProcessIT {
     void shouldRunTheDemoToTheEnd() throws Exception {
         Result r = run("demo");
         assertThat(r.code()).as(r.err()).isZero();
-        assertThat(r.out()).contains("alice  got {\"reply\":\"hello alice\"} from bob").endsWith("done\n");
+        assertThat(r.out()).contains("alice  got the reply {\"answer\":42}").endsWith("done\n");
     }
 
     @Test

@@ -10,7 +10,7 @@ import picocli.CommandLine;
 
 class DemoCommandTest {
     @ParameterizedTest
-    @ValueSource(strings = {"tcp", "mem"})
+    @ValueSource(strings = {"tcp", "ws", "mem"})
     void shouldRunTheDemoToTheEndAndExitZero(String transport) {
         StringWriter out = new StringWriter();
         CommandLine cl = Main.commandLine();
@@ -18,12 +18,16 @@ class DemoCommandTest {
         int code = cl.execute("demo", "--transport", transport);
         String text = out.toString();
         assertThat(code).as(text).isZero();
-        assertThat(text).contains("alice reached bob, bob reached alice")
-                .contains("alice's links: [bob, carol]")
-                .contains("alice  got {\"reply\":\"hello alice\"} from bob")
-                .contains("taken by 2 nodes")
-                .contains("carol  got news for everyone from alice")
+        assertThat(text).contains("host-1 now knows [host-2, host-3]")
+                .contains("bob    got {\"greeting\":\"hi bob\"} from alice")
+                .contains("alice  got the reply {\"answer\":42}")
+                .contains("carol  got {\"sku\":\"a1\"} on orders.eu from alice")
+                .contains("carol  got {\"sku\":\"b2\"} on orders.us from alice")
+                .doesNotContain("not for orders.*")
+                .contains("alice  send to carol failed as it should: Peer not found (id: carol)")
+                .contains("host-1 now knows [host-2]")
                 .endsWith("done\n");
+        assertThat(text.lines().filter(l -> l.matches("worker-[12] took job-[1-4]"))).hasSize(4);
     }
 
     @ParameterizedTest

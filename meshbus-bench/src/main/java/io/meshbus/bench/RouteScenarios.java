@@ -1,0 +1,356 @@
+package io.meshbus.bench;
+
+import io.meshbus.codec.ContentType;
+import io.meshbus.message.Headers;
+import io.meshbus.message.Message;
+import io.meshbus.route.Client;
+import io.meshbus.route.Distro;
+import io.meshbus.route.Info;
+import io.meshbus.route.Response;
+import io.meshbus.route.Server;
+import java.io.IOException;
+import java.io.InterruptedIOException;
+import java.net.URI;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * The routed (distro) API as benchmark contenders, as an application uses it: {@code Distro.create(transport)}, a
+ * server in the child JVM with one {@code post} handler, a client in the harness. Over tcp the handler returns the
+ * request ({@code route-request}); over udp4 it counts one-way messages ({@code udp-throughput}).
+ */
+final class RouteScenarios {
+    static final Contender TCP = new Requests();
+    static final Contender UDP = new Datagrams();
+    /** Requests outstanding in {@code route-request}'s throughput figure. */
+    static final int IN_FLIGHT = 16;
+
+    private static final String ECHO = "/echo";
+    private static final String COUNT = "/count";
+    private static final Duration LIFECYCLE_TIMEOUT = Duration.ofSeconds(30);
+    /** Far above any healthy round trip; the RTT scenario's own watchdog gives up much sooner. */
+    private static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(30);
+    /**
+     * Datagrams the udp client may have handed to its event loop but not yet written: its send never refuses, and a
+     * sender flat out would otherwise queue without bound in front of the one I/O thread.
+     */
+    private static final int UDP_WINDOW = 1024;
+
+    private RouteScenarios() {
+    }
+
+    /** The routed scenarios, in the order {@code --list} shows them. */
+    static List<Scenario> all() {
+        return List.of(
+                new RttScenario("route-request", "tcp client.request to a post handler returning the message: "
+                        + IN_FLIGHT + " in flight, and one at a time; baseline: the same on a raw socket", TCP,
+                        RawSocketBaselines.RAW, IN_FLIGHT),
+                new ThroughputScenario("udp-throughput", "udp4 one-way client.send to a post handler that counts; "
+                        + "baseline: a raw DatagramChannel pair", UDP, RawDatagramBaseline.RAW_UDP));
+    }
+
+    private static Headers headers(String uri) {
+        return Headers.builder().put(Headers.URI, uri).put(Headers.VERB, "post").build();
+    }
+
+    /** A started server of the transport on 127.0.0.1, port 0, with {@code handler} on post {@code uri}. */
+    private static ChildServerImpl serve(String transport, String uri, int size, boolean reply) throws Exception {
+        Server server = Distro.create(transport).server(Info.port(0));
+        // Handlers may run on several threads at once (udp hands datagrams to a pool): adders, not lazySet.
+        LongAdder delivered = new LongAdder();
+        LongAdder malformed = new LongAdder();
+        server.post(uri, ctx -> {
+            (ctx.message().payloadSize() == size ? delivered : malformed).increment();
+            return reply ? ctx.message() : null;
+        });
+        await(server.start());
+        return new ChildServerImpl(transport.startsWith("udp") ? "udp" : transport, server, delivered, malformed);
+    }
+
+    private static Client client(String transport, URI address) {
+        return Distro.create(transport).client(new Info(address.getHost(), address.getPort()));
+    }
+
+    private record ChildServerImpl(String scheme, Server server, LongAdder delivered, LongAdder malformed)
+            implements Contender.ChildServer {
+        @Override
+        public URI address() {
+            Info i = server.info();
+            return URI.create(scheme + "://" + i.address() + ":" + i.port());
+        }
+
+        @Override
+        public long delivered() {
+            return delivered.sum();
+        }
+
+        @Override
+        public long malformed() {
+            return malformed.sum();
+        }
+
+        @Override
+        public void close() throws IOException {
+            closeQuietly(server.close(), "server");
+        }
+    }
+
+    /** Request/reply over tcp: the child's handler returns the request, which goes back as the response. */
+    private static final class Requests implements Contender {
+        @Override
+        public String name() {
+            return "route-tcp";
+        }
+
+        @Override
+        public ChildServer sink(int size) {
+            throw new UnsupportedOperationException(name() + " has no sink");
+        }
+
+        @Override
+        public ChildServer echo(int size) throws Exception {
+            return serve("tcp", ECHO, size, true);
+        }
+
+        @Override
+        public StreamSender streamTo(URI address, int size) {
+            throw new UnsupportedOperationException(name() + " has no sink");
+        }
+
+        @Override
+        public Pinger pingerTo(URI address, int size) {
+            Client client = client("tcp", address);
+            Headers headers = headers(ECHO);
+            byte[] payload = Contender.payload(size);
+            return new Pinger() {
+                /** The request waited for; failed by close, since closing the client leaves it pending. */
+                private volatile CompletableFuture<Response> waiting;
+
+                @Override
+                public void roundTrip() throws IOException, InterruptedException {
+                    Message m = Message.ofBytes(headers, ContentType.BYTES, payload);
+                    CompletableFuture<Response> f = client.request(m, REQUEST_TIMEOUT);
+                    waiting = f;
+                    try {
+                        check(m, f.get(), size);
+                    } catch (ExecutionException e) {
+                        throw new IOException("request failed: " + e.getCause(), e.getCause());
+                    }
+                }
+
+                @Override
+                public void close() throws IOException {
+                    CompletableFuture<Response> f = waiting;
+                    if (f != null) {
+                        f.completeExceptionally(new IOException("the client was closed"));
+                    }
+                    closeQuietly(client.close(), "client");
+                }
+            };
+        }
+
+        @Override
+        public Pipeline pipelineTo(URI address, int size, int inFlight) {
+            return new RoutePipeline(client("tcp", address), headers(ECHO), size, inFlight);
+        }
+    }
+
+    /** Throws unless the response is OK and carries the request back (same id, same size). */
+    private static void check(Message request, Response r, int size) throws IOException {
+        if (!r.ok() || !r.message().id().equals(request.id()) || r.message().payloadSize() != size) {
+            throw new IOException("the response " + r.status() + " " + r.message().id() + " (" + r.error() + ", "
+                    + r.message().payloadSize() + " bytes) is not the echo of request " + request.id());
+        }
+    }
+
+    /**
+     * Keeps {@code inFlight} requests outstanding: each response issues the next request from the thread that
+     * completed it. The first failure stops the pipeline, and {@link #stop} reports it.
+     */
+    private static final class RoutePipeline implements Contender.Pipeline {
+        private final Client client;
+        private final Headers headers;
+        private final byte[] payload;
+        private final AtomicLong completed = new AtomicLong();
+        private final AtomicInteger outstanding;
+        private final AtomicReference<Throwable> failure = new AtomicReference<>();
+        private final CompletableFuture<Void> drained = new CompletableFuture<>();
+        private volatile boolean stopping;
+
+        RoutePipeline(Client client, Headers headers, int size, int inFlight) {
+            this.client = client;
+            this.headers = headers;
+            this.payload = Contender.payload(size);
+            this.outstanding = new AtomicInteger(inFlight);
+            for (int i = 0; i < inFlight; i++) {
+                issue();
+            }
+        }
+
+        private void issue() {
+            Message m = Message.ofBytes(headers, ContentType.BYTES, payload);
+            client.request(m, REQUEST_TIMEOUT).whenComplete((r, e) -> {
+                try {
+                    if (e != null) {
+                        throw new IOException("request failed: " + e, e);
+                    }
+                    check(m, r, payload.length);
+                    completed.incrementAndGet();
+                } catch (IOException | RuntimeException x) {
+                    failure.compareAndSet(null, x);
+                }
+                if (stopping || failure.get() != null) {
+                    if (outstanding.decrementAndGet() == 0) {
+                        drained.complete(null);
+                    }
+                } else {
+                    issue();
+                }
+            });
+        }
+
+        @Override
+        public long completed() {
+            return completed.get();
+        }
+
+        @Override
+        public void stop(Duration timeout) throws IOException, InterruptedException, TimeoutException {
+            stopping = true;
+            try {
+                drained.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+            } catch (ExecutionException impossible) {
+                throw new IllegalStateException(impossible);
+            } catch (TimeoutException e) {
+                throw new TimeoutException("route pipeline: " + outstanding.get() + " responses still missing "
+                        + timeout.toSeconds() + " s after it stopped");
+            }
+            Throwable t = failure.get();
+            if (t != null) {
+                throw t instanceof IOException io ? io : new IOException(t);
+            }
+        }
+
+        @Override
+        public void close() throws IOException {
+            closeQuietly(client.close(), "client");
+        }
+    }
+
+    /** One-way messages over udp4, counted by the child's handler. */
+    private static final class Datagrams implements Contender {
+        @Override
+        public String name() {
+            return "route-udp";
+        }
+
+        @Override
+        public boolean lossy() {
+            return true;
+        }
+
+        @Override
+        public ChildServer sink(int size) throws Exception {
+            return serve("udp4", COUNT, size, false);
+        }
+
+        @Override
+        public ChildServer echo(int size) {
+            throw new UnsupportedOperationException(name() + " has no echo");
+        }
+
+        @Override
+        public Pinger pingerTo(URI address, int size) {
+            throw new UnsupportedOperationException(name() + " has no echo");
+        }
+
+        /**
+         * {@code client.send} never refuses; its future completes once the datagram is written. At most
+         * {@link #UDP_WINDOW} unwritten: a full window counts as back-pressure.
+         */
+        @Override
+        public StreamSender streamTo(URI address, int size) {
+            Client client = client("udp4", address);
+            Headers headers = headers(COUNT);
+            byte[] payload = Contender.payload(size);
+            AtomicLong written = new AtomicLong();
+            AtomicReference<Throwable> failure = new AtomicReference<>();
+            return new StreamSender() {
+                private long sent;
+
+                @Override
+                public boolean trySend() throws IOException {
+                    throwIfFailed();
+                    if (sent - written.get() >= UDP_WINDOW) {
+                        return false;
+                    }
+                    sent++;
+                    client.send(Message.ofBytes(headers, ContentType.BYTES, payload)).whenComplete((v, e) -> {
+                        if (e != null) {
+                            failure.compareAndSet(null, e);
+                        }
+                        written.incrementAndGet();
+                    });
+                    return true;
+                }
+
+                @Override
+                public void flush() throws IOException {
+                    long deadline = System.nanoTime() + LIFECYCLE_TIMEOUT.toNanos();
+                    while (written.get() < sent) {
+                        if (System.nanoTime() > deadline) {
+                            throw new IOException((sent - written.get()) + " datagrams still unwritten "
+                                    + LIFECYCLE_TIMEOUT.toSeconds() + " s after the sender stopped");
+                        }
+                        try {
+                            Thread.sleep(1);
+                        } catch (InterruptedException e) {
+                            Thread.currentThread().interrupt();
+                            throw new InterruptedIOException("interrupted while datagrams were written");
+                        }
+                    }
+                    throwIfFailed();
+                }
+
+                private void throwIfFailed() throws IOException {
+                    Throwable t = failure.get();
+                    if (t != null) {
+                        throw new IOException("a udp send failed: " + t, t);
+                    }
+                }
+
+                @Override
+                public void close() throws IOException {
+                    closeQuietly(client.close(), "client");
+                }
+            };
+        }
+    }
+
+    private static <T> T await(CompletableFuture<T> f) throws Exception {
+        try {
+            return f.get(LIFECYCLE_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
+        } catch (ExecutionException e) {
+            throw e.getCause() instanceof Exception cause ? cause : e;
+        }
+    }
+
+    private static void closeQuietly(CompletableFuture<Void> closing, String what) throws IOException {
+        try {
+            closing.get(LIFECYCLE_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new InterruptedIOException("interrupted while closing the " + what);
+        } catch (ExecutionException | TimeoutException e) {
+            throw new IOException("closing the " + what + " failed: " + e, e);
+        }
+    }
+}
