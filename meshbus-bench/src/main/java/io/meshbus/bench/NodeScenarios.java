@@ -32,11 +32,13 @@ final class NodeScenarios implements Contender {
 
     /** Every scenario, the bus's included, in the order {@code --list} shows them. */
     static List<Scenario> all() {
-        return Stream.concat(Stream.of(
+        return Stream.of(List.of(
                 new ThroughputScenario("node-throughput", "one-way messages, counted on delivery to the listener; "
                         + "baseline: a framed stream on a raw socket", NODE, RawSocketBaselines.RAW),
                 new RttScenario("node-rtt", "request/echo round trips, one in flight; baseline: the same ping-pong on "
-                        + "a raw socket", NODE, RawSocketBaselines.RAW)), BusScenarios.all().stream()).toList();
+                        + "a raw socket", NODE, RawSocketBaselines.RAW)), BusScenarios.all(), PubSubScenarios.all(),
+                RouteScenarios.all(), List.<Scenario>of(new SubjectMatchScenario()))
+                .flatMap(List::stream).toList();
     }
 
     @Override

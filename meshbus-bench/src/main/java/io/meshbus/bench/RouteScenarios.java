@@ -62,7 +62,7 @@ final class RouteScenarios {
     }
 
     /** A started server of the transport on 127.0.0.1, port 0, with {@code handler} on post {@code uri}. */
-    private static ChildServerImpl serve(String transport, String uri, int size, boolean reply) throws Exception {
+    private static RouteServer serve(String transport, String uri, int size, boolean reply) throws Exception {
         Server server = Distro.create(transport).server(Info.port(0));
         // Handlers may run on several threads at once (udp hands datagrams to a pool): adders, not lazySet.
         LongAdder delivered = new LongAdder();
@@ -72,15 +72,27 @@ final class RouteScenarios {
             return reply ? ctx.message() : null;
         });
         await(server.start());
-        return new ChildServerImpl(transport.startsWith("udp") ? "udp" : transport, server, delivered, malformed);
+        return new RouteServer(transport.startsWith("udp") ? "udp" : transport, server, delivered, malformed);
     }
 
     private static Client client(String transport, URI address) {
         return Distro.create(transport).client(new Info(address.getHost(), address.getPort()));
     }
 
-    private record ChildServerImpl(String scheme, Server server, LongAdder delivered, LongAdder malformed)
-            implements Contender.ChildServer {
+    /** A started server and what its handler counted. */
+    private static final class RouteServer implements Contender.ChildServer {
+        private final String scheme;
+        private final Server server;
+        private final LongAdder delivered;
+        private final LongAdder malformed;
+
+        RouteServer(String scheme, Server server, LongAdder delivered, LongAdder malformed) {
+            this.scheme = scheme;
+            this.server = server;
+            this.delivered = delivered;
+            this.malformed = malformed;
+        }
+
         @Override
         public URI address() {
             Info i = server.info();
@@ -99,7 +111,7 @@ final class RouteScenarios {
 
         @Override
         public void close() throws IOException {
-            closeQuietly(server.close(), "server");
+            awaitClose(server.close(), "server");
         }
     }
 
@@ -152,7 +164,7 @@ final class RouteScenarios {
                     if (f != null) {
                         f.completeExceptionally(new IOException("the client was closed"));
                     }
-                    closeQuietly(client.close(), "client");
+                    awaitClose(client.close(), "client");
                 }
             };
         }
@@ -241,7 +253,7 @@ final class RouteScenarios {
 
         @Override
         public void close() throws IOException {
-            closeQuietly(client.close(), "client");
+            awaitClose(client.close(), "client");
         }
     }
 
@@ -329,7 +341,7 @@ final class RouteScenarios {
 
                 @Override
                 public void close() throws IOException {
-                    closeQuietly(client.close(), "client");
+                    awaitClose(client.close(), "client");
                 }
             };
         }
@@ -343,7 +355,7 @@ final class RouteScenarios {
         }
     }
 
-    private static void closeQuietly(CompletableFuture<Void> closing, String what) throws IOException {
+    private static void awaitClose(CompletableFuture<Void> closing, String what) throws IOException {
         try {
             closing.get(LIFECYCLE_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
         } catch (InterruptedException e) {

@@ -44,6 +44,26 @@ public final class Headers {
         return b.build();
     }
 
+    /**
+     * Headers from an array of alternating keys and values that the caller hands over (decoders, which build it
+     * fresh): no map, no copy. Checks the count, the lengths and that no key repeats.
+     */
+    public static Headers adopt(String[] keyValues) {
+        if ((keyValues.length & 1) != 0 || keyValues.length / 2 > MAX_COUNT) {
+            throw new IllegalArgumentException("keyValues: must be at most " + MAX_COUNT + " key/value pairs");
+        }
+        for (int i = 0; i < keyValues.length; i += 2) {
+            check(keyValues[i], "key");
+            check(keyValues[i + 1], "value");
+            for (int j = 0; j < i; j += 2) {
+                if (keyValues[j].equals(keyValues[i])) {
+                    throw new IllegalArgumentException("keyValues: key '" + keyValues[i] + "' appears twice");
+                }
+            }
+        }
+        return keyValues.length == 0 ? EMPTY : new Headers(keyValues);
+    }
+
     public static Builder builder() {
         return new Builder();
     }

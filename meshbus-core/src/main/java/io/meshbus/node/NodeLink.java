@@ -468,7 +468,7 @@ final class NodeLink extends ChannelInboundHandlerAdapter {
                 }
                 if (item instanceof Message m) {
                     try {
-                        WireFormat.writeData(buf, m, maxFrame);
+                        WireFormat.writeData(buf, m, maxFrame, r.strings);
                     } catch (FrameTooLargeException e) {
                         node.metrics.framesTooLarge.increment();
                         LOG.warn("not sent to node {}: {}", remoteId, e.getMessage());

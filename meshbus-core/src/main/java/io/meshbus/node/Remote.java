@@ -23,6 +23,8 @@ final class Remote {
     final AtomicInteger wip = new AtomicInteger();
     final Object[] drainItems = new Object[DRAIN_BATCH];
     final java.util.concurrent.CompletableFuture<?>[] drainFutures = new CompletableFuture<?>[DRAIN_BATCH];
+    /** Encoded header strings, used only by the single drainer. */
+    final io.meshbus.wire.StringCache strings = new io.meshbus.wire.StringCache();
 
     volatile NodeLink active;
     // guarded by this

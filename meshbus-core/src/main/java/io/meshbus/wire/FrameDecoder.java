@@ -17,6 +17,7 @@ import java.util.List;
  */
 public final class FrameDecoder extends ByteToMessageDecoder {
     private final int maxFrameSize;
+    private final StringCache strings = new StringCache();
     private boolean failed;
 
     public FrameDecoder(int maxFrameSize) {
@@ -47,7 +48,7 @@ public final class FrameDecoder extends ByteToMessageDecoder {
                     return;
                 }
                 in.skipBytes(Protocol.LENGTH_FIELD);
-                out.add(WireFormat.read(in, (int) length));
+                out.add(WireFormat.read(in, (int) length, strings));
             }
         } catch (ProtocolViolationException e) {
             failed = true;

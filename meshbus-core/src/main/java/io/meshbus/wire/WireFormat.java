@@ -30,6 +30,11 @@ public final class WireFormat {
 
     /** Appends one DATA frame; throws {@link FrameTooLargeException} (writing nothing) when it exceeds the limit. */
     public static void writeData(ByteBuf out, Message m, int maxFrameSize) {
+        writeData(out, m, maxFrameSize, null);
+    }
+
+    /** {@link #writeData(ByteBuf, Message, int)} with a link's cache of encoded header strings (may be null). */
+    public static void writeData(ByteBuf out, Message m, int maxFrameSize, StringCache cache) {
         int start = out.writerIndex();
         out.writeInt(0);
         out.writeByte(Protocol.DATA);
@@ -50,9 +55,9 @@ public final class WireFormat {
             int code = knownKeyCode(k);
             out.writeByte(code);
             if (code == 0) {
-                writeStr16(out, k);
+                writeStr16(out, k, cache);
             }
-            writeStr16(out, h.valueAt(i));
+            writeStr16(out, h.valueAt(i), cache);
         }
         byte[] payload = m.unsafePayloadArray();
         int length = out.writerIndex() - start - Protocol.LENGTH_FIELD + payload.length;
@@ -109,11 +114,16 @@ public final class WireFormat {
      * {@code length}; consumes exactly those bytes. Returns a {@link Message} for DATA, a {@link Frame} otherwise.
      */
     public static Object read(ByteBuf in, int length) {
+        return read(in, length, null);
+    }
+
+    /** {@link #read(ByteBuf, int)} with a link's cache of decoded header strings (may be null). */
+    public static Object read(ByteBuf in, int length, StringCache cache) {
         int end = in.readerIndex() + length;
         byte type = in.readByte();
         Object result;
         switch (type) {
-            case Protocol.DATA -> result = readData(in, end);
+            case Protocol.DATA -> result = readData(in, end, cache);
             case Protocol.HELLO -> {
                 need(in, end, 4 + 2 + 1 + 8, "HELLO");
                 int magic = in.readInt();
@@ -161,7 +171,7 @@ public final class WireFormat {
         return result;
     }
 
-    private static Message readData(ByteBuf in, int end) {
+    private static Message readData(ByteBuf in, int end, StringCache cache) {
         need(in, end, DATA_FIXED - 1, "DATA");
         in.skipBytes(1); // flags: reserved, 0 in version 1
         UUID id = new UUID(in.readLong(), in.readLong());
@@ -179,21 +189,24 @@ public final class WireFormat {
         int n = in.readUnsignedByte();
         Headers headers = Headers.EMPTY;
         if (n > 0) {
-            Headers.Builder b = Headers.builder();
+            String[] kv = new String[n * 2];
             for (int i = 0; i < n; i++) {
                 need(in, end, 1, "DATA header key");
                 int code = in.readUnsignedByte();
-                String key;
                 if (code == 0) {
-                    key = readStr16(in, end, "DATA header key");
+                    kv[2 * i] = readStr16(in, end, "DATA header key", cache);
                 } else if (code < KNOWN_KEYS.length) {
-                    key = KNOWN_KEYS[code];
+                    kv[2 * i] = KNOWN_KEYS[code];
                 } else {
                     throw new ProtocolViolationException("DATA has unknown header key code " + code);
                 }
-                b.put(key, readStr16(in, end, "DATA header value"));
+                kv[2 * i + 1] = readStr16(in, end, "DATA header value", cache);
             }
-            headers = b.build();
+            try {
+                headers = Headers.adopt(kv);
+            } catch (IllegalArgumentException e) {
+                throw new ProtocolViolationException("DATA headers: " + e.getMessage());
+            }
         }
         byte[] payload = new byte[end - in.readerIndex()];
         in.readBytes(payload);
@@ -207,6 +220,16 @@ public final class WireFormat {
             }
         }
         return 0;
+    }
+
+    private static void writeStr16(ByteBuf out, String s, StringCache cache) {
+        if (cache == null) {
+            writeStr16(out, s);
+            return;
+        }
+        byte[] b = cache.bytes(s);
+        out.writeShort(b.length);
+        out.writeBytes(b);
     }
 
     private static void writeStr16(ByteBuf out, String s) {
@@ -230,6 +253,16 @@ public final class WireFormat {
         need(in, end, 2, what);
         int n = in.readUnsignedShort();
         return readUtf8(in, end, n, what);
+    }
+
+    private static String readStr16(ByteBuf in, int end, String what, StringCache cache) {
+        if (cache == null) {
+            return readStr16(in, end, what);
+        }
+        need(in, end, 2, what);
+        int n = in.readUnsignedShort();
+        need(in, end, n, what);
+        return n == 0 ? "" : cache.read(in, n);
     }
 
     private static String readStr8(ByteBuf in, int end, String what) {

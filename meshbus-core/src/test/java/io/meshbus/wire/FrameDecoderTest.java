@@ -162,4 +162,44 @@ class FrameDecoderTest {
                 .isInstanceOf(FrameTooLargeException.class);
         assertThat(out.readableBytes()).isEqualTo(4);
     }
+
+    @Test
+    void shouldReuseRepeatedHeaderStringsAndStillDecodeEveryValueExactly() {
+        StringCache enc = new StringCache();
+        ByteBuf all = Unpooled.buffer();
+        List<String> values = new ArrayList<>();
+        for (int i = 0; i < 500; i++) {
+            String v = i % 3 == 0 ? "peer-fixed" : "peer-" + i;
+            values.add(v);
+            WireFormat.writeData(all, Message.of(Headers.of(Headers.FROM, v), "x"), MAX, enc);
+        }
+        EmbeddedChannel ch = new EmbeddedChannel(new FrameDecoder(MAX));
+        ch.writeInbound(all);
+        List<Object> got = readAll(ch);
+        assertThat(got).hasSize(500);
+        java.util.Set<String> instances = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+        for (int i = 0; i < 500; i++) {
+            String from = ((Message) got.get(i)).header(Headers.FROM);
+            assertThat(from).isEqualTo(values.get(i));
+            if (i % 3 == 0) {
+                instances.add(from);
+            }
+        }
+        // 167 occurrences of the repeated value share a handful of instances (a colliding value may evict it).
+        assertThat(instances.size()).isLessThan(40);
+    }
+
+    @Test
+    void shouldRejectRepeatedHeaderKeys() {
+        ByteBuf b = Unpooled.buffer();
+        WireFormat.writeData(b, Message.of(Headers.of("k", "v").with("q", "w"), "x"), MAX);
+        // Rename the second custom key to the first one's name: same length, so the frame stays well formed.
+        int at = io.netty.buffer.ByteBufUtil.indexOf(Unpooled.wrappedBuffer(new byte[] {0, 1, 'q'}), b);
+        b.setByte(at + 2, 'k');
+        EmbeddedChannel ch = new EmbeddedChannel(new FrameDecoder(MAX));
+        assertThatThrownBy(() -> ch.writeInbound(b)).hasCauseInstanceOf(ProtocolViolationException.class)
+                .cause().hasMessageContaining("appears twice");
+        String[] kv = {"k", "v", "k", "w"};
+        assertThatThrownBy(() -> Headers.adopt(kv)).hasMessageContaining("appears twice");
+    }
 }
