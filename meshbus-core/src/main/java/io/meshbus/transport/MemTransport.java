@@ -1,10 +1,8 @@
 package io.meshbus.transport;
 
-import io.meshbus.error.PeerUnreachableException;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.local.LocalAddress;
@@ -47,8 +45,7 @@ public final class MemTransport implements Transport {
             name = "node-" + UUID.randomUUID();
         }
         String bound = name;
-        CompletableFuture<Listener> result = new CompletableFuture<>();
-        new ServerBootstrap()
+        ServerBootstrap b = new ServerBootstrap()
                 .group(resources.local())
                 .channel(LocalServerChannel.class)
                 .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, TcpTransport.WATER_MARK)
@@ -57,17 +54,8 @@ public final class MemTransport implements Transport {
                     protected void initChannel(LocalChannel ch) {
                         initializer.initialize(ch, true);
                     }
-                })
-                .bind(new LocalAddress(bound))
-                .addListener((ChannelFuture f) -> {
-                    if (f.isSuccess()) {
-                        result.complete(new ChannelListener(f.channel(), URI.create("mem://" + bound)));
-                    } else {
-                        result.completeExceptionally(new IllegalStateException("cannot listen on " + uri + ": "
-                                + f.cause().getMessage(), f.cause()));
-                    }
                 });
-        return result;
+        return Bootstraps.bind(b, new LocalAddress(bound), uri, ch -> URI.create("mem://" + bound));
     }
 
     @Override
@@ -76,8 +64,7 @@ public final class MemTransport implements Transport {
         if (name == null) {
             return CompletableFuture.failedFuture(badUri(uri));
         }
-        CompletableFuture<Channel> result = new CompletableFuture<>();
-        new Bootstrap()
+        Bootstrap b = new Bootstrap()
                 .group(resources.local())
                 .channel(LocalChannel.class)
                 .option(ChannelOption.WRITE_BUFFER_WATER_MARK, TcpTransport.WATER_MARK)
@@ -86,17 +73,8 @@ public final class MemTransport implements Transport {
                     protected void initChannel(LocalChannel ch) {
                         initializer.initialize(ch, false);
                     }
-                })
-                .connect(new LocalAddress(name))
-                .addListener((ChannelFuture f) -> {
-                    if (f.isSuccess()) {
-                        result.complete(f.channel());
-                    } else {
-                        result.completeExceptionally(new PeerUnreachableException("cannot connect to " + uri + ": "
-                                + f.cause().getMessage(), f.cause()));
-                    }
                 });
-        return result;
+        return Bootstraps.connect(b, new LocalAddress(name), uri);
     }
 
     private static IllegalArgumentException badUri(URI uri) {

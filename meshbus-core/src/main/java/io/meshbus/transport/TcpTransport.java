@@ -1,10 +1,8 @@
 package io.meshbus.transport;
 
-import io.meshbus.error.PeerUnreachableException;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.ServerChannel;
@@ -50,7 +48,6 @@ public final class TcpTransport implements Transport {
 
     @Override
     public CompletableFuture<Listener> listen(URI uri, LinkInitializer initializer) {
-        CompletableFuture<Listener> result = new CompletableFuture<>();
         InetSocketAddress bind;
         try {
             bind = socketAddress(uri);
@@ -71,29 +68,25 @@ public final class TcpTransport implements Transport {
                         initializer.initialize(ch, true);
                     }
                 });
-        b.bind(bind).addListener((ChannelFuture f) -> {
-            if (!f.isSuccess()) {
-                result.completeExceptionally(new IllegalStateException("cannot listen on " + uri + ": "
-                        + f.cause().getMessage(), f.cause()));
-                return;
-            }
-            InetSocketAddress bound = (InetSocketAddress) f.channel().localAddress();
-            URI address = URI.create("tcp://" + hostForUri(advertisable(bound.getAddress())) + ":" + bound.getPort());
-            result.complete(new ChannelListener(f.channel(), address));
-        });
-        return result;
+        return Bootstraps.bind(b, bind, uri, ch -> advertised("tcp", ch, ""));
+    }
+
+    /** The dialable address of a bound channel: a wildcard bind is advertised as a routable address. */
+    static URI advertised(String scheme, Channel ch, String path) {
+        InetSocketAddress bound = (InetSocketAddress) ch.localAddress();
+        return URI.create(scheme + "://" + hostForUri(advertisable(bound.getAddress())) + ":" + bound.getPort()
+                + path);
     }
 
     @Override
     public CompletableFuture<Channel> connect(URI uri, LinkInitializer initializer, Duration timeout) {
-        CompletableFuture<Channel> result = new CompletableFuture<>();
         InetSocketAddress target;
         try {
             target = socketAddress(uri);
         } catch (IllegalArgumentException e) {
             return CompletableFuture.failedFuture(e);
         }
-        new Bootstrap()
+        Bootstrap b = new Bootstrap()
                 .group(resources.network())
                 .channel(resources.epoll() ? EpollSocketChannel.class : NioSocketChannel.class)
                 .option(ChannelOption.TCP_NODELAY, true)
@@ -104,17 +97,8 @@ public final class TcpTransport implements Transport {
                     protected void initChannel(Channel ch) {
                         initializer.initialize(ch, false);
                     }
-                })
-                .connect(target)
-                .addListener((ChannelFuture f) -> {
-                    if (f.isSuccess()) {
-                        result.complete(f.channel());
-                    } else {
-                        result.completeExceptionally(new PeerUnreachableException("cannot connect to " + uri + ": "
-                                + f.cause().getMessage(), f.cause()));
-                    }
                 });
-        return result;
+        return Bootstraps.connect(b, target, uri);
     }
 
     static InetSocketAddress socketAddress(URI uri) {

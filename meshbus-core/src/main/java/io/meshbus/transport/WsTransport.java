@@ -1,13 +1,11 @@
 package io.meshbus.transport;
 
-import io.meshbus.error.PeerUnreachableException;
 import io.meshbus.error.ProtocolViolationException;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelDuplexHandler;
-import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
@@ -76,8 +74,7 @@ public final class WsTransport implements Transport {
         String path = path(uri);
         Class<? extends ServerChannel> type = resources.epoll()
                 ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
-        CompletableFuture<Listener> result = new CompletableFuture<>();
-        new ServerBootstrap().group(resources.network()).channel(type)
+        ServerBootstrap b = new ServerBootstrap().group(resources.network()).channel(type)
                 .option(ChannelOption.SO_REUSEADDR, true)
                 .childOption(ChannelOption.TCP_NODELAY, true)
                 .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, TcpTransport.WATER_MARK)
@@ -91,19 +88,8 @@ public final class WsTransport implements Transport {
                                 new Carrier(),
                                 new InstallOnHandshake(initializer, true));
                     }
-                })
-                .bind(bind).addListener((ChannelFuture f) -> {
-                    if (!f.isSuccess()) {
-                        result.completeExceptionally(new IllegalStateException("cannot listen on " + uri + ": "
-                                + f.cause().getMessage(), f.cause()));
-                        return;
-                    }
-                    InetSocketAddress bound = (InetSocketAddress) f.channel().localAddress();
-                    URI address = URI.create("ws://" + TcpTransport.hostForUri(TcpTransport.advertisable(
-                            bound.getAddress())) + ":" + bound.getPort() + (path.equals("/") ? "" : path));
-                    result.complete(new ChannelListener(f.channel(), address));
                 });
-        return result;
+        return Bootstraps.bind(b, bind, uri, ch -> TcpTransport.advertised("ws", ch, path.equals("/") ? "" : path));
     }
 
     @Override
@@ -114,8 +100,7 @@ public final class WsTransport implements Transport {
         } catch (IllegalArgumentException e) {
             return CompletableFuture.failedFuture(e);
         }
-        CompletableFuture<Channel> result = new CompletableFuture<>();
-        new Bootstrap().group(resources.network())
+        Bootstrap b = new Bootstrap().group(resources.network())
                 .channel(resources.epoll() ? EpollSocketChannel.class : NioSocketChannel.class)
                 .option(ChannelOption.TCP_NODELAY, true)
                 .option(ChannelOption.WRITE_BUFFER_WATER_MARK, TcpTransport.WATER_MARK)
@@ -131,16 +116,8 @@ public final class WsTransport implements Transport {
                                 new Carrier(),
                                 new InstallOnHandshake(initializer, false));
                     }
-                })
-                .connect(target).addListener((ChannelFuture f) -> {
-                    if (f.isSuccess()) {
-                        result.complete(f.channel());
-                    } else {
-                        result.completeExceptionally(new PeerUnreachableException("cannot connect to " + uri + ": "
-                                + f.cause().getMessage(), f.cause()));
-                    }
                 });
-        return result;
+        return Bootstraps.connect(b, target, uri);
     }
 
     /** Binary WebSocket messages in, their bytes out; bytes in, binary messages of at most 64 KiB out. */
