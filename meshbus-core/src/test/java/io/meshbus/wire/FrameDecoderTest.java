@@ -49,7 +49,7 @@ class FrameDecoderTest {
                 .put("x-custom", "é ü").build(), java.util.Map.of("sku", "a1"));
         Message custom = Message.ofBytes(Headers.EMPTY, ContentType.of("application/x-thing"), new byte[] {1, 2});
         Frame[] controls = {
-            new Frame.Hello(Protocol.VERSION, "node-a", 42L, "tcp://127.0.0.1:1234", true, "node-b", true),
+            new Frame.Hello(Protocol.VERSION, "node-a", 42L, "tcp://127.0.0.1:0", true, "node-b", true),
             new Frame.Accept("node-b", 7L, "", false),
             new Frame.Reject(ErrorCode.SELF_CONNECTION, "self", "node-a"),
             new Frame.Keep(true), Frame.Ping.INSTANCE, new Frame.Bye(ErrorCode.CLOSED, "bye")};
