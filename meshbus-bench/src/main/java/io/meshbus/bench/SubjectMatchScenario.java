@@ -12,12 +12,13 @@ import org.openjdk.jmh.runner.options.VerboseMode;
 
 /**
  * {@link SubjectMatchBench} run through JMH (one fork, one-second iterations: {@code --warmup} and {@code --seconds}
- * of them), its scores printed as figures. No baseline: printed as null. JMH's own report goes to stderr, so stdout
- * holds only the figures.
+ * of them), its scores printed as figures: {@code ns-per-match} from the subject string, as a publish pays it, and
+ * {@code ns-per-match-tokens} from a subject split beforehand. No baseline: printed as null. JMH's own report goes to
+ * stderr, so stdout holds only the figures.
  */
 final class SubjectMatchScenario implements Scenario {
-    /** A figure whose 99.9% confidence interval is wider than this share of it is printed with a warning. */
-    private static final double WIDE_ERROR = 0.1;
+    /** A figure whose iterations spread by more than this share of it (standard deviation) gets a warning. */
+    private static final double SPREAD = 0.05;
 
     @Override
     public String name() {
@@ -26,8 +27,8 @@ final class SubjectMatchScenario implements Scenario {
 
     @Override
     public String description() {
-        return "JMH: ns to match one published subject against " + String.format("%,d", 100_000)
-                + " subscriptions (SubjectIndex); no baseline";
+        return String.format("JMH: ns to match one published subject in a SubjectIndex of %,d subscriptions; no "
+                + "baseline", SubjectMatchBench.SUBSCRIPTIONS);
     }
 
     @Override
@@ -42,15 +43,14 @@ final class SubjectMatchScenario implements Scenario {
                 .build();
         var runner = new Runner(options, OutputFormatFactory.createFormatInstance(System.err, VerboseMode.NORMAL));
         List<Result> results = new ArrayList<>();
-        // The figure of the name is what a publish pays: from the subject string. The other leaves the split out.
         for (RunResult r : runner.run()) {
             String method = r.getParams().getBenchmark().substring(SubjectMatchBench.class.getName().length() + 1);
-            String figure = method.equals("tokenizeAndMatch") ? "ns-per-match" : "ns-per-match-" + method;
+            String figure = method.equals("tokenizeAndMatch") ? "ns-per-match" : "ns-per-match-tokens";
             double score = r.getPrimaryResult().getScore();
-            double error = r.getPrimaryResult().getScoreError();
-            List<String> warnings = Double.isFinite(error) && error <= WIDE_ERROR * score ? List.of()
-                    : List.of(String.format("%s: %.1f ± %.1f ns (99.9%%): more iterations (--seconds) would "
-                    + "narrow it", figure, score, error));
+            double stdev = r.getPrimaryResult().getStatistics().getStandardDeviation();
+            List<String> warnings = !(stdev > SPREAD * score) ? List.of()
+                    : List.of(String.format("%s: the iterations spread by %.1f ns (standard deviation) around %.1f",
+                    figure, stdev, score));
             results.add(new Result(name(), figure, score, "ns", Double.NaN, warnings));
         }
         results.sort((a, b) -> a.figure().compareTo(b.figure()));

@@ -27,6 +27,11 @@ final class ClientOptions {
     @Option(names = "--id", description = "Peer id this command acts as (default: a random cli-... id).")
     String id;
 
+    @Option(names = "--listen", defaultValue = "tcp://127.0.0.1:0",
+            description = "Where this short-lived host listens, so every member can reach it (hosts that do not "
+                    + "listen are reachable only from the hosts they dial). Default: ${DEFAULT-VALUE}.")
+    String listen;
+
     Duration timeout() {
         return parseDuration(timeout, "--timeout");
     }
@@ -58,7 +63,7 @@ final class ClientOptions {
         if (join == null || join.isEmpty()) {
             throw new IllegalArgumentException("--join: give a member of the network (or set MESHBUS_JOIN)");
         }
-        Host h = Host.builder().id("cli-host-" + UUID.randomUUID().toString().substring(0, 8))
+        Host h = Host.builder().id("cli-host-" + UUID.randomUUID().toString().substring(0, 8)).listen(listen)
                 .networkId(networkId).requestTimeout(timeout()).build();
         h.start().get(10, TimeUnit.SECONDS);
         try {

@@ -120,6 +120,20 @@ class CliProcessIT {
         Result missing = run("send", "--join", uri, "--to", "ghost", "{}");
         assertThat(missing.code()).isEqualTo(ExitCodes.NOT_FOUND);
         assertThat(missing.err().trim()).isEqualTo("meshbus: Peer not found (id: ghost)");
+        Process sub = start("sub", "--join", uri, "orders.*", "--count", "1");
+        BlockingQueue<String> subOut = lines(sub);
+        for (int i = 0; i < 30 && subOut.isEmpty(); i++) {
+            // The subscriber may still be joining: publish until its first line arrives (bounded).
+            Result pub = run("pub", "--join", uri, "orders.eu", "{\"sku\":\"a1\"}");
+            assertThat(pub.code()).as(pub.err()).isZero();
+            String line = subOut.poll(1, TimeUnit.SECONDS);
+            if (line != null) {
+                assertThat(Payloads.JSON.readTree(line).get("subject").asText()).isEqualTo("orders.eu");
+                break;
+            }
+        }
+        assertThat(sub.waitFor(30, TimeUnit.SECONDS)).isTrue();
+        assertThat(sub.exitValue()).isZero();
         Result bad = run("request", "--nope");
         assertThat(bad.code()).isEqualTo(ExitCodes.USAGE);
 

@@ -34,7 +34,7 @@ import org.openjdk.jmh.annotations.Warmup;
 @Measurement(iterations = 5, time = 1)
 @Fork(value = 1, jvmArgsAppend = {"-Xms512m", "-Xmx512m", "-XX:+UseParallelGC"})
 public class SubjectMatchBench {
-    static final int SUBSCRIPTIONS = 100_000;
+    public static final int SUBSCRIPTIONS = 100_000;
     static final int REST_EVERY = 50;
     static final int MONITORS = 10;
     /** Subjects cycled through: more than the caches hold of the trie's paths, fewer than would cost memory. */
