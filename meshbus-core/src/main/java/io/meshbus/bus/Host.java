@@ -1094,6 +1094,15 @@ public final class Host {
             member = before;
         } else {
             membershipChanged(from, true);
+            if (addr != null) {
+                // Tell the others too: a member that does not listen can only reach the newcomer by dialling it.
+                List<Map<String, String>> newcomer = List.of(Map.of("id", from, "address", addr.toString()));
+                for (String other : members.keySet()) {
+                    if (!other.equals(from)) {
+                        node.send(other, control("m", Headers.EMPTY, newcomer));
+                    }
+                }
+            }
         }
         List<Map<String, String>> list = new ArrayList<>();
         for (Member other : members.values()) {

@@ -429,6 +429,13 @@ class BusBehaviourTest {
         Peer pb = b.create("pb");
         await().atMost(Hosts.WAIT).untilAsserted(() -> pb.send("browser-like", "hello").get(10, TimeUnit.SECONDS));
         assertThat(ib.next().from()).isEqualTo("pb");
+        // A host that joins later, through another member, reaches it too: members announce newcomers.
+        Host late = hosts.start();
+        Hosts.join(late, b);
+        awaitMesh(List.of(a, b, client, late));
+        Peer pl = late.create("pl");
+        await().atMost(Hosts.WAIT).untilAsserted(() -> pl.send("browser-like", "late").get(10, TimeUnit.SECONDS));
+        assertThat(ib.next().from()).isEqualTo("pl");
     }
 
     @ParameterizedTest
