@@ -94,7 +94,20 @@ public final class Host {
         this.networkId = options.networkId();
         this.node = options.nodeBuilder().build();
         this.directory = new Directory(node.id(), options.directoryReplicas(), options.directoryCacheSize());
-        node.onMessage(this::onNodeMessage);
+        node.onMessage(new io.meshbus.node.MessageListener() {
+            @Override
+            public void onMessage(String from, Message message) {
+                onNodeMessage(from, message);
+            }
+
+            @Override
+            public void onBatchEnd(String from) {
+                AckBuffer b = acks.get(from);
+                if (b != null) {
+                    b.flush();
+                }
+            }
+        });
         node.addListener(new NodeListener() {
             @Override
             public void onConnect(ConnectEvent e) {
@@ -903,9 +916,11 @@ public final class Host {
             target.inbox().executeInline(() -> deliverRequest(target, from, m, fromHost, s));
         } else if (kind == 's') {
             long s = Long.parseLong(op, 1, op.length(), 10);
+            Thread reader = Thread.currentThread();
             target.inbox().executeInline(() -> {
                 deliver(target, from, m);
-                ack(fromHost, s);
+                // Run inline, the confirmation leaves with the batch's others at its end; run later, on its own.
+                ack(fromHost, s, Thread.currentThread() != reader);
             });
         } else {
             target.inbox().executeInline(() -> deliver(target, from, m));
@@ -945,9 +960,9 @@ public final class Host {
         return control("e" + seqText, Headers.of(Headers.STATUS, Integer.toString(code.wire())), text);
     }
 
-    private void ack(String host, long s) {
+    private void ack(String host, long s, boolean flushSoon) {
         AckBuffer b = acks.computeIfAbsent(host, AckBuffer::new);
-        if (b.add(s)) {
+        if (b.add(s) && flushSoon) {
             executor().execute(b::flush);
         }
     }
@@ -971,9 +986,13 @@ public final class Host {
             return n == 1;
         }
 
+        /** Sends what is buffered; called at the end of each inbound batch, and by a task for late additions. */
         void flush() {
             ByteBuffer out;
             synchronized (this) {
+                if (n == 0) {
+                    return;
+                }
                 out = ByteBuffer.allocate(n * 8);
                 for (int i = 0; i < n; i++) {
                     out.putLong(seqs[i]);

@@ -6,4 +6,11 @@ import io.meshbus.message.Message;
 @FunctionalInterface
 public interface MessageListener {
     void onMessage(String from, Message message);
+
+    /**
+     * Called after the messages of one read from {@code from} were delivered, on the same thread: the place to flush
+     * what the batch produced (confirmations, say) in one write instead of one per message.
+     */
+    default void onBatchEnd(String from) {
+    }
 }

@@ -796,6 +796,14 @@ public final class Node {
                 }
             }
         }
+        for (MessageListener l : ls) {
+            try {
+                l.onBatchEnd(from);
+            } catch (Throwable t) {
+                metrics.listenerErrors.increment();
+                LOG.warn("message listener of node {} failed at the end of a batch from {}", id, from, t);
+            }
+        }
         metrics.messagesReceived.add(batch.size());
         link.delivered(batch.size());
     }
