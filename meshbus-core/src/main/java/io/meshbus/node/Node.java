@@ -52,6 +52,8 @@ public final class Node {
 
     final NodeOptions options;
     final NodeMetrics metrics = new NodeMetrics();
+    /** The network secret, or null when links need none. */
+    final Secret secret;
     private final String id;
     private final long incarnation;
     private final EventExecutorGroup scheduler = TransportResources.shared().network();
@@ -79,6 +81,7 @@ public final class Node {
         // Changes on every start of the process (time-based, plus randomness for two starts in one millisecond).
         this.incarnation = (System.currentTimeMillis() << 16) | ThreadLocalRandom.current().nextInt(1 << 16);
         this.nodeEvents = new SerialExecutor(options.executor());
+        this.secret = options.secret() == null ? null : new Secret(options.secret());
     }
 
     /** A builder of {@link NodeOptions} whose {@code build()} makes the node. */

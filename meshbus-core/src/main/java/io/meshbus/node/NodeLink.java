@@ -1,5 +1,6 @@
 package io.meshbus.node;
 
+import io.meshbus.error.AuthenticationFailedException;
 import io.meshbus.error.ClosedException;
 import io.meshbus.error.ErrorCode;
 import io.meshbus.error.FrameTooLargeException;
@@ -46,7 +47,7 @@ final class NodeLink extends ChannelInboundHandlerAdapter {
     /** Shared (multi-dispatch) frames above this size are written as they are instead of copied into the batch. */
     private static final int COPY_LIMIT = 8 * 1024;
 
-    enum State { AWAIT_HELLO, AWAIT_REPLY, AWAIT_DECISION, ACTIVE, CLOSING }
+    enum State { AWAIT_HELLO, AWAIT_NONCE, AWAIT_PROOF, AWAIT_REPLY, AWAIT_DECISION, ACTIVE, CLOSING }
 
     final Node node;
     final Channel ch;
@@ -65,6 +66,11 @@ final class NodeLink extends ChannelInboundHandlerAdapter {
     /** A refused dial whose future now waits for the link the other side kept; closing this one must not fail it. */
     private boolean dialHandedOver;
     private boolean started;
+    /** Authentication state: this side's nonce, the other's, the HELLO waiting for its proof, the proof seen. */
+    private byte[] myNonce;
+    private byte[] theirNonce;
+    private Frame.Hello provenHello;
+    private boolean proven;
 
     NodeLink(Node node, Channel ch, DialContext dial) {
         this.node = node;
@@ -111,6 +117,10 @@ final class NodeLink extends ChannelInboundHandlerAdapter {
         if (dial != null) {
             ch.writeAndFlush(new Frame.Hello(Protocol.VERSION, node.id(), node.incarnation(), node.advertisedText(),
                     dial.keep(), dial.expectedId() == null ? "" : dial.expectedId(), dial.replace()));
+            if (node.secret != null) {
+                myNonce = Secret.nonce();
+                ch.writeAndFlush(new Frame.Challenge(node.id(), myNonce, new byte[0]));
+            }
         }
     }
 
@@ -214,6 +224,19 @@ final class NodeLink extends ChannelInboundHandlerAdapter {
             onBye(b);
             return;
         }
+        if (f instanceof Frame.Challenge || f instanceof Frame.Proof) {
+            onAuthentication(f);
+            return;
+        }
+        if (f instanceof Frame.Reject r && (state == State.AWAIT_NONCE || state == State.AWAIT_PROOF)) {
+            onReject(r);
+            return;
+        }
+        if (node.secret != null && !proven && !(f instanceof Frame.Reject) && (state == State.AWAIT_REPLY
+                || state == State.AWAIT_NONCE || state == State.AWAIT_PROOF)) {
+            authFailed("node " + remoteId + " did not prove the network secret");
+            return;
+        }
         switch (state) {
             case AWAIT_HELLO -> {
                 if (f instanceof Frame.Hello h) {
@@ -267,6 +290,82 @@ final class NodeLink extends ChannelInboundHandlerAdapter {
         if (!checkIdentity(h.id(), h.version())) {
             return;
         }
+        if (node.secret != null) {
+            // Decide nothing before the dialler has proven the secret.
+            remoteId = h.id();
+            provenHello = h;
+            state = State.AWAIT_NONCE;
+            myNonce = Secret.nonce();
+            ch.writeAndFlush(new Frame.Challenge(node.id(), myNonce, new byte[0]));
+            return;
+        }
+        proceedWithHello(h);
+    }
+
+    /**
+     * The authentication exchange, symmetric: each side sends a fresh nonce (the dialler right after its HELLO, the
+     * acceptor when the HELLO arrives), answers the other's nonce with its proof over both nonces, and checks the
+     * other's proof. The acceptor decides on the link only once the dialler is proven; the dialler takes no answer
+     * before the acceptor is. A missing secret on either side, a proof that does not check out, or anything out of
+     * order is an authentication failure.
+     */
+    private void onAuthentication(Frame f) {
+        if (state == State.CLOSING) {
+            return;
+        }
+        Secret secret = node.secret;
+        if (secret == null) {
+            authFailed("node " + remoteId + " authenticates with a network secret; this node has none");
+            return;
+        }
+        boolean acceptor = dial == null;
+        boolean handshaking = acceptor ? state == State.AWAIT_NONCE || state == State.AWAIT_PROOF
+                : state == State.AWAIT_REPLY;
+        if (!handshaking || myNonce == null) {
+            authFailed("unexpected " + f.getClass().getSimpleName() + " in state " + state);
+            return;
+        }
+        if (f instanceof Frame.Challenge c && theirNonce == null && c.nonce().length == Protocol.NONCE
+                && c.proof().length == 0) {
+            theirNonce = c.nonce();
+            if (!acceptor) {
+                remoteId = c.id();
+            }
+            byte[] dn = acceptor ? theirNonce : myNonce;
+            byte[] an = acceptor ? myNonce : theirNonce;
+            String aid = acceptor ? node.id() : remoteId;
+            String did = acceptor ? remoteId : node.id();
+            ch.writeAndFlush(new Frame.Proof(secret.proof(acceptor ? 'A' : 'D', dn, an, aid, did)));
+            if (acceptor) {
+                state = State.AWAIT_PROOF;
+            }
+        } else if (f instanceof Frame.Proof p && theirNonce != null && !proven) {
+            byte[] dn = acceptor ? theirNonce : myNonce;
+            byte[] an = acceptor ? myNonce : theirNonce;
+            String aid = acceptor ? node.id() : remoteId;
+            String did = acceptor ? remoteId : node.id();
+            if (!Secret.same(p.proof(), secret.proof(acceptor ? 'D' : 'A', dn, an, aid, did))) {
+                authFailed("node " + remoteId + " did not prove the network secret");
+                return;
+            }
+            proven = true;
+            if (acceptor) {
+                Frame.Hello h = provenHello;
+                provenHello = null;
+                proceedWithHello(h);
+            }
+        } else {
+            authFailed("unexpected " + f.getClass().getSimpleName() + " during authentication");
+        }
+    }
+
+    private void authFailed(String why) {
+        node.metrics.authenticationFailures.increment();
+        LOG.warn("refusing link {} (node {}): {}", ch.remoteAddress(), remoteId, why);
+        reject(new AuthenticationFailedException(why));
+    }
+
+    private void proceedWithHello(Frame.Hello h) {
         if (!h.expectedId().isEmpty() && !h.expectedId().equals(node.id())) {
             node.metrics.handshakesRejected.increment();
             reject(new UnexpectedPeerException("this is node " + node.id() + ", not " + h.expectedId()));

@@ -25,6 +25,7 @@ public final class NodeMetrics {
     final LongAdder messagesDropped = new LongAdder();
     final LongAdder messagesFailed = new LongAdder();
     final LongAdder listenerErrors = new LongAdder();
+    final LongAdder authenticationFailures = new LongAdder();
 
     NodeMetrics() {
     }
@@ -77,6 +78,10 @@ public final class NodeMetrics {
         return sendsBackPressured.sum();
     }
 
+    public long authenticationFailures() {
+        return authenticationFailures.sum();
+    }
+
     public long listenerErrors() {
         return listenerErrors.sum();
     }
@@ -101,6 +106,7 @@ public final class NodeMetrics {
         m.put("messagesDropped", messagesDropped.sum());
         m.put("messagesFailed", messagesFailed.sum());
         m.put("listenerErrors", listenerErrors.sum());
+        m.put("authenticationFailures", authenticationFailures.sum());
         return m;
     }
 

@@ -29,13 +29,14 @@ import java.util.concurrent.Executor;
  * <tr><td>reapIdleUnkept</td><td>30 s</td><td>a link neither side keeps is closed after this long without
  * data</td></tr>
  * <tr><td>closeTimeout</td><td>5 s</td><td>how long close() waits for goodbyes before cutting links</td></tr>
+ * <tr><td>secret</td><td>none</td><td>links only with nodes proving the same secret</td></tr>
  * </table>
  */
 public record NodeOptions(String id, List<URI> listen, URI advertise, int maxFrameSize, Duration handshakeTimeout,
                           Duration heartbeatInterval, Duration idleTimeout, Duration connectTimeout,
                           Delay reconnectDelay, Duration reconnectGiveUp, int sendQueueCapacity,
                           OverflowPolicy overflowPolicy, int inboundLimit, Duration reapIdleUnkept,
-                          Duration closeTimeout, Executor executor, Transports transports) {
+                          Duration closeTimeout, Executor executor, Transports transports, byte[] secret) {
 
     public NodeOptions {
         Objects.requireNonNull(id, "id");
@@ -66,6 +67,10 @@ public record NodeOptions(String id, List<URI> listen, URI advertise, int maxFra
         Objects.requireNonNull(reconnectDelay, "reconnectDelay");
         Objects.requireNonNull(overflowPolicy, "overflowPolicy");
         Objects.requireNonNull(transports, "transports");
+        if (secret != null && secret.length < 16) {
+            throw new IllegalArgumentException("secret: at least 16 bytes, was " + secret.length);
+        }
+        secret = secret == null ? null : secret.clone();
     }
 
     private static void positive(Duration d, String name) {
@@ -98,6 +103,7 @@ public record NodeOptions(String id, List<URI> listen, URI advertise, int maxFra
         private Duration closeTimeout = Duration.ofSeconds(5);
         private Executor executor;
         private Transports transports;
+        private byte[] secret;
 
         Builder(String id) {
             this.id = id;
@@ -185,6 +191,15 @@ public record NodeOptions(String id, List<URI> listen, URI advertise, int maxFra
             return this;
         }
 
+        /**
+         * A network secret (at least 16 bytes): links are accepted only with nodes that prove the same secret in the
+         * handshake (challenge and response; the secret never travels). Default none.
+         */
+        public Builder secret(byte[] secret) {
+            this.secret = secret == null ? null : secret.clone();
+            return this;
+        }
+
         /** The transports by scheme; default those found on the class path. */
         public Builder transports(Transports transports) {
             this.transports = transports;
@@ -196,7 +211,7 @@ public record NodeOptions(String id, List<URI> listen, URI advertise, int maxFra
                     idleTimeout, connectTimeout, reconnectDelay, reconnectGiveUp, sendQueueCapacity, overflowPolicy,
                     inboundLimit, reapIdleUnkept, closeTimeout,
                     executor != null ? executor : DefaultExecutor.shared(),
-                    transports != null ? transports : Transports.discover());
+                    transports != null ? transports : Transports.discover(), secret);
         }
 
         public Node build() {

@@ -30,6 +30,17 @@ public sealed interface Frame {
         public static final Ping INSTANCE = new Ping();
     }
 
+    /**
+     * Authentication, both ways, when the network has a secret: the dialler sends its nonce (empty proof) right after
+     * HELLO; the acceptor answers with its id, its nonce and its proof of the secret over both nonces.
+     */
+    record Challenge(String id, byte[] nonce, byte[] proof) implements Frame {
+    }
+
+    /** The dialler's proof of the secret over both nonces; sent once the acceptor's proof checked out. */
+    record Proof(byte[] proof) implements Frame {
+    }
+
     /** Closes a link on purpose, with the reason; the receiver does not treat the close as a failure. */
     record Bye(ErrorCode code, String text) implements Frame {
     }

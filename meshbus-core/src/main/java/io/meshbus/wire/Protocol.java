@@ -19,6 +19,12 @@ public final class Protocol {
     public static final byte KEEP = 0x04;
     public static final byte PING = 0x05;
     public static final byte BYE = 0x06;
+    public static final byte CHALLENGE = 0x07;
+    public static final byte PROOF = 0x08;
+    /** Bytes of an authentication nonce. */
+    public static final int NONCE = 16;
+    /** Bytes of an authentication proof (HMAC-SHA256). */
+    public static final int PROOF_SIZE = 32;
     public static final byte DATA = 0x10;
 
     private Protocol() {

@@ -99,6 +99,17 @@ public final class WireFormat {
             out.writeByte(k.keep() ? 1 : 0);
         } else if (f instanceof Frame.Ping) {
             out.writeByte(Protocol.PING);
+        } else if (f instanceof Frame.Challenge c) {
+            out.writeByte(Protocol.CHALLENGE);
+            writeStr16(out, c.id());
+            out.writeByte(c.nonce().length);
+            out.writeBytes(c.nonce());
+            out.writeByte(c.proof().length);
+            out.writeBytes(c.proof());
+        } else if (f instanceof Frame.Proof p) {
+            out.writeByte(Protocol.PROOF);
+            out.writeByte(p.proof().length);
+            out.writeBytes(p.proof());
         } else if (f instanceof Frame.Bye b) {
             out.writeByte(Protocol.BYE);
             out.writeShort(b.code().wire());
@@ -157,6 +168,12 @@ public final class WireFormat {
                 result = new Frame.Keep(in.readUnsignedByte() != 0);
             }
             case Protocol.PING -> result = Frame.Ping.INSTANCE;
+            case Protocol.CHALLENGE -> {
+                String id = readStr16(in, end, "CHALLENGE id");
+                byte[] nonce = readBytes8(in, end, "CHALLENGE nonce");
+                result = new Frame.Challenge(id, nonce, readBytes8(in, end, "CHALLENGE proof"));
+            }
+            case Protocol.PROOF -> result = new Frame.Proof(readBytes8(in, end, "PROOF"));
             case Protocol.BYE -> {
                 need(in, end, 2, "BYE");
                 ErrorCode code = ErrorCode.ofWire(in.readUnsignedShort());
@@ -278,6 +295,15 @@ public final class WireFormat {
         String s = in.toString(in.readerIndex(), n, StandardCharsets.UTF_8);
         in.skipBytes(n);
         return s;
+    }
+
+    private static byte[] readBytes8(ByteBuf in, int end, String what) {
+        need(in, end, 1, what);
+        int n = in.readUnsignedByte();
+        need(in, end, n, what);
+        byte[] b = new byte[n];
+        in.readBytes(b);
+        return b;
     }
 
     private static void need(ByteBuf in, int end, int n, String what) {
