@@ -72,8 +72,10 @@ public final class BenchMain {
                 .append("usage: bench SCENARIO [--seconds S] [--warmup S] [--size BYTES] [--count N] [--json]\n")
                 .append("       bench --list\n")
                 .append("       bench jmh [REGEX] [JMH options]\n")
-                .append("  --seconds S   measuring time of the throughput scenarios (default 5)\n")
-                .append("  --warmup S    warm-up time of the throughput scenarios (default 2)\n")
+                .append("  --seconds S   measuring time of throughput figures; subject-match: 1-second iterations "
+                        + "(default 5)\n")
+                .append("  --warmup S    warm-up time of throughput figures; subject-match: 1-second iterations "
+                        + "(default 2)\n")
                 .append("  --size BYTES  payload per message (default 100)\n")
                 .append("  --count N     measured round trips of the rtt scenarios, after ")
                 .append(RttScenario.WARMUP_ROUND_TRIPS).append(" warm-up ones (default 100000)\n")

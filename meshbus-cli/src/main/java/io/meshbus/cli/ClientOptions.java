@@ -32,6 +32,23 @@ final class ClientOptions {
                     + "listen are reachable only from the hosts they dial). Default: ${DEFAULT-VALUE}.")
     String listen;
 
+    @Option(names = "--secret-file", description = "File holding the network secret, if the network has one.")
+    String secretFile;
+
+    /** The secret in a file (surrounding whitespace trimmed), or null for none. */
+    static byte[] readSecret(String file) throws java.io.IOException {
+        if (file == null) {
+            return null;
+        }
+        byte[] b = new String(java.nio.file.Files.readAllBytes(java.nio.file.Path.of(file)),
+                java.nio.charset.StandardCharsets.UTF_8).strip().getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        if (b.length < 16) {
+            throw new IllegalArgumentException("--secret-file: the secret must be at least 16 bytes, " + file
+                    + " holds " + b.length);
+        }
+        return b;
+    }
+
     Duration timeout() {
         return parseDuration(timeout, "--timeout");
     }
@@ -63,8 +80,9 @@ final class ClientOptions {
         if (join == null || join.isEmpty()) {
             throw new IllegalArgumentException("--join: give a member of the network (or set MESHBUS_JOIN)");
         }
+        byte[] secret = readSecret(secretFile);
         Host h = Host.builder().id("cli-host-" + UUID.randomUUID().toString().substring(0, 8)).listen(listen)
-                .networkId(networkId).requestTimeout(timeout()).build();
+                .networkId(networkId).requestTimeout(timeout()).node(n -> n.secret(secret)).build();
         h.start().get(10, TimeUnit.SECONDS);
         try {
             h.join(join.toArray(new String[0])).get(timeout().toMillis() + 5000, TimeUnit.MILLISECONDS);

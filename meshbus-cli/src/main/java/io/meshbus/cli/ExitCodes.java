@@ -11,7 +11,7 @@ import java.util.concurrent.ExecutionException;
 
 /**
  * Exit codes scripts can rely on: 0 success, 1 any other failure, 2 bad usage, 3 peer not found, 4 unreachable or
- * nobody to answer, 5 timeout, 6 network id mismatch.
+ * nobody to answer, 5 timeout, 6 network id mismatch, 7 authentication failed.
  */
 final class ExitCodes {
     static final int OK = 0;
@@ -21,6 +21,7 @@ final class ExitCodes {
     static final int UNREACHABLE = 4;
     static final int TIMEOUT = 5;
     static final int NETWORK_MISMATCH = 6;
+    static final int AUTHENTICATION = 7;
 
     private ExitCodes() {
     }
@@ -45,6 +46,9 @@ final class ExitCodes {
         }
         if (e instanceof NetworkIdMismatchException) {
             return NETWORK_MISMATCH;
+        }
+        if (e instanceof io.meshbus.error.AuthenticationFailedException) {
+            return AUTHENTICATION;
         }
         if (e instanceof IllegalArgumentException && !(e instanceof MeshbusException)) {
             return USAGE;

@@ -40,7 +40,8 @@ final class HostCommand implements Callable<Integer> {
     @Option(names = "--echo", split = ",", description = "Create a peer that echoes messages and answers requests.")
     List<String> echo;
 
-    @Option(names = "--secret-file", description = "Network secret (not available in this version).")
+    @Option(names = "--secret-file", description = "File holding the network secret (at least 16 bytes); only hosts "
+            + "proving the same secret can link with this one.")
     String secretFile;
 
     @Option(names = "--backplane", description = "redis:// or nats:// backplane (not available in this version).")
@@ -48,13 +49,14 @@ final class HostCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        if (secretFile != null || backplane != null) {
-            throw new IllegalArgumentException((secretFile != null ? "--secret-file" : "--backplane")
-                    + " is not available in this version of meshbus");
+        if (backplane != null) {
+            throw new IllegalArgumentException("--backplane is not available in this version of meshbus");
         }
         PrintWriter out = spec.commandLine().getOut();
         io.meshbus.bus.HostOptions.Builder ob = Host.builder()
                 .id(id != null ? id : "host-" + UUID.randomUUID().toString().substring(0, 8)).networkId(networkId);
+        byte[] secret = ClientOptions.readSecret(secretFile);
+        ob.node(n -> n.secret(secret));
         listen.forEach(ob::listen);
         Host host = ob.build();
         host.start().get(30, TimeUnit.SECONDS);

@@ -125,6 +125,13 @@ class ClientCommandsTest {
         assertThat(fromEnv.code()).as(fromEnv.err()).isZero();
         Run unsupported = run("host", "--listen", "tcp://127.0.0.1:0", "--backplane", "redis://x");
         assertThat(unsupported.code()).isEqualTo(ExitCodes.USAGE);
+        Path secret = dir.resolve("secret");
+        Files.writeString(secret, "a secret of sufficient length\n");
+        Run refused = run("find", "--join", seed, "--secret-file", secret.toString(), "echo");
+        assertThat(refused.code()).as(refused.err()).isEqualTo(ExitCodes.AUTHENTICATION);
+        Files.writeString(secret, "short");
+        assertThat(run("find", "--join", seed, "--secret-file", secret.toString(), "echo").code())
+                .isEqualTo(ExitCodes.USAGE);
     }
 
     @Test
