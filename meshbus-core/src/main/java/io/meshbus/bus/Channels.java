@@ -37,6 +37,8 @@ final class Channels {
     private final ConcurrentHashMap<String, AtomicInteger> cursors = new ConcurrentHashMap<>();
     final LongAdder published = new LongAdder();
     final LongAdder deliveredToSubscribers = new LongAdder();
+    /** Publishes a host's send queue refused (at most once: counted, not retried). */
+    final LongAdder refused = new LongAdder();
 
     Channels(Host host) {
         this.host = host;
@@ -103,7 +105,7 @@ final class Channels {
         Message m = Host.toMessage(payload);
         Message out = m.withHeaders(m.headers().withAll(Headers.FROM, from, Headers.CHANNEL, subject));
         published.increment();
-        Set<String> hosts = new HashSet<>();
+        Set<String> hosts = new HashSet<>(4);
         Map<String, Set<String>> groups = new TreeMap<>();
         remote.match(tokens, i -> {
             if (i.group() == null) {
@@ -120,7 +122,15 @@ final class Channels {
             }
         });
         if (!hosts.isEmpty()) {
-            host.node().send(hosts, out.withHeader(Host.OP, "cp"));
+            Message wire = out.withHeader(Host.OP, "cp");
+            // One host: the link's own path (header strings cached per link); several: encoded once for all.
+            int taken = hosts.size() == 1 ? (host.node().send(hosts.iterator().next(), wire).accepted() ? 1 : 0)
+                    : host.node().send(hosts, wire);
+            if (taken < hosts.size()) {
+                refused.add(hosts.size() - taken);
+                Host.LOG.debug("publish on {} refused by {} of {} hosts (send queues full)", subject,
+                        hosts.size() - taken, hosts.size());
+            }
         }
         groups.forEach((group, candidates) -> {
             List<String> sorted = new ArrayList<>(candidates);

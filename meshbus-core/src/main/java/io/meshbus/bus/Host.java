@@ -1472,6 +1472,7 @@ public final class Host {
         m.put("directoryCache", (long) directory.cacheSize());
         m.put("published", channels.published.sum());
         m.put("deliveredToSubscribers", channels.deliveredToSubscribers.sum());
+        m.put("publishesRefused", channels.refused.sum());
         m.put("subscriptions", (long) channels.localSubscriptions());
         m.put("remoteInterests", (long) channels.remoteInterests());
         return m;

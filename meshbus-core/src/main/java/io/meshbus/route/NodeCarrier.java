@@ -84,8 +84,12 @@ final class NodeCarrier implements DistroTransport {
             public CompletableFuture<Void> send(Message m) {
                 return link.thenCompose(c -> {
                     SendStatus s = c.send(m);
-                    return s.accepted() ? CompletableFuture.completedFuture(null)
-                            : CompletableFuture.failedFuture(new ClosedException("not sent: " + s));
+                    if (s.accepted()) {
+                        return CompletableFuture.completedFuture(null);
+                    }
+                    return CompletableFuture.failedFuture(s == SendStatus.BACK_PRESSURED
+                            ? new io.meshbus.error.BackPressureException("send queue to the server is full")
+                            : new ClosedException("not sent: " + s));
                 });
             }
 

@@ -83,14 +83,24 @@ public final class RouteClient implements AutoCloseable {
             return f;
         }
         return f.orTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS).whenComplete((r, e) -> pending.remove(corr))
-                .exceptionallyCompose(e -> CompletableFuture.failedFuture(e instanceof TimeoutException
-                        ? new RequestTimeoutException("no answer from " + server + " within " + timeout.toMillis()
-                        + " ms") : e));
+                .exceptionallyCompose(e -> {
+                    Throwable cause = e instanceof java.util.concurrent.CompletionException && e.getCause() != null
+                            ? e.getCause() : e;
+                    return CompletableFuture.failedFuture(cause instanceof TimeoutException
+                            ? new RequestTimeoutException("no answer from " + server + " within "
+                            + timeout.toMillis() + " ms") : cause);
+                });
     }
 
+    /** Stops listening; requests still waiting fail at once with ClosedException rather than at their timeout. */
     @Override
     public void close() {
         messages.close();
         links.close();
+        pending.forEach((k, f) -> {
+            if (pending.remove(k, f)) {
+                f.completeExceptionally(new io.meshbus.error.ClosedException("client closed"));
+            }
+        });
     }
 }

@@ -12,6 +12,8 @@ import java.util.concurrent.CompletableFuture;
  * header are dispatched, confirmations and responses go back to the sender.
  */
 public final class Routing {
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(Routing.class);
+
     private Routing() {
     }
 
@@ -26,7 +28,11 @@ public final class Routing {
             }
             Router.Outcome o = router.dispatch(m, from);
             if (Exchange.wantsResponse(m)) {
-                node.send(from, Exchange.response(o, m.header(io.meshbus.message.Headers.CORRELATION_ID)));
+                io.meshbus.node.SendStatus s = node.send(from,
+                        Exchange.response(o, m.header(io.meshbus.message.Headers.CORRELATION_ID)));
+                if (!s.accepted()) {
+                    LOG.warn("response to {} not sent: {}", from, s);
+                }
             }
         });
     }

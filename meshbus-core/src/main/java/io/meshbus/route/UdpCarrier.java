@@ -67,7 +67,8 @@ final class UdpCarrier implements DistroTransport {
             synchronized (UdpCarrier.class) {
                 g = group;
                 if (g == null) {
-                    g = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("meshbus-udp", true),
+                    g = new MultiThreadIoEventLoopGroup(Math.max(2, Runtime.getRuntime().availableProcessors()),
+                            new DefaultThreadFactory("meshbus-udp", true),
                             NioIoHandler.newFactory());
                     group = g;
                 }
@@ -266,6 +267,11 @@ final class UdpCarrier implements DistroTransport {
                     return CompletableFuture.failedFuture(e);
                 }
                 return channel.thenCompose(ch -> {
+                    if (!ch.isWritable()) {
+                        // Datagrams waiting in the event loop above the water mark: refuse rather than buffer.
+                        return CompletableFuture.failedFuture(new io.meshbus.error.BackPressureException(
+                                "too many datagrams waiting to be sent to " + target));
+                    }
                     CompletableFuture<Void> done = new CompletableFuture<>();
                     ch.writeAndFlush(packet(out, target)).addListener(f -> {
                         if (f.isSuccess()) {

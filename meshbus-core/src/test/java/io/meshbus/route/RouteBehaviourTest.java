@@ -198,6 +198,26 @@ class RouteBehaviourTest {
                 .isEqualTo("still ok");
     }
 
+    @ParameterizedTest
+    @ValueSource(strings = {"tcp", "ws", "mem"})
+    void shouldTimeOutTypedAndFailPendingRequestsWhenTheClientCloses(String transport) throws Exception {
+        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        Server s = server(transport);
+        s.post("/slow", ctx -> release.await(20, TimeUnit.SECONDS));
+        s.start().get(10, TimeUnit.SECONDS);
+        try {
+            Client c = client(transport, s);
+            assertThatThrownBy(() -> c.request(msg("post", "/slow", "x"), Duration.ofMillis(300))
+                    .get(10, TimeUnit.SECONDS)).hasCauseInstanceOf(RequestTimeoutException.class);
+            var pending = c.request(msg("post", "/slow", "y"), Duration.ofSeconds(30));
+            c.close().get(10, TimeUnit.SECONDS);
+            assertThatThrownBy(() -> pending.get(5, TimeUnit.SECONDS))
+                    .hasCauseInstanceOf(io.meshbus.error.MeshbusException.class);
+        } finally {
+            release.countDown();
+        }
+    }
+
     @Test
     void shouldRefuseUnknownTransportsAndBadLoggersClearly() {
         assertThatThrownBy(() -> Distro.create("pigeon")).hasMessage(
