@@ -400,6 +400,19 @@ public final class Node {
         if (closed) {
             return 0;
         }
+        if (message.payloadSize() <= SMALL_FRAME) {
+            // Small frames are shared as a plain array: no reference counting, no pooled buffer freed on another
+            // thread; each link copies the bytes into its batch anyway.
+            byte[] frame = encodeSmall(message);
+            int taken = 0;
+            for (String t : to) {
+                Remote r = remotes.get(t);
+                if (r != null && enqueue(r, frame, null).accepted()) {
+                    taken++;
+                }
+            }
+            return taken;
+        }
         ByteBuf frame = PooledByteBufAllocator.DEFAULT.heapBuffer(message.payloadSize() + 128);
         try {
             WireFormat.writeData(frame, message, options.maxFrameSize());
@@ -414,6 +427,24 @@ public final class Node {
         } finally {
             frame.release();
         }
+    }
+
+    /** Payloads up to this size are multi-dispatched as a byte array (copied per link), larger ones as one buffer. */
+    private static final int SMALL_FRAME = 4096;
+    private static final ThreadLocal<ByteBuf> SCRATCH = ThreadLocal.withInitial(
+            () -> io.netty.buffer.Unpooled.buffer(SMALL_FRAME + 1024));
+    private static final ThreadLocal<io.meshbus.wire.StringCache> SCRATCH_STRINGS =
+            ThreadLocal.withInitial(io.meshbus.wire.StringCache::new);
+
+    private byte[] encodeSmall(Message message) {
+        ByteBuf scratch = SCRATCH.get().clear();
+        WireFormat.writeData(scratch, message, options.maxFrameSize(), SCRATCH_STRINGS.get());
+        byte[] frame = new byte[scratch.readableBytes()];
+        scratch.readBytes(frame);
+        if (scratch.capacity() > 4 * (SMALL_FRAME + 1024)) {
+            SCRATCH.remove();
+        }
+        return frame;
     }
 
     /**
@@ -491,6 +522,7 @@ public final class Node {
         }
     }
 
+    /** Releases a queued item that holds a buffer (messages and shared arrays need nothing). */
     private static void release(Object item) {
         if (item instanceof ByteBuf b) {
             b.release();

@@ -574,6 +574,8 @@ final class NodeLink extends ChannelInboundHandlerAdapter {
                         node.failLater(f, e);
                         continue;
                     }
+                } else if (item instanceof byte[] frame) {
+                    buf.writeBytes(frame);
                 } else {
                     ByteBuf shared = (ByteBuf) item;
                     if (shared.readableBytes() > COPY_LIMIT) {

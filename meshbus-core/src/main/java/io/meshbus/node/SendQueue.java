@@ -4,7 +4,7 @@ import java.util.concurrent.CompletableFuture;
 
 /**
  * The bounded queue of messages waiting for a remote node's link: a ring of items (messages, or pre-encoded frames
- * shared by a multi-dispatch) with a parallel ring of optional futures, so a fire-and-forget send allocates nothing
+ * shared by a multi-dispatch: a byte array when small, a buffer when large) with a parallel ring of optional futures, so a fire-and-forget send allocates nothing
  * here. Producers are any threads, the consumer is the one drainer the remote allows at a time; a plain monitor is
  * enough because the drainer takes a whole batch per acquisition.
  */
