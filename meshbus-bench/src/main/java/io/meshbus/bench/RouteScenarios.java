@@ -304,8 +304,17 @@ final class RouteScenarios {
                     if (sent - written.get() >= UDP_WINDOW) {
                         return false;
                     }
+                    CompletableFuture<Void> f = client.send(Message.ofBytes(headers, ContentType.BYTES, payload));
+                    Throwable refused = f.isCompletedExceptionally() ? f.handle((v, e) -> e).join() : null;
+                    if (refused instanceof java.util.concurrent.CompletionException && refused.getCause() != null) {
+                        refused = refused.getCause();
+                    }
+                    if (refused instanceof io.meshbus.error.BackPressureException) {
+                        // The client refused: datagrams above its water mark are waiting. Back off and retry.
+                        return false;
+                    }
                     sent++;
-                    client.send(Message.ofBytes(headers, ContentType.BYTES, payload)).whenComplete((v, e) -> {
+                    f.whenComplete((v, e) -> {
                         if (e != null) {
                             failure.compareAndSet(null, e);
                         }
