@@ -172,7 +172,18 @@ final class NodeLink extends ChannelInboundHandlerAdapter {
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable t) {
         Throwable cause = t instanceof DecoderException && t.getCause() != null ? t.getCause() : t;
-        if (cause instanceof FrameTooLargeException e) {
+        if (cause instanceof javax.net.ssl.SSLException e) {
+            // Plain text to a TLS port, an untrusted, expired or misnamed certificate: the TLS handshake failed.
+            node.metrics.authenticationFailures.increment();
+            LOG.warn("closing link {}: TLS failed: {}", ch.remoteAddress(), e.getMessage());
+            AuthenticationFailedException why = new AuthenticationFailedException("TLS with " + ch.remoteAddress()
+                    + " failed: " + e.getMessage(), e);
+            setFailure(why);
+            if (dial != null) {
+                dial.fail(why);
+            }
+            ch.close();
+        } else if (cause instanceof FrameTooLargeException e) {
             node.metrics.framesTooLarge.increment();
             node.metrics.protocolViolations.increment();
             LOG.warn("closing link {} (node {}): {}", ch.remoteAddress(), remoteId, e.getMessage());

@@ -104,6 +104,7 @@ public record NodeOptions(String id, List<URI> listen, URI advertise, int maxFra
         private Executor executor;
         private Transports transports;
         private byte[] secret;
+        private io.meshbus.transport.TlsConfig tls;
 
         Builder(String id) {
             this.id = id;
@@ -200,6 +201,12 @@ public record NodeOptions(String id, List<URI> listen, URI advertise, int maxFra
             return this;
         }
 
+        /** Enables {@code tls://} URIs (listen and dial) with these certificates. */
+        public Builder tls(io.meshbus.transport.TlsConfig config) {
+            this.tls = config;
+            return this;
+        }
+
         /** The transports by scheme; default those found on the class path. */
         public Builder transports(Transports transports) {
             this.transports = transports;
@@ -211,7 +218,11 @@ public record NodeOptions(String id, List<URI> listen, URI advertise, int maxFra
                     idleTimeout, connectTimeout, reconnectDelay, reconnectGiveUp, sendQueueCapacity, overflowPolicy,
                     inboundLimit, reapIdleUnkept, closeTimeout,
                     executor != null ? executor : DefaultExecutor.shared(),
-                    transports != null ? transports : Transports.discover(), secret);
+                    withTls(transports != null ? transports : Transports.discover()), secret);
+        }
+
+        private Transports withTls(Transports t) {
+            return tls == null ? t : t.register(new io.meshbus.transport.TlsTransport(tls));
         }
 
         public Node build() {
