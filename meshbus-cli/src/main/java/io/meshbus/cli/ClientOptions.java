@@ -35,6 +35,28 @@ final class ClientOptions {
     @Option(names = "--secret-file", description = "File holding the network secret, if the network has one.")
     String secretFile;
 
+    @Option(names = "--tls-cert", description = "PEM certificate chain of this host (with --tls-key, --tls-ca).")
+    String tlsCert;
+
+    @Option(names = "--tls-key", description = "PEM (PKCS#8) private key of this host.")
+    String tlsKey;
+
+    @Option(names = "--tls-ca", description = "PEM certificates of the authorities to trust.")
+    String tlsCa;
+
+    /** TLS settings from the three PEM options: all of them or none. */
+    static io.meshbus.transport.TlsConfig tls(String cert, String key, String ca, boolean mutual) {
+        int given = (cert != null ? 1 : 0) + (key != null ? 1 : 0) + (ca != null ? 1 : 0);
+        if (given == 0) {
+            return null;
+        }
+        if (given != 3) {
+            throw new IllegalArgumentException("--tls-cert, --tls-key and --tls-ca go together");
+        }
+        return io.meshbus.transport.TlsConfig.fromPem(java.nio.file.Path.of(cert), java.nio.file.Path.of(key),
+                java.nio.file.Path.of(ca), mutual);
+    }
+
     /** The secret in a file (surrounding whitespace trimmed), or null for none. */
     static byte[] readSecret(String file) throws java.io.IOException {
         if (file == null) {
@@ -81,8 +103,10 @@ final class ClientOptions {
             throw new IllegalArgumentException("--join: give a member of the network (or set MESHBUS_JOIN)");
         }
         byte[] secret = readSecret(secretFile);
-        Host h = Host.builder().id("cli-host-" + UUID.randomUUID().toString().substring(0, 8)).listen(listen)
-                .networkId(networkId).requestTimeout(timeout()).node(n -> n.secret(secret)).build();
+        io.meshbus.transport.TlsConfig tls = tls(tlsCert, tlsKey, tlsCa, false);
+        String where = tls != null && listen.startsWith("tcp://") ? "tls://" + listen.substring(6) : listen;
+        Host h = Host.builder().id("cli-host-" + UUID.randomUUID().toString().substring(0, 8)).listen(where)
+                .networkId(networkId).requestTimeout(timeout()).node(n -> n.secret(secret).tls(tls)).build();
         h.start().get(10, TimeUnit.SECONDS);
         try {
             h.join(join.toArray(new String[0])).get(timeout().toMillis() + 5000, TimeUnit.MILLISECONDS);

@@ -47,6 +47,18 @@ final class HostCommand implements Callable<Integer> {
     @Option(names = "--backplane", description = "redis:// or nats:// backplane (not available in this version).")
     String backplane;
 
+    @Option(names = "--tls-cert", description = "PEM certificate chain; with --tls-key and --tls-ca, listen on tls://.")
+    String tlsCert;
+
+    @Option(names = "--tls-key", description = "PEM (PKCS#8) private key.")
+    String tlsKey;
+
+    @Option(names = "--tls-ca", description = "PEM certificates of the authorities to trust.")
+    String tlsCa;
+
+    @Option(names = "--tls-mutual", description = "Require a trusted certificate from every host that dials in.")
+    boolean tlsMutual;
+
     @Override
     public Integer call() throws Exception {
         if (backplane != null) {
@@ -56,7 +68,8 @@ final class HostCommand implements Callable<Integer> {
         io.meshbus.bus.HostOptions.Builder ob = Host.builder()
                 .id(id != null ? id : "host-" + UUID.randomUUID().toString().substring(0, 8)).networkId(networkId);
         byte[] secret = ClientOptions.readSecret(secretFile);
-        ob.node(n -> n.secret(secret));
+        io.meshbus.transport.TlsConfig tls = ClientOptions.tls(tlsCert, tlsKey, tlsCa, tlsMutual);
+        ob.node(n -> n.secret(secret).tls(tls));
         listen.forEach(ob::listen);
         Host host = ob.build();
         host.start().get(30, TimeUnit.SECONDS);

@@ -103,4 +103,38 @@ class TlsTest {
         Node open = tls("n", good);
         assertThat(stranger.connect(open.info()).join()).isEqualTo(open.id());
     }
+
+    @Test
+    void shouldReadPemFilesAsTheCommandLineGivesThem() throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue(java.nio.file.Files.isExecutable(Path.of("/usr/bin/openssl")),
+                "openssl converts the test key store to PEM; not installed");
+        Path pem = dir.resolve("good2-all.pem");
+        Process p = new ProcessBuilder("/usr/bin/openssl", "pkcs12", "-in", dir.resolve("good2.p12").toString(),
+                "-nodes", "-passin", "pass:" + new String(TestCertificates.PASSWORD), "-out", pem.toString())
+                .redirectErrorStream(true).start();
+        p.getInputStream().readAllBytes();
+        assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
+        String all = java.nio.file.Files.readString(pem);
+        Path key = dir.resolve("good2.key");
+        Path chain = dir.resolve("good2.chain");
+        java.nio.file.Files.writeString(key, all.substring(all.indexOf("-----BEGIN PRIVATE KEY-----"),
+                all.indexOf("-----END PRIVATE KEY-----") + "-----END PRIVATE KEY-----".length()) + "\n");
+        // The node's own certificate (subject localhost); the authority is in the trusted file.
+        StringBuilder leaf = new StringBuilder();
+        String endMark = "-----END CERTIFICATE-----";
+        for (String part : all.split(endMark)) {
+            int at = part.indexOf("-----BEGIN CERTIFICATE-----");
+            if (at >= 0) {
+                String header = part.substring(0, at);
+                if (header.contains("localhost")) {
+                    leaf.append(part.substring(at)).append(endMark).append('\n');
+                }
+            }
+        }
+        java.nio.file.Files.writeString(chain, leaf.toString());
+        TlsConfig fromPem = TlsConfig.fromPem(chain, key, dir.resolve("ca-one.crt"), false);
+        Node a = tls("pem", fromPem);
+        Node b = tls("b", good);
+        assertThat(b.connect(a.info()).get(10, TimeUnit.SECONDS)).isEqualTo(a.id());
+    }
 }
