@@ -697,16 +697,40 @@ public final class Node {
         }
     }
 
+    /** Counts the link and applies the connection limits to links dialled in (the offender alone is refused). */
     void linkOpened(NodeLink link) {
         channels.add(link.ch);
         metrics.linksOpened.increment();
         if (closed) {
             link.ch.close();
+            return;
         }
+        if (link.dial == null) {
+            java.net.InetAddress from = remoteAddress(link);
+            int fromThere = from == null ? 0 : perAddress.merge(from, 1, Integer::sum);
+            link.countedAddress = from;
+            if (channels.size() > options.maxConnections() || fromThere > options.maxConnectionsPerAddress()) {
+                metrics.connectionsRefused.increment();
+                LOG.warn("node {}: refusing a connection from {}: {} links ({} from that address) exceed the limits "
+                        + "({} / {})", id, from, channels.size(), fromThere, options.maxConnections(),
+                        options.maxConnectionsPerAddress());
+                link.refuse(new io.meshbus.error.BackPressureException("node " + id + " has too many connections"
+                        + (fromThere > options.maxConnectionsPerAddress() ? " from " + from : "")));
+            }
+        }
+    }
+
+    private final ConcurrentHashMap<java.net.InetAddress, Integer> perAddress = new ConcurrentHashMap<>();
+
+    private static java.net.InetAddress remoteAddress(NodeLink link) {
+        return link.ch.remoteAddress() instanceof java.net.InetSocketAddress a ? a.getAddress() : null;
     }
 
     void linkClosed(NodeLink link, MeshbusException cause) {
         channels.remove(link.ch);
+        if (link.countedAddress != null) {
+            perAddress.computeIfPresent(link.countedAddress, (k, v) -> v == 1 ? null : v - 1);
+        }
         metrics.linksClosed.increment();
         if (link.remote != null) {
             linkDown(link, cause);

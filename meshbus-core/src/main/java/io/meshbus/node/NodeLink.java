@@ -71,6 +71,8 @@ final class NodeLink extends ChannelInboundHandlerAdapter {
     private byte[] theirNonce;
     private Frame.Hello provenHello;
     private boolean proven;
+    /** The remote address this accepted link is counted under for the per-address limit, or null. */
+    java.net.InetAddress countedAddress;
 
     NodeLink(Node node, Channel ch, DialContext dial) {
         this.node = node;
@@ -486,6 +488,11 @@ final class NodeLink extends ChannelInboundHandlerAdapter {
             ch.writeAndFlush(new Frame.Bye(code, text));
             ch.eventLoop().schedule(() -> ch.close(), node.options.closeTimeout().toMillis(), TimeUnit.MILLISECONDS);
         });
+    }
+
+    /** Refuses a connection over a limit before anything else happens on it. */
+    void refuse(MeshbusException e) {
+        reject(e);
     }
 
     /** Refuses during the handshake: REJECT with the cause, then close. */

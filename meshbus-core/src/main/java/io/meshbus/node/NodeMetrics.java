@@ -26,6 +26,7 @@ public final class NodeMetrics {
     final LongAdder messagesFailed = new LongAdder();
     final LongAdder listenerErrors = new LongAdder();
     final LongAdder authenticationFailures = new LongAdder();
+    final LongAdder connectionsRefused = new LongAdder();
 
     NodeMetrics() {
     }
@@ -78,6 +79,10 @@ public final class NodeMetrics {
         return sendsBackPressured.sum();
     }
 
+    public long connectionsRefused() {
+        return connectionsRefused.sum();
+    }
+
     public long authenticationFailures() {
         return authenticationFailures.sum();
     }
@@ -107,6 +112,7 @@ public final class NodeMetrics {
         m.put("messagesFailed", messagesFailed.sum());
         m.put("listenerErrors", listenerErrors.sum());
         m.put("authenticationFailures", authenticationFailures.sum());
+        m.put("connectionsRefused", connectionsRefused.sum());
         return m;
     }
 

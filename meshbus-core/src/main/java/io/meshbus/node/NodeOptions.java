@@ -30,13 +30,16 @@ import java.util.concurrent.Executor;
  * data</td></tr>
  * <tr><td>closeTimeout</td><td>5 s</td><td>how long close() waits for goodbyes before cutting links</td></tr>
  * <tr><td>secret</td><td>none</td><td>links only with nodes proving the same secret</td></tr>
+ * <tr><td>maxConnections</td><td>10,000</td><td>links at once; more are refused</td></tr>
+ * <tr><td>maxConnectionsPerAddress</td><td>1,000</td><td>links dialled in from one address</td></tr>
  * </table>
  */
 public record NodeOptions(String id, List<URI> listen, URI advertise, int maxFrameSize, Duration handshakeTimeout,
                           Duration heartbeatInterval, Duration idleTimeout, Duration connectTimeout,
                           Delay reconnectDelay, Duration reconnectGiveUp, int sendQueueCapacity,
                           OverflowPolicy overflowPolicy, int inboundLimit, Duration reapIdleUnkept,
-                          Duration closeTimeout, Executor executor, Transports transports, byte[] secret) {
+                          Duration closeTimeout, Executor executor, Transports transports, byte[] secret,
+                          int maxConnections, int maxConnectionsPerAddress) {
 
     public NodeOptions {
         Objects.requireNonNull(id, "id");
@@ -71,6 +74,9 @@ public record NodeOptions(String id, List<URI> listen, URI advertise, int maxFra
             throw new IllegalArgumentException("secret: at least 16 bytes, was " + secret.length);
         }
         secret = secret == null ? null : secret.clone();
+        if (maxConnections < 1 || maxConnectionsPerAddress < 1) {
+            throw new IllegalArgumentException("maxConnections and maxConnectionsPerAddress: at least 1");
+        }
     }
 
     private static void positive(Duration d, String name) {
@@ -105,6 +111,8 @@ public record NodeOptions(String id, List<URI> listen, URI advertise, int maxFra
         private Transports transports;
         private byte[] secret;
         private io.meshbus.transport.TlsConfig tls;
+        private int maxConnections = 10_000;
+        private int maxConnectionsPerAddress = 1_000;
 
         Builder(String id) {
             this.id = id;
@@ -201,6 +209,18 @@ public record NodeOptions(String id, List<URI> listen, URI advertise, int maxFra
             return this;
         }
 
+        /** Most links at once; a connection over it is refused at once (counted in connectionsRefused). */
+        public Builder maxConnections(int links) {
+            this.maxConnections = links;
+            return this;
+        }
+
+        /** Most links dialled in from one remote address (a flood from one place cannot take all the others). */
+        public Builder maxConnectionsPerAddress(int links) {
+            this.maxConnectionsPerAddress = links;
+            return this;
+        }
+
         /** Enables {@code tls://} URIs (listen and dial) with these certificates. */
         public Builder tls(io.meshbus.transport.TlsConfig config) {
             this.tls = config;
@@ -218,7 +238,8 @@ public record NodeOptions(String id, List<URI> listen, URI advertise, int maxFra
                     idleTimeout, connectTimeout, reconnectDelay, reconnectGiveUp, sendQueueCapacity, overflowPolicy,
                     inboundLimit, reapIdleUnkept, closeTimeout,
                     executor != null ? executor : DefaultExecutor.shared(),
-                    withTls(transports != null ? transports : Transports.discover()), secret);
+                    withTls(transports != null ? transports : Transports.discover()), secret, maxConnections,
+                    maxConnectionsPerAddress);
         }
 
         private Transports withTls(Transports t) {

@@ -1,0 +1,114 @@
+package io.meshbus.node;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.meshbus.message.Message;
+import io.meshbus.wire.Frame;
+import io.meshbus.wire.Protocol;
+import io.meshbus.wire.WireFormat;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** A connection flood and a slow-loris crowd against a node: it refuses or times them out and keeps serving. */
+class FloodTest {
+    private Nodes nodes;
+    private Node target;
+    private Node honest;
+    private Nodes.Recorder got;
+    private final List<Socket> sockets = new ArrayList<>();
+
+    @BeforeEach
+    void start() throws Exception {
+        nodes = new Nodes("tcp");
+        target = nodes.start(nodes.builder(Nodes.uniqueId("t")).maxConnectionsPerAddress(5).maxConnections(60)
+                .handshakeTimeout(Duration.ofMillis(500)));
+        honest = nodes.start(Nodes.uniqueId("h"));
+        got = Nodes.record(target);
+        honest.connect(target.info()).get(10, TimeUnit.SECONDS);
+    }
+
+    @AfterEach
+    void stop() throws IOException {
+        for (Socket s : sockets) {
+            s.close();
+        }
+        nodes.close();
+    }
+
+    private Socket from(String local) throws IOException {
+        Socket s = new Socket();
+        sockets.add(s);
+        s.bind(new InetSocketAddress(local, 0));
+        s.connect(new InetSocketAddress(target.info().getHost(), target.info().getPort()), 5000);
+        s.setSoTimeout(10_000);
+        return s;
+    }
+
+    /** Reads until the node closes the socket; true when it did within the socket's timeout. */
+    private static boolean closedByNode(Socket s) {
+        try {
+            InputStream in = s.getInputStream();
+            while (in.read() >= 0) {
+                // a REJECT frame, then the end
+            }
+            return true;
+        } catch (IOException e) {
+            return e instanceof java.net.SocketException;
+        }
+    }
+
+    private void honestTrafficFlows(String text) throws InterruptedException {
+        assertThat(honest.send(target.id(), Message.of(text))).isEqualTo(SendStatus.SENT);
+        assertThat(got.nextMessage().message().payloadText()).isEqualTo(text);
+    }
+
+    @Test
+    void shouldRefuseAFloodFromOneAddressAndKeepServingOthers() throws Exception {
+        for (int i = 0; i < 20; i++) {
+            from("127.0.0.2");
+        }
+        await().atMost(Nodes.WAIT).until(() -> target.metrics().connectionsRefused() >= 15);
+        honestTrafficFlows("during the flood");
+        int closed = 0;
+        for (Socket s : sockets) {
+            if (closedByNode(s)) {
+                closed++;
+            }
+        }
+        // The refused ones are closed at once; the 5 allowed are closed by the handshake timeout, as they say nothing.
+        assertThat(closed).isEqualTo(20);
+        assertThat(target.metrics().connectionsRefused()).isEqualTo(15);
+        honestTrafficFlows("after the flood");
+    }
+
+    @Test
+    void shouldTimeOutASlowLorisCrowdAndKeepServing() throws Exception {
+        ByteBuf hello = Unpooled.buffer();
+        WireFormat.writeControl(hello, new Frame.Hello(Protocol.VERSION, "zzz-slow", 1L, "", false, "", false));
+        byte[] half = new byte[hello.readableBytes() / 2];
+        hello.readBytes(half);
+        for (int i = 0; i < 5; i++) {
+            Socket s = from("127.0.0.3");
+            s.getOutputStream().write(half);
+            s.getOutputStream().flush();
+        }
+        honestTrafficFlows("while they dawdle");
+        for (Socket s : sockets) {
+            assertThat(closedByNode(s)).isTrue();
+        }
+        assertThat(target.metrics().handshakeTimeouts()).isEqualTo(5);
+        honestTrafficFlows("after them");
+    }
+}
