@@ -262,7 +262,9 @@ public final class Host {
             if (hid == null || hid.equals(id()) || members.containsKey(hid) || addr == null || addr.isEmpty()) {
                 continue;
             }
+            // A member that does not answer within the handshake timeout is left to its own dial back.
             dials.add(node.connect(URI.create(addr)).thenCompose(this::admission)
+                    .orTimeout(node.options().handshakeTimeout().toMillis(), TimeUnit.MILLISECONDS)
                     .exceptionally(e -> {
                         LOG.debug("host {}: could not reach member {} at {}: {}", id(), hid, addr, e.toString());
                         return null;

@@ -241,6 +241,11 @@ final class NodeLink extends ChannelInboundHandlerAdapter {
             onAuthentication(f);
             return;
         }
+        if (f instanceof Frame.Reject && state == State.CLOSING) {
+            // Both sides gave up on this link at once (closing, limits, duplicates): nothing more to say.
+            ch.close();
+            return;
+        }
         if (f instanceof Frame.Reject r && (state == State.AWAIT_NONCE || state == State.AWAIT_PROOF)) {
             onReject(r);
             return;
