@@ -195,7 +195,11 @@ public final class WireFormat {
         int ctCode = in.readUnsignedByte();
         ContentType ct;
         if (ctCode == 0) {
-            ct = ContentType.of(readStr8(in, end, "DATA content type"));
+            try {
+                ct = ContentType.of(readStr8(in, end, "DATA content type"));
+            } catch (IllegalArgumentException e) {
+                throw new ProtocolViolationException("DATA content type: " + e.getMessage());
+            }
         } else {
             ct = ContentType.ofWireCode(ctCode);
             if (ct == null) {
