@@ -51,7 +51,7 @@ public final class MsgpackCodec implements Codec {
     @Override
     public <T> T decode(byte[] bytes, int offset, int length, Class<T> type) {
         try (MessageUnpacker unpacker = MessagePack.newDefaultUnpacker(bytes, offset, length)) {
-            JsonNode tree = unpack(unpacker, 0);
+            JsonNode tree = unpack(unpacker, 0, length);
             if (unpacker.hasNext()) {
                 throw new IOException("trailing bytes after the first value");
             }
@@ -100,8 +100,11 @@ public final class MsgpackCodec implements Codec {
         }
     }
 
-    /** Depth-limited so a hostile payload of nested arrays cannot exhaust the stack. */
-    private static JsonNode unpack(MessageUnpacker u, int depth) throws IOException {
+    /**
+     * Depth-limited so a hostile payload of nested arrays cannot exhaust the stack, and every declared length checked
+     * against the bytes that are left, so a few bytes cannot make it allocate gigabytes (a fuzzer found that one).
+     */
+    private static JsonNode unpack(MessageUnpacker u, int depth, int length) throws IOException {
         if (depth > 512) {
             throw new IOException("nesting deeper than 512");
         }
@@ -121,29 +124,46 @@ public final class MsgpackCodec implements Codec {
                 return bi.bitLength() < 64 ? NODES.numberNode(bi.longValue()) : NODES.numberNode(bi);
             case FLOAT:
                 return NODES.numberNode(u.unpackDouble());
-            case STRING:
-                return NODES.textNode(u.unpackString());
+            case STRING: {
+                int n = fits(u, u.unpackRawStringHeader(), length, "string");
+                return NODES.textNode(new String(u.readPayload(n), java.nio.charset.StandardCharsets.UTF_8));
+            }
             case BINARY:
-                return NODES.binaryNode(u.readPayload(u.unpackBinaryHeader()));
+                return NODES.binaryNode(u.readPayload(fits(u, u.unpackBinaryHeader(), length, "binary")));
             case ARRAY: {
-                int n = u.unpackArrayHeader();
+                int n = fits(u, u.unpackArrayHeader(), length, "array");
                 ArrayNode a = NODES.arrayNode();
                 for (int i = 0; i < n; i++) {
-                    a.add(unpack(u, depth + 1));
+                    a.add(unpack(u, depth + 1, length));
                 }
                 return a;
             }
             case MAP: {
-                int n = u.unpackMapHeader();
+                int n = fits(u, u.unpackMapHeader(), length, "map");
                 ObjectNode o = NODES.objectNode();
                 for (int i = 0; i < n; i++) {
-                    JsonNode k = unpack(u, depth + 1);
-                    o.set(k.isTextual() ? k.textValue() : k.toString(), unpack(u, depth + 1));
+                    JsonNode k = unpack(u, depth + 1, length);
+                    if (k.isContainerNode()) {
+                        // Objects have text keys; turning a nested key into its JSON text would let each level
+                        // escape the one below and grow the text exponentially (a fuzzer found that one too).
+                        throw new IOException("map key is an array or a map; keys must be scalars");
+                    }
+                    o.set(k.isTextual() ? k.textValue() : k.asText(), unpack(u, depth + 1, length));
                 }
                 return o;
             }
             default:
                 throw new IOException("unsupported MessagePack type " + t);
         }
+    }
+
+    /** A declared size must fit in the bytes left (each element or byte takes at least one). */
+    private static int fits(MessageUnpacker u, int declared, int length, String what) throws IOException {
+        long left = length - u.getTotalReadBytes();
+        if (declared < 0 || declared > left) {
+            throw new IOException(what + " declares " + Integer.toUnsignedString(declared) + " but only " + left
+                    + " bytes are left");
+        }
+        return declared;
     }
 }

@@ -84,4 +84,18 @@ class CodecsTest {
         assertThatThrownBy(() -> Codecs.standard().forType(custom)).isInstanceOf(CodecException.class)
                 .hasMessageContaining("application/x-proto");
     }
+
+    @Test
+    void shouldRefuseMsgpackThatDeclaresMoreThanItCarriesOrNestsMapKeys() {
+        // bin32 declaring 2 GiB in a 6-byte input: refused without allocating it.
+        byte[] bomb = {(byte) 0xc6, 0x7f, (byte) 0xff, (byte) 0xff, (byte) 0xff, 0x00};
+        assertThatThrownBy(() -> new MsgpackCodec().decode(bomb, 0, bomb.length, Object.class))
+                .isInstanceOf(CodecException.class).hasMessageContaining("bytes are left");
+        // {{}: 1}: a map as a map key (nested, its JSON text would grow exponentially with depth).
+        byte[] mapKey = {(byte) 0x81, (byte) 0x80, 0x01};
+        assertThatThrownBy(() -> new MsgpackCodec().decode(mapKey, 0, mapKey.length, Object.class))
+                .isInstanceOf(CodecException.class).hasMessageContaining("keys must be scalars");
+        byte[] intKey = {(byte) 0x81, 0x07, (byte) 0xa1, 'x'};
+        assertThat(new MsgpackCodec().decode(intKey, 0, intKey.length, Map.class)).containsEntry("7", "x");
+    }
 }
