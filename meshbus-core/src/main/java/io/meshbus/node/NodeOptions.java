@@ -221,7 +221,7 @@ public record NodeOptions(String id, List<URI> listen, URI advertise, int maxFra
             return this;
         }
 
-        /** Enables {@code tls://} URIs (listen and dial) with these certificates. */
+        /** Enables {@code tls://} and {@code wss://} URIs (listen and dial) with these certificates. */
         public Builder tls(io.meshbus.transport.TlsConfig config) {
             this.tls = config;
             return this;
@@ -243,7 +243,8 @@ public record NodeOptions(String id, List<URI> listen, URI advertise, int maxFra
         }
 
         private Transports withTls(Transports t) {
-            return tls == null ? t : t.register(new io.meshbus.transport.TlsTransport(tls));
+            return tls == null ? t : t.register(new io.meshbus.transport.TlsTransport(tls))
+                    .register(new io.meshbus.transport.WsTransport(tls));
         }
 
         public Node build() {

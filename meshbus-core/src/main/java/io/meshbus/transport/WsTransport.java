@@ -1,5 +1,6 @@
 package io.meshbus.transport;
 
+import io.meshbus.error.PeerUnreachableException;
 import io.meshbus.error.ProtocolViolationException;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.bootstrap.ServerBootstrap;
@@ -45,18 +46,30 @@ public final class WsTransport implements Transport {
     static final int CHUNK = 64 * 1024;
 
     private final TransportResources resources;
+    /** Null for {@code ws://}; the certificates for {@code wss://}. */
+    private final TlsConfig tls;
 
     public WsTransport() {
         this(TransportResources.shared());
     }
 
     public WsTransport(TransportResources resources) {
+        this(resources, null);
+    }
+
+    /** {@code wss://}: WebSocket over TLS with these certificates. */
+    public WsTransport(TlsConfig tls) {
+        this(TransportResources.shared(), tls);
+    }
+
+    private WsTransport(TransportResources resources, TlsConfig tls) {
         this.resources = resources;
+        this.tls = tls;
     }
 
     @Override
     public Set<String> schemes() {
-        return Set.of("ws");
+        return Set.of(tls == null ? "ws" : "wss");
     }
 
     private static String path(URI uri) {
@@ -81,15 +94,19 @@ public final class WsTransport implements Transport {
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {
+                        if (tls != null) {
+                            ch.pipeline().addLast("tls", tls.server().newHandler(ch.alloc()));
+                        }
                         ch.pipeline().addLast(new HttpServerCodec(), new HttpObjectAggregator(8192),
                                 new WebSocketServerProtocolHandler(WebSocketServerProtocolConfig.newBuilder()
                                         .websocketPath(path).maxFramePayloadLength(CHUNK)
                                         .handshakeTimeoutMillis(10_000).build()),
                                 new Carrier(),
-                                new InstallOnHandshake(initializer, true));
+                                new InstallOnHandshake(initializer, true, null));
                     }
                 });
-        return Bootstraps.bind(b, bind, uri, ch -> TcpTransport.advertised("ws", ch, path.equals("/") ? "" : path));
+        return Bootstraps.bind(b, bind, uri, ch -> TcpTransport.advertised(tls == null ? "ws" : "wss", ch,
+                path.equals("/") ? "" : path));
     }
 
     @Override
@@ -100,6 +117,7 @@ public final class WsTransport implements Transport {
         } catch (IllegalArgumentException e) {
             return CompletableFuture.failedFuture(e);
         }
+        CompletableFuture<Channel> ready = new CompletableFuture<>();
         Bootstrap b = new Bootstrap().group(resources.network())
                 .channel(resources.epoll() ? EpollSocketChannel.class : NioSocketChannel.class)
                 .option(ChannelOption.TCP_NODELAY, true)
@@ -108,16 +126,27 @@ public final class WsTransport implements Transport {
                 .handler(new ChannelInitializer<Channel>() {
                     @Override
                     protected void initChannel(Channel ch) {
+                        if (tls != null) {
+                            ch.pipeline().addLast("tls", tls.client().newHandler(ch.alloc(), target.getHostString(),
+                                    target.getPort()));
+                        }
                         ch.pipeline().addLast(new HttpClientCodec(), new HttpObjectAggregator(8192),
                                 new WebSocketClientProtocolHandler(WebSocketClientProtocolConfig.newBuilder()
                                         .webSocketUri(uri).version(WebSocketVersion.V13)
                                         .customHeaders(new DefaultHttpHeaders()).maxFramePayloadLength(CHUNK)
                                         .handshakeTimeoutMillis(timeout.toMillis()).build()),
                                 new Carrier(),
-                                new InstallOnHandshake(initializer, false));
+                                new InstallOnHandshake(initializer, false, ready));
                     }
                 });
-        return Bootstraps.connect(b, target, uri);
+        // The link exists only once the WebSocket handshake (and TLS, for wss) is done; until then a failure fails
+        // the dial, so nothing waits for a link that will never come.
+        Bootstraps.connect(b, target, uri).whenComplete((ch, err) -> {
+            if (err != null) {
+                ready.completeExceptionally(err);
+            }
+        });
+        return ready;
     }
 
     /** Binary WebSocket messages in, their bytes out; bytes in, binary messages of at most 64 KiB out. */
@@ -152,14 +181,42 @@ public final class WsTransport implements Transport {
         }
     }
 
-    /** Adds the node's handlers once the WebSocket handshake is done, then gets out of the way. */
+    /**
+     * Adds the node's handlers once the WebSocket handshake is done, then gets out of the way. Before that, an error
+     * or a close ends the channel and fails the dial ({@code ready}, null on the accepting side).
+     */
     static final class InstallOnHandshake extends ChannelInboundHandlerAdapter {
         private final LinkInitializer initializer;
         private final boolean accepted;
+        private final CompletableFuture<Channel> ready;
 
-        InstallOnHandshake(LinkInitializer initializer, boolean accepted) {
+        InstallOnHandshake(LinkInitializer initializer, boolean accepted, CompletableFuture<Channel> ready) {
             this.initializer = initializer;
             this.accepted = accepted;
+            this.ready = ready;
+        }
+
+        @Override
+        public void exceptionCaught(ChannelHandlerContext ctx, Throwable t) {
+            Throwable cause = t instanceof io.netty.handler.codec.DecoderException && t.getCause() != null
+                    ? t.getCause() : t;
+            if (ready != null) {
+                ready.completeExceptionally(cause instanceof javax.net.ssl.SSLException
+                        ? new io.meshbus.error.AuthenticationFailedException("TLS with " + ctx.channel().remoteAddress()
+                        + " failed: " + cause.getMessage(), cause)
+                        : new PeerUnreachableException("WebSocket handshake with " + ctx.channel().remoteAddress()
+                        + " failed: " + cause.getMessage(), cause));
+            }
+            ctx.close();
+        }
+
+        @Override
+        public void channelInactive(ChannelHandlerContext ctx) {
+            if (ready != null) {
+                ready.completeExceptionally(new PeerUnreachableException("connection to "
+                        + ctx.channel().remoteAddress() + " closed before the WebSocket handshake completed"));
+            }
+            ctx.fireChannelInactive();
         }
 
         @Override
@@ -169,6 +226,9 @@ public final class WsTransport implements Transport {
             if (done) {
                 ctx.pipeline().remove(this);
                 initializer.initialize(ctx.channel(), accepted);
+                if (ready != null) {
+                    ready.complete(ctx.channel());
+                }
             }
             ctx.fireUserEventTriggered(evt);
         }

@@ -63,6 +63,20 @@ class TlsTest {
     }
 
     @Test
+    void shouldLinkOverWebSocketWithTls() throws Exception {
+        Node a = nodes.start(Node.builder(Nodes.uniqueId("wa")).listen("wss://127.0.0.1:0").tls(good));
+        Node b = nodes.start(Node.builder(Nodes.uniqueId("wb")).listen("wss://127.0.0.1:0").tls(good));
+        assertThat(b.info().getScheme()).isEqualTo("wss");
+        Nodes.Recorder rb = Nodes.record(b);
+        assertThat(a.connect(b.info()).get(10, TimeUnit.SECONDS)).isEqualTo(b.id());
+        a.send(b.id(), Message.of("over wss"));
+        assertThat(rb.nextMessage().message().payloadText()).isEqualTo("over wss");
+        Node stranger = nodes.start(Node.builder(Nodes.uniqueId("ws")).tls(untrusted));
+        assertThatThrownBy(() -> stranger.connect(b.info()).get(10, TimeUnit.SECONDS))
+                .hasCauseInstanceOf(AuthenticationFailedException.class);
+    }
+
+    @Test
     void shouldRefusePlainTextToATlsPort() throws Exception {
         Node guarded = tls("g", good);
         Node plain = nodes.start(Nodes.uniqueId("p"));
