@@ -64,9 +64,18 @@ final class Channels {
             }
         }
         // Live across the network once every member has it (a member that fails to answer gets it on its next
-        // admission with the full interest set).
-        return CompletableFuture.allOf(acks.stream().map(f -> f.exceptionally(e -> null))
-                .toArray(CompletableFuture[]::new)).thenApply(v -> s);
+        // admission with the full interest set); a member that refuses it fails the subscription.
+        return CompletableFuture.allOf(acks.stream().map(f -> f.exceptionally(e -> {
+            if (e instanceof io.meshbus.error.NotAuthorizedException
+                    || e.getCause() instanceof io.meshbus.error.NotAuthorizedException) {
+                throw e instanceof RuntimeException r ? r : new java.util.concurrent.CompletionException(e);
+            }
+            return null;
+        })).toArray(CompletableFuture[]::new)).thenApply(v -> s).whenComplete((v, e) -> {
+            if (e != null) {
+                s.unsubscribe();
+            }
+        });
     }
 
     void unsubscribe(Subscription s) {
@@ -190,6 +199,9 @@ final class Channels {
             case "cp" -> {
                 String[] tokens = Subjects.tokens(m.header(Headers.CHANNEL), false);
                 String from = m.header(Headers.FROM);
+                if (!mayPublish(fromHost, from, m)) {
+                    return;
+                }
                 local.match(tokens, s -> {
                     if (s.queueGroup() == null) {
                         deliver(s, from, m, true);
@@ -198,6 +210,9 @@ final class Channels {
             }
             case "cq" -> {
                 String[] tokens = Subjects.tokens(m.header(Headers.CHANNEL), false);
+                if (!mayPublish(fromHost, m.header(Headers.FROM), m)) {
+                    return;
+                }
                 if (!deliverToGroup(tokens, m.header(GROUP), m.header(Headers.FROM), m, true)) {
                     host.countDropped();
                 }
@@ -207,13 +222,23 @@ final class Channels {
                 synchronized (remote) {
                     remote.removeIf(i -> i.host().equals(fromHost));
                     for (List<String> k : all) {
-                        remote.add(k.get(0), new Interest(fromHost, k.get(0), k.get(1)));
+                        if (host.options().authorizer().maySubscribe(fromHost, k.get(0))) {
+                            remote.add(k.get(0), new Interest(fromHost, k.get(0), k.get(1)));
+                        } else {
+                            host.denied.increment();
+                        }
                     }
                 }
                 host.interestsKnown(fromHost);
             }
             case "ca" -> {
                 List<String> k = m.decode(List.class);
+                if (!host.options().authorizer().maySubscribe(fromHost, k.get(0))) {
+                    host.denied.increment();
+                    Host.LOG.warn("host {}: denied host {} a subscription to {}", host.id(), fromHost, k.get(0));
+                    host.answer(fromHost, op, "host " + host.id() + " does not allow a subscription to " + k.get(0));
+                    return;
+                }
                 remote.add(k.get(0), new Interest(fromHost, k.get(0), k.get(1)));
                 host.answer(fromHost, op, "");
             }
@@ -223,6 +248,16 @@ final class Channels {
             }
             default -> host.countStranger();
         }
+    }
+
+    private boolean mayPublish(String fromHost, String from, Message m) {
+        if (host.options().authorizer().mayPublish(fromHost, from, m.header(Headers.CHANNEL))) {
+            return true;
+        }
+        host.denied.increment();
+        Host.LOG.warn("host {}: denied a publish on {} from {} on host {}", host.id(), m.header(Headers.CHANNEL), from,
+                fromHost);
+        return false;
     }
 
     int localSubscriptions() {

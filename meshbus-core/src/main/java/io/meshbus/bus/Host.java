@@ -82,6 +82,7 @@ public final class Host {
     private final LongAdder lookupMessages = new LongAdder();
     private final LongAdder dropped = new LongAdder();
     private final LongAdder strangers = new LongAdder();
+    final LongAdder denied = new LongAdder();
     private volatile String networkId;
     private volatile long membershipChanged = System.nanoTime();
     private volatile boolean closed;
@@ -885,7 +886,12 @@ public final class Host {
                 if (op.startsWith("cA")) {
                     Pending p = pending.remove(Long.parseLong(op, 2, op.length(), 10));
                     if (p != null) {
-                        p.future.complete(m);
+                        String refusal = m.payloadText();
+                        if (refusal.isEmpty()) {
+                            p.future.complete(m);
+                        } else {
+                            p.future.completeExceptionally(new io.meshbus.error.NotAuthorizedException(refusal));
+                        }
                     }
                 } else {
                     channels.onMessage(fromHost, m, op);
@@ -902,6 +908,16 @@ public final class Host {
         String to = m.header(Headers.TO);
         Peer target = to == null ? null : peers.get(to);
         char kind = op.charAt(0);
+        if (target != null && !options.authorizer().maySend(fromHost, m.header(Headers.FROM), to)) {
+            denied.increment();
+            LOG.warn("host {}: denied {} from {} on host {} to {}", id(), kind == 'q' ? "a request" : "a message",
+                    m.header(Headers.FROM), fromHost, to);
+            if (kind != 'f') {
+                node.send(fromHost, error(op.substring(1), ErrorCode.NOT_AUTHORIZED, "host " + id()
+                        + " does not allow " + m.header(Headers.FROM) + " to send to " + to));
+            }
+            return;
+        }
         if (target == null) {
             notFound.increment();
             if (kind != 'f') {
@@ -1469,6 +1485,7 @@ public final class Host {
         m.put("lookupMessages", lookupMessages.sum());
         m.put("dropped", dropped.sum());
         m.put("strangers", strangers.sum());
+        m.put("denied", denied.sum());
         m.put("pending", (long) pending.size());
         m.put("directoryEntries", (long) directory.owned.size());
         m.put("directoryCache", (long) directory.cacheSize());

@@ -31,7 +31,7 @@ import java.util.function.Consumer;
 public record HostOptions(String id, List<URI> listen, String networkId, Duration reconnectDelay,
                           double reconnectDecay, Duration reconnectTimeout, Duration requestTimeout,
                           int directoryCacheSize, int directoryReplicas, int maxPeers,
-                          Consumer<NodeOptions.Builder> nodeSettings) {
+                          Consumer<NodeOptions.Builder> nodeSettings, Authorizer authorizer) {
 
     public HostOptions {
         Objects.requireNonNull(id, "id");
@@ -46,6 +46,7 @@ public record HostOptions(String id, List<URI> listen, String networkId, Duratio
             throw new IllegalArgumentException("directoryCacheSize >= 0, directoryReplicas >= 1, maxPeers >= 1");
         }
         Objects.requireNonNull(nodeSettings, "nodeSettings");
+        Objects.requireNonNull(authorizer, "authorizer");
     }
 
     private static void positive(Duration d, String name) {
@@ -87,6 +88,7 @@ public record HostOptions(String id, List<URI> listen, String networkId, Duratio
         private int directoryReplicas = 2;
         private int maxPeers = 10_000_000;
         private Consumer<NodeOptions.Builder> nodeSettings = b -> { };
+        private Authorizer authorizer = Authorizer.ALLOW_ALL;
 
         Builder() {
         }
@@ -145,6 +147,12 @@ public record HostOptions(String id, List<URI> listen, String networkId, Duratio
             return this;
         }
 
+        /** What remote hosts may do here (default: everything). */
+        public Builder authorizer(Authorizer authorizer) {
+            this.authorizer = Objects.requireNonNull(authorizer, "authorizer");
+            return this;
+        }
+
         /** Lower-level node settings (transports, executor, frame size, heartbeats...). */
         public Builder node(Consumer<NodeOptions.Builder> settings) {
             this.nodeSettings = Objects.requireNonNull(settings, "settings");
@@ -153,7 +161,7 @@ public record HostOptions(String id, List<URI> listen, String networkId, Duratio
 
         public HostOptions options() {
             return new HostOptions(id, listen, networkId, reconnectDelay, reconnectDecay, reconnectTimeout,
-                    requestTimeout, directoryCacheSize, directoryReplicas, maxPeers, nodeSettings);
+                    requestTimeout, directoryCacheSize, directoryReplicas, maxPeers, nodeSettings, authorizer);
         }
 
         public Host build() {

@@ -21,7 +21,8 @@ public enum ErrorCode {
     AUTHENTICATION_FAILED(13),
     BACK_PRESSURE(14),
     UNEXPECTED_PEER(15),
-    REMOTE_FAILURE(16);
+    REMOTE_FAILURE(16),
+    NOT_AUTHORIZED(17);
 
     private static final ErrorCode[] BY_WIRE = new ErrorCode[32];
 

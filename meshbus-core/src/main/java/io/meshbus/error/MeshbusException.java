@@ -38,6 +38,7 @@ public class MeshbusException extends RuntimeException {
             case AUTHENTICATION_FAILED -> new AuthenticationFailedException(message);
             case BACK_PRESSURE -> new BackPressureException(message);
             case UNEXPECTED_PEER -> new UnexpectedPeerException(message);
+            case NOT_AUTHORIZED -> new NotAuthorizedException(message);
             default -> new MeshbusException(code, message);
         };
     }
