@@ -5,6 +5,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
+import picocli.CommandLine;
 import picocli.CommandLine.Option;
 
 /** How a one-shot command reaches the network: it joins as a short-lived host that does not listen. */
@@ -32,44 +33,8 @@ final class ClientOptions {
                     + "listen are reachable only from the hosts they dial). Default: ${DEFAULT-VALUE}.")
     String listen;
 
-    @Option(names = "--secret-file", description = "File holding the network secret, if the network has one.")
-    String secretFile;
-
-    @Option(names = "--tls-cert", description = "PEM certificate chain of this host (with --tls-key, --tls-ca).")
-    String tlsCert;
-
-    @Option(names = "--tls-key", description = "PEM (PKCS#8) private key of this host.")
-    String tlsKey;
-
-    @Option(names = "--tls-ca", description = "PEM certificates of the authorities to trust.")
-    String tlsCa;
-
-    /** TLS settings from the three PEM options: all of them or none. */
-    static io.meshbus.transport.TlsConfig tls(String cert, String key, String ca, boolean mutual) {
-        int given = (cert != null ? 1 : 0) + (key != null ? 1 : 0) + (ca != null ? 1 : 0);
-        if (given == 0) {
-            return null;
-        }
-        if (given != 3) {
-            throw new IllegalArgumentException("--tls-cert, --tls-key and --tls-ca go together");
-        }
-        return io.meshbus.transport.TlsConfig.fromPem(java.nio.file.Path.of(cert), java.nio.file.Path.of(key),
-                java.nio.file.Path.of(ca), mutual);
-    }
-
-    /** The secret in a file (surrounding whitespace trimmed), or null for none. */
-    static byte[] readSecret(String file) throws java.io.IOException {
-        if (file == null) {
-            return null;
-        }
-        byte[] b = new String(java.nio.file.Files.readAllBytes(java.nio.file.Path.of(file)),
-                java.nio.charset.StandardCharsets.UTF_8).strip().getBytes(java.nio.charset.StandardCharsets.UTF_8);
-        if (b.length < 16) {
-            throw new IllegalArgumentException("--secret-file: the secret must be at least 16 bytes, " + file
-                    + " holds " + b.length);
-        }
-        return b;
-    }
+    @CommandLine.Mixin
+    SecurityOptions security = new SecurityOptions();
 
     Duration timeout() {
         return parseDuration(timeout, "--timeout");
@@ -102,8 +67,8 @@ final class ClientOptions {
         if (join == null || join.isEmpty()) {
             throw new IllegalArgumentException("--join: give a member of the network (or set MESHBUS_JOIN)");
         }
-        byte[] secret = readSecret(secretFile);
-        io.meshbus.transport.TlsConfig tls = tls(tlsCert, tlsKey, tlsCa, false);
+        byte[] secret = security.secret();
+        io.meshbus.transport.TlsConfig tls = security.tls(false);
         String where = tls != null && listen.startsWith("tcp://") ? "tls://" + listen.substring(6) : listen;
         Host h = Host.builder().id("cli-host-" + UUID.randomUUID().toString().substring(0, 8)).listen(where)
                 .networkId(networkId).requestTimeout(timeout()).node(n -> n.secret(secret).tls(tls)).build();

@@ -40,21 +40,11 @@ final class HostCommand implements Callable<Integer> {
     @Option(names = "--echo", split = ",", description = "Create a peer that echoes messages and answers requests.")
     List<String> echo;
 
-    @Option(names = "--secret-file", description = "File holding the network secret (at least 16 bytes); only hosts "
-            + "proving the same secret can link with this one.")
-    String secretFile;
-
     @Option(names = "--backplane", description = "redis:// or nats:// backplane (not available in this version).")
     String backplane;
 
-    @Option(names = "--tls-cert", description = "PEM certificate chain; with --tls-key and --tls-ca, listen on tls://.")
-    String tlsCert;
-
-    @Option(names = "--tls-key", description = "PEM (PKCS#8) private key.")
-    String tlsKey;
-
-    @Option(names = "--tls-ca", description = "PEM certificates of the authorities to trust.")
-    String tlsCa;
+    @CommandLine.Mixin
+    SecurityOptions security = new SecurityOptions();
 
     @Option(names = "--tls-mutual", description = "Require a trusted certificate from every host that dials in.")
     boolean tlsMutual;
@@ -67,8 +57,8 @@ final class HostCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         io.meshbus.bus.HostOptions.Builder ob = Host.builder()
                 .id(id != null ? id : "host-" + UUID.randomUUID().toString().substring(0, 8)).networkId(networkId);
-        byte[] secret = ClientOptions.readSecret(secretFile);
-        io.meshbus.transport.TlsConfig tls = ClientOptions.tls(tlsCert, tlsKey, tlsCa, tlsMutual);
+        byte[] secret = security.secret();
+        io.meshbus.transport.TlsConfig tls = security.tls(tlsMutual);
         ob.node(n -> n.secret(secret).tls(tls));
         listen.forEach(ob::listen);
         Host host = ob.build();

@@ -757,13 +757,11 @@ public final class Host {
         }
         @SuppressWarnings({"unchecked", "rawtypes"})
         CompletableFuture<Object> any = (CompletableFuture) f;
-        long s = register(Pending.SEND, any, host, to, timeout);
-        Pending p = pending.get(s);
-        if (p != null) {
-            p.message = m;
-            p.from = from;
-            p.cached = cached && !retried;
-        }
+        Pending p = new Pending(Pending.SEND, any, host, to, System.nanoTime() + timeout.toNanos());
+        p.message = m;
+        p.from = from;
+        p.cached = cached && !retried;
+        long s = register(p);
         Message out = m.withHeaders(m.headers().withAll(Headers.FROM, from, Headers.TO, to, OP, "s" + s));
         SendStatus st = node.send(host, out);
         if (!st.accepted()) {
@@ -1390,8 +1388,12 @@ public final class Host {
     // ------------------------------------------------------------------ pending operations
 
     private long register(int kind, CompletableFuture<Object> f, String host, String peerId, Duration timeout) {
+        return register(new Pending(kind, f, host, peerId, System.nanoTime() + timeout.toNanos()));
+    }
+
+    /** Files an operation under a new sequence number (one map write: the hot path of confirmed sends). */
+    private long register(Pending p) {
         long s = seq.incrementAndGet();
-        Pending p = new Pending(kind, f, host, peerId, System.nanoTime() + timeout.toNanos());
         pending.put(s, p);
         if (closed) {
             failPending(s, new ClosedException("host " + id() + " is closed"));

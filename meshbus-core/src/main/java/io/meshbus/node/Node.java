@@ -351,10 +351,6 @@ public final class Node {
         }
     }
 
-    boolean keepsLocally(String remoteId) {
-        return isKept(remoteId);
-    }
-
     /** Whether a link to that node has completed its handshake and is up now. */
     public boolean isConnected(String remoteId) {
         Remote r = remotes.get(remoteId);

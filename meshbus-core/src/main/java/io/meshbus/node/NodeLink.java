@@ -395,7 +395,7 @@ final class NodeLink extends ChannelInboundHandlerAdapter {
         } else {
             state = State.AWAIT_DECISION;
             ch.writeAndFlush(new Frame.Hello(Protocol.VERSION, node.id(), node.incarnation(), node.advertisedText(),
-                    node.keepsLocally(h.id()), "", false));
+                    node.isKept(h.id()), "", false));
         }
     }
 
