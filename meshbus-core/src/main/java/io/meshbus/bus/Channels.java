@@ -133,8 +133,8 @@ final class Channels {
         if (!hosts.isEmpty()) {
             Message wire = out.withHeader(Host.OP, "cp");
             // One host: the link's own path (header strings cached per link); several: encoded once for all.
-            int taken = hosts.size() == 1 ? (host.node().send(hosts.iterator().next(), wire).accepted() ? 1 : 0)
-                    : host.node().send(hosts, wire);
+            int taken = hosts.size() == 1 ? (host.link(hosts.iterator().next(), wire).accepted() ? 1 : 0)
+                    : host.link(hosts, wire);
             if (taken < hosts.size()) {
                 refused.add(hosts.size() - taken);
                 Host.LOG.debug("publish on {} refused by {} of {} hosts (send queues full)", subject,
@@ -148,7 +148,7 @@ final class Channels {
             if (target.equals(host.id())) {
                 deliverToGroup(tokens, group, from, out, false);
             } else {
-                host.node().send(target, out.withHeaders(out.headers().withAll(Host.OP, "cq", GROUP, group)));
+                host.link(target, out.withHeaders(out.headers().withAll(Host.OP, "cq", GROUP, group)));
             }
         });
     }

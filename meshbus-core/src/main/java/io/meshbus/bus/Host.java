@@ -66,6 +66,9 @@ public final class Host {
 
     private final HostOptions options;
     private final Node node;
+    /** Null on a mesh of direct links. */
+    private final Backplane backplane;
+    private final BackplaneLinks backplaneLinks;
     private final Directory directory;
     private final Channels channels = new Channels(this);
     private final ConcurrentHashMap<String, Peer> peers = new ConcurrentHashMap<>();
@@ -95,31 +98,37 @@ public final class Host {
         this.networkId = options.networkId();
         this.node = options.nodeBuilder().build();
         this.directory = new Directory(node.id(), options.directoryReplicas(), options.directoryCacheSize());
+        this.backplane = options.backplane();
+        this.backplaneLinks = backplane == null ? null : new BackplaneLinks(this, node.options().executor());
         node.onMessage(new io.meshbus.node.MessageListener() {
             @Override
             public void onMessage(String from, Message message) {
-                onNodeMessage(from, message);
+                onLinkMessage(from, message);
             }
 
             @Override
             public void onBatchEnd(String from) {
-                AckBuffer b = acks.get(from);
-                if (b != null) {
-                    b.flush();
-                }
+                onLinkBatchEnd(from);
             }
         });
         node.addListener(new NodeListener() {
             @Override
             public void onConnect(ConnectEvent e) {
-                onLink(e);
+                onLinkUp(e);
             }
 
             @Override
             public void onDisconnect(DisconnectEvent e) {
-                onUnlink(e);
+                onLinkDown(e);
             }
         });
+    }
+
+    void onLinkBatchEnd(String from) {
+        AckBuffer b = acks.get(from);
+        if (b != null) {
+            b.flush();
+        }
     }
 
     public static HostOptions.Builder builder() {
@@ -161,6 +170,9 @@ public final class Host {
     // ------------------------------------------------------------------ lifecycle
 
     public CompletableFuture<Host> start() {
+        if (backplane != null) {
+            return startOnBackplane();
+        }
         return node.start().thenApply(n -> {
             synchronized (this) {
                 if (sweeper == null) {
@@ -170,6 +182,26 @@ public final class Host {
             }
             return this;
         });
+    }
+
+    private CompletableFuture<Host> startOnBackplane() {
+        synchronized (this) {
+            if (closed) {
+                return CompletableFuture.failedFuture(new ClosedException("host " + id() + " is closed"));
+            }
+            if (sweeper == null) {
+                sweeper = TIMER.scheduleWithFixedDelay(this::sweep, SWEEP_MILLIS, SWEEP_MILLIS,
+                        TimeUnit.MILLISECONDS);
+            }
+        }
+        // Like a join: the hosts alive now are admitted (their interests known) before start completes.
+        return backplane.start(id(), node.incarnation(), backplaneLinks).thenCompose(v -> {
+            List<CompletableFuture<Member>> all = new ArrayList<>();
+            for (String h : backplaneLinks.alive()) {
+                all.add(admission(h).exceptionally(e -> null));
+            }
+            return CompletableFuture.allOf(all.toArray(new CompletableFuture[0]));
+        }).thenApply(v -> this);
     }
 
     /**
@@ -188,6 +220,10 @@ public final class Host {
     public CompletableFuture<Host> join(Collection<URI> seeds) {
         if (closed) {
             return CompletableFuture.failedFuture(new ClosedException("host " + id() + " is closed"));
+        }
+        if (backplane != null) {
+            // The broker is the rendezvous: every host on it is a member already.
+            return CompletableFuture.completedFuture(this);
         }
         List<CompletableFuture<Void>> tries = new ArrayList<>();
         for (URI seed : seeds) {
@@ -289,12 +325,46 @@ public final class Host {
             }
         }
         for (String m : members.keySet()) {
-            node.send(m, control("l", Headers.EMPTY, ""));
+            link(m, control("l", Headers.EMPTY, ""));
         }
         ClosedException c = new ClosedException("host " + id() + " closed");
         failPending(p -> true, p -> c);
         lookups.values().forEach(l -> l.fail(c));
+        if (backplane != null) {
+            return backplane.close().thenCompose(v -> node.close());
+        }
         return node.close();
+    }
+
+    // ------------------------------------------------------------------ links: direct, or through a backplane
+
+    SendStatus link(String host, Message m) {
+        return backplane == null ? node.send(host, m) : backplane.send(host, m);
+    }
+
+    int link(Collection<String> hosts, Message m) {
+        return backplane == null ? node.send(hosts, m) : backplane.send(hosts, m);
+    }
+
+    private boolean linked(String host) {
+        return backplane == null ? node.isConnected(host) : backplane.isAlive(host);
+    }
+
+    /** Members keep each other's links; on a backplane the broker keeps them. */
+    private void keepLink(String host, boolean keep) {
+        if (backplane == null) {
+            try {
+                node.keep(host, keep);
+            } catch (PeerNotFoundException ignored) {
+                // the link is already gone
+            }
+        }
+    }
+
+    private void dropLink(String host) {
+        if (backplane == null) {
+            node.disconnect(host);
+        }
     }
 
     // ------------------------------------------------------------------ peers
@@ -363,7 +433,7 @@ public final class Host {
         for (String m : members.keySet()) {
             CompletableFuture<Object> f = new CompletableFuture<>();
             long s = register(Pending.LIST, f, m, null, options.requestTimeout());
-            if (!node.send(m, control("pl" + s, Headers.EMPTY, q)).accepted()) {
+            if (!link(m, control("pl" + s, Headers.EMPTY, q)).accepted()) {
                 failPending(s, new PeerUnreachableException("host " + m + " is unreachable"));
             }
             parts.add(f.thenApply(o -> {
@@ -443,7 +513,7 @@ public final class Host {
     void broadcast(String from, Peer exclude, Object payload) {
         Message m = toMessage(payload);
         Message out = m.withHeaders(m.headers().withAll(Headers.FROM, from, OP, "b"));
-        node.send(memberIds(), out);
+        link(memberIds(), out);
         deliverToAll(from, out, exclude, false);
     }
 
@@ -452,7 +522,7 @@ public final class Host {
         String[] tokens = Subjects.tokens(pattern, true);
         Message m = toMessage(payload);
         Message out = m.withHeaders(m.headers().withAll(Headers.FROM, from, Headers.TO, pattern, OP, "g"));
-        node.send(memberIds(), out);
+        link(memberIds(), out);
         deliverToPattern(tokens, from, out, false);
     }
 
@@ -514,20 +584,20 @@ public final class Host {
     CompletableFuture<Object> ask(String to, String op, Object payload) {
         CompletableFuture<Object> f = new CompletableFuture<>();
         long s = register(Pending.LIST, f, to, null, options.requestTimeout());
-        if (!node.send(to, control(op + s, Headers.EMPTY, payload)).accepted()) {
+        if (!link(to, control(op + s, Headers.EMPTY, payload)).accepted()) {
             failPending(s, new PeerUnreachableException("host " + to + " is unreachable"));
         }
         return f;
     }
 
     void tell(String to, String op, Object payload) {
-        node.send(to, control(op, Headers.EMPTY, payload));
+        link(to, control(op, Headers.EMPTY, payload));
     }
 
     /** Answers an {@link #ask}: the op's second letter upper-cased, same sequence number. */
     void answer(String to, String op, Object payload) {
         String reply = op.charAt(0) + op.substring(1, 2).toUpperCase(java.util.Locale.ROOT) + op.substring(2);
-        node.send(to, control(reply, Headers.EMPTY, payload));
+        link(to, control(reply, Headers.EMPTY, payload));
     }
 
     void countDropped() {
@@ -651,7 +721,7 @@ public final class Host {
                 return;
             }
             for (String o : remote) {
-                if (!node.isConnected(o)) {
+                if (!linked(o)) {
                     // An owner whose link is down cannot answer now; the other owners can (distribus's find hung
                     // when any host failed to answer).
                     answered(null);
@@ -661,7 +731,7 @@ public final class Host {
                 long s = register(Pending.LOOKUP, f, o, peerId, options.requestTimeout());
                 f.whenComplete((h, e) -> answered(e == null ? (String) h : null));
                 lookupMessages.increment();
-                if (!node.send(o, control("dl" + s, Headers.of(Headers.TO, peerId), "")).accepted()) {
+                if (!link(o, control("dl" + s, Headers.of(Headers.TO, peerId), "")).accepted()) {
                     failPending(s, new PeerUnreachableException("owner " + o + " unreachable"));
                 }
             }
@@ -763,7 +833,7 @@ public final class Host {
         p.cached = cached && !retried;
         long s = register(p);
         Message out = m.withHeaders(m.headers().withAll(Headers.FROM, from, Headers.TO, to, OP, "s" + s));
-        SendStatus st = node.send(host, out);
+        SendStatus st = link(host, out);
         if (!st.accepted()) {
             directory.evict(to);
             failPending(s, new PeerUnreachableException("Peer unreachable (id: " + to + ", host: " + host + "): "
@@ -775,7 +845,7 @@ public final class Host {
         Message m = toMessage(payload);
         String cached = directory.cached(to);
         if (cached != null && members.containsKey(cached) && !peers.containsKey(to)) {
-            return node.send(cached, m.withHeaders(m.headers().withAll(Headers.FROM, from.id(), Headers.TO, to,
+            return link(cached, m.withHeaders(m.headers().withAll(Headers.FROM, from.id(), Headers.TO, to,
                     OP, "f")));
         }
         if (closed) {
@@ -790,7 +860,7 @@ public final class Host {
                     return;
                 }
                 dropped.increment();
-            } else if (!node.send(host, m.withHeaders(m.headers().withAll(Headers.FROM, from.id(), Headers.TO, to,
+            } else if (!link(host, m.withHeaders(m.headers().withAll(Headers.FROM, from.id(), Headers.TO, to,
                     OP, "f"))).accepted()) {
                 dropped.increment();
             }
@@ -819,7 +889,7 @@ public final class Host {
                 target.inbox().execute(() -> deliverRequest(target, from.id(), out, id(), s));
                 return;
             }
-            SendStatus st = node.send(host, out);
+            SendStatus st = link(host, out);
             if (!st.accepted()) {
                 directory.evict(to);
                 failPending(s, new PeerUnreachableException("Peer unreachable (id: " + to + ", host: " + host
@@ -844,7 +914,7 @@ public final class Host {
             onReply(out, corr);
             return CompletableFuture.completedFuture(null);
         }
-        SendStatus st = node.send(host, out);
+        SendStatus st = link(host, out);
         return st.accepted() ? CompletableFuture.completedFuture(null)
                 : CompletableFuture.failedFuture(new PeerUnreachableException("host " + host + " of requester "
                 + to + " is unreachable: " + st));
@@ -852,7 +922,7 @@ public final class Host {
 
     // ------------------------------------------------------------------ receiving
 
-    private void onNodeMessage(String fromHost, Message m) {
+    void onLinkMessage(String fromHost, Message m) {
         String op = m.header(OP);
         if (op == null || op.isEmpty()) {
             strangers.increment();
@@ -911,7 +981,7 @@ public final class Host {
             LOG.warn("host {}: denied {} from {} on host {} to {}", id(), kind == 'q' ? "a request" : "a message",
                     m.header(Headers.FROM), fromHost, to);
             if (kind != 'f') {
-                node.send(fromHost, error(op.substring(1), ErrorCode.NOT_AUTHORIZED, "host " + id()
+                link(fromHost, error(op.substring(1), ErrorCode.NOT_AUTHORIZED, "host " + id()
                         + " does not allow " + m.header(Headers.FROM) + " to send to " + to));
             }
             return;
@@ -919,7 +989,7 @@ public final class Host {
         if (target == null) {
             notFound.increment();
             if (kind != 'f') {
-                node.send(fromHost, error(op.substring(1), ErrorCode.PEER_NOT_FOUND,
+                link(fromHost, error(op.substring(1), ErrorCode.PEER_NOT_FOUND,
                         "Peer not found (id: " + to + ")"));
             } else {
                 dropped.increment();
@@ -965,7 +1035,7 @@ public final class Host {
                 if (replyHost.equals(id())) {
                     failPending(s, MeshbusException.of(ErrorCode.REMOTE_FAILURE, text));
                 } else {
-                    node.send(replyHost, error(Long.toString(s), ErrorCode.REMOTE_FAILURE, text));
+                    link(replyHost, error(Long.toString(s), ErrorCode.REMOTE_FAILURE, text));
                 }
                 return;
             }
@@ -1018,7 +1088,7 @@ public final class Host {
                     seqs = new long[64];
                 }
             }
-            node.send(host, Message.ofBytes(Headers.of(OP, "a"), ContentType.BYTES, out.array()));
+            link(host, Message.ofBytes(Headers.of(OP, "a"), ContentType.BYTES, out.array()));
         }
     }
 
@@ -1072,7 +1142,7 @@ public final class Host {
 
     // ------------------------------------------------------------------ membership
 
-    private void onLink(NodeListener.ConnectEvent e) {
+    void onLinkUp(NodeListener.ConnectEvent e) {
         if (e.restarted()) {
             forgetHostState(e.id(), "host " + e.id() + " restarted");
             if (members.containsKey(e.id())) {
@@ -1083,10 +1153,10 @@ public final class Host {
         hello.put("networkId", networkId);
         URI me = info();
         hello.put("address", me == null ? "" : me.toString());
-        node.send(e.id(), control("h", Headers.EMPTY, hello));
+        link(e.id(), control("h", Headers.EMPTY, hello));
     }
 
-    private void onUnlink(NodeListener.DisconnectEvent e) {
+    void onLinkDown(NodeListener.DisconnectEvent e) {
         if (e.reconnecting()) {
             // In flight on a broken link: their fate is unknown, so their futures fail rather than hang.
             failPending(p -> e.id().equals(p.host), p -> new PeerUnreachableException("Peer unreachable (id: "
@@ -1112,16 +1182,18 @@ public final class Host {
         }
         if (mismatch != null) {
             LOG.warn("host {}: refusing host {}: {}", id(), from, mismatch);
-            node.send(from, control("x", Headers.EMPTY, networkId));
+            link(from, control("x", Headers.EMPTY, networkId));
             rejectHost(from, new NetworkIdMismatchException(mismatch));
             return;
         }
         URI addr = address == null || address.isEmpty() ? null : URI.create(address);
         // Members keep each other: whichever side loses a link re-dials it.
-        try {
-            node.keep(from, true);
-        } catch (PeerNotFoundException e) {
-            return;
+        if (backplane == null) {
+            try {
+                node.keep(from, true);
+            } catch (PeerNotFoundException e) {
+                return;
+            }
         }
         Member member = new Member(from, addr);
         Member before = members.putIfAbsent(from, member);
@@ -1134,7 +1206,7 @@ public final class Host {
                 List<Map<String, String>> newcomer = List.of(Map.of("id", from, "address", addr.toString()));
                 for (String other : members.keySet()) {
                     if (!other.equals(from)) {
-                        node.send(other, control("m", Headers.EMPTY, newcomer));
+                        link(other, control("m", Headers.EMPTY, newcomer));
                     }
                 }
             }
@@ -1145,7 +1217,7 @@ public final class Host {
                 list.add(Map.of("id", other.id, "address", other.address.toString()));
             }
         }
-        node.send(from, control("m", Headers.EMPTY, list));
+        link(from, control("m", Headers.EMPTY, list));
         channels.announceAll(from);
         Member admittedMember = member;
         admitted.compute(from, (k, f) -> {
@@ -1165,12 +1237,8 @@ public final class Host {
             f.completeExceptionally(why);
             return f;
         });
-        try {
-            node.keep(host, false);
-        } catch (PeerNotFoundException ignored) {
-            // already gone
-        }
-        node.disconnect(host);
+        keepLink(host, false);
+        dropLink(host);
     }
 
     /** The other side refused us; the text is built from this side's view, as our own check would build it. */
@@ -1190,11 +1258,7 @@ public final class Host {
     }
 
     private void onLeave(String from) {
-        try {
-            node.keep(from, false);
-        } catch (PeerNotFoundException ignored) {
-            // the link is already gone
-        }
+        keepLink(from, false);
         removeMember(from, "host left");
     }
 
@@ -1311,7 +1375,7 @@ public final class Host {
     private void sendIds(String owner, String op, List<String> ids) {
         for (int from = 0; from < ids.size(); from += REGISTRATION_CHUNK) {
             List<String> chunk = ids.subList(from, Math.min(ids.size(), from + REGISTRATION_CHUNK));
-            node.send(owner, Message.ofBytes(Headers.of(OP, op), ContentType.BYTES, encodeIds(chunk)));
+            link(owner, Message.ofBytes(Headers.of(OP, op), ContentType.BYTES, encodeIds(chunk)));
         }
     }
 
@@ -1361,7 +1425,7 @@ public final class Host {
         } else if (op.startsWith("dl")) {
             String peerId = m.header(Headers.TO);
             String h = peerId == null ? null : peers.containsKey(peerId) ? id() : directory.owned.get(peerId);
-            node.send(fromHost, control("dL" + op.substring(2), Headers.EMPTY, h == null ? "" : h));
+            link(fromHost, control("dL" + op.substring(2), Headers.EMPTY, h == null ? "" : h));
         } else if (op.startsWith("dL")) {
             Pending p = pending.remove(Long.parseLong(op, 2, op.length(), 10));
             if (p != null) {
@@ -1376,7 +1440,7 @@ public final class Host {
         if (op.startsWith("pl")) {
             Map<String, String> q = m.decode(Map.class);
             int limit = Math.max(1, Math.min(100_000, Integer.parseInt(q.getOrDefault("limit", "1000"))));
-            node.send(fromHost, control("pL" + op.substring(2), Headers.EMPTY, localPage(q.get("after"), limit)));
+            link(fromHost, control("pL" + op.substring(2), Headers.EMPTY, localPage(q.get("after"), limit)));
         } else if (op.startsWith("pL")) {
             Pending p = pending.remove(Long.parseLong(op, 2, op.length(), 10));
             if (p != null) {
@@ -1496,6 +1560,9 @@ public final class Host {
         m.put("publishesRefused", channels.refused.sum());
         m.put("subscriptions", (long) channels.localSubscriptions());
         m.put("remoteInterests", (long) channels.remoteInterests());
+        if (backplaneLinks != null) {
+            m.put("backplaneDropped", backplaneLinks.dropped.sum());
+        }
         return m;
     }
 

@@ -26,12 +26,13 @@ import java.util.function.Consumer;
  * <tr><td>directoryCacheSize</td><td>100,000 peer locations cached per host</td></tr>
  * <tr><td>directoryReplicas</td><td>2 hosts hold each peer's registration</td></tr>
  * <tr><td>maxPeers</td><td>10,000,000 local peers per host</td></tr>
+ * <tr><td>backplane</td><td>none: direct links between hosts</td></tr>
  * </table>
  */
 public record HostOptions(String id, List<URI> listen, String networkId, Duration reconnectDelay,
                           double reconnectDecay, Duration reconnectTimeout, Duration requestTimeout,
                           int directoryCacheSize, int directoryReplicas, int maxPeers,
-                          Consumer<NodeOptions.Builder> nodeSettings, Authorizer authorizer) {
+                          Consumer<NodeOptions.Builder> nodeSettings, Authorizer authorizer, Backplane backplane) {
 
     public HostOptions {
         Objects.requireNonNull(id, "id");
@@ -89,6 +90,7 @@ public record HostOptions(String id, List<URI> listen, String networkId, Duratio
         private int maxPeers = 10_000_000;
         private Consumer<NodeOptions.Builder> nodeSettings = b -> { };
         private Authorizer authorizer = Authorizer.ALLOW_ALL;
+        private Backplane backplane;
 
         Builder() {
         }
@@ -153,6 +155,15 @@ public record HostOptions(String id, List<URI> listen, String networkId, Duratio
             return this;
         }
 
+        /**
+         * Runs the host over a broker instead of direct links: hosts find each other through it and {@link Host#join}
+         * needs no seeds. One backplane per host.
+         */
+        public Builder backplane(Backplane backplane) {
+            this.backplane = Objects.requireNonNull(backplane, "backplane");
+            return this;
+        }
+
         /** Lower-level node settings (transports, executor, frame size, heartbeats...). */
         public Builder node(Consumer<NodeOptions.Builder> settings) {
             this.nodeSettings = Objects.requireNonNull(settings, "settings");
@@ -161,7 +172,8 @@ public record HostOptions(String id, List<URI> listen, String networkId, Duratio
 
         public HostOptions options() {
             return new HostOptions(id, listen, networkId, reconnectDelay, reconnectDecay, reconnectTimeout,
-                    requestTimeout, directoryCacheSize, directoryReplicas, maxPeers, nodeSettings, authorizer);
+                    requestTimeout, directoryCacheSize, directoryReplicas, maxPeers, nodeSettings, authorizer,
+                    backplane);
         }
 
         public Host build() {

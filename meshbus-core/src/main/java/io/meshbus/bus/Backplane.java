@@ -1,0 +1,64 @@
+package io.meshbus.bus;
+
+import io.meshbus.message.Message;
+import io.meshbus.node.SendStatus;
+
+import java.util.Collection;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * Carries a host's traffic through a broker instead of direct links (see {@code meshbus-redis}, {@code meshbus-nats}).
+ * The host keeps its whole behaviour (directory, channels, confirmations, requests); the backplane only has to move
+ * messages between host inboxes, in order per pair of hosts, and tell which hosts are alive.
+ *
+ * <p>Set one with {@link HostOptions.Builder#backplane(Backplane)}; a backplane serves one host.
+ */
+public interface Backplane {
+
+    /** A short name for logs and metrics: {@code redis}, {@code nats}. */
+    String name();
+
+    /**
+     * Connects as {@code hostId}. The future completes once this host's inbox receives and every host alive at that
+     * moment was reported through {@link Events#onHostUp}; it fails typed when the broker cannot be reached.
+     */
+    CompletableFuture<Void> start(String hostId, long incarnation, Events events);
+
+    /**
+     * Hands a message to another host's inbox. Never blocks: returns {@link SendStatus#QUEUED} when taken,
+     * {@link SendStatus#BACK_PRESSURED} when the outgoing buffer is full and {@link SendStatus#NOT_CONNECTED} while
+     * the broker is unreachable or the host is not alive.
+     */
+    SendStatus send(String hostId, Message message);
+
+    /** Sends one message to several hosts; returns how many took it. Implementations encode it once. */
+    default int send(Collection<String> hostIds, Message message) {
+        int n = 0;
+        for (String h : hostIds) {
+            if (send(h, message).accepted()) {
+                n++;
+            }
+        }
+        return n;
+    }
+
+    /** Whether the host is alive as far as the broker knows. */
+    boolean isAlive(String hostId);
+
+    /** Says goodbye (other hosts learn at once that this one left) and disconnects. Idempotent. */
+    CompletableFuture<Void> close();
+
+    /**
+     * What a backplane reports. Calls for one remote host come one at a time, in order: an up before that host's
+     * messages, a down after them.
+     */
+    interface Events {
+        void onMessage(String fromHost, Message message);
+
+        /** A host is alive; {@code incarnation} changes when it restarted. May repeat for a host already up. */
+        void onHostUp(String hostId, long incarnation);
+
+        /** A host left or stopped refreshing its liveness. */
+        void onHostDown(String hostId, String why);
+    }
+}

@@ -1,0 +1,480 @@
+package io.meshbus.nats;
+
+import io.meshbus.bus.Backplane;
+import io.meshbus.bus.BackplaneFrames;
+import io.meshbus.bus.HostLiveness;
+import io.meshbus.error.BrokerUnavailableException;
+import io.meshbus.error.FrameTooLargeException;
+import io.meshbus.message.Message;
+import io.meshbus.node.SendStatus;
+import io.meshbus.wire.Protocol;
+import io.nats.client.Connection;
+import io.nats.client.ConnectionListener;
+import io.nats.client.Dispatcher;
+import io.nats.client.ErrorListener;
+import io.nats.client.Nats;
+import io.nats.client.Options;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.LongAdder;
+import javax.net.ssl.SSLContext;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A host's backplane over NATS (jnats). Subjects, under a namespace (default {@code meshbus}):
+ * <ul>
+ * <li>{@code NS.inbox.HOST} — a host's inbox, one {@link BackplaneFrames} record per message; one connection per host
+ *     keeps each pair of hosts in order;</li>
+ * <li>{@code NS.hosts} — heartbeats ({@code u INCARNATION HOST} every {@code heartbeat}) and goodbyes; a host silent
+ *     for {@code livenessTimeout} is dropped with its peers. A host answers a newcomer's first heartbeat with its own
+ *     at once, so a starting host knows the others within one round trip; {@link #start} waits
+ *     {@code discoveryWindow} for those answers.</li>
+ * </ul>
+ * A host id that is not a plain NATS token ({@code [A-Za-z0-9_-]+}) is written as {@code ~} and its UTF-8 in hex, so an
+ * id with dots or wildcards can never address another host's inbox. Core NATS keeps nothing for a disconnected
+ * subscriber (at most once); while the server is unreachable {@link #send} answers {@link SendStatus#NOT_CONNECTED}
+ * at once, and jnats reconnects and re-subscribes by itself. When jnats' outgoing queue is full a send waits for it
+ * (NATS's own back-pressure) at most 5 s, then answers {@link SendStatus#BACK_PRESSURED}.
+ */
+public final class NatsBackplane implements Backplane {
+    private static final Logger LOG = LoggerFactory.getLogger(NatsBackplane.class);
+
+    private final Settings settings;
+    private final String hostsSubject;
+    private final ConcurrentHashMap<String, String> inboxes = new ConcurrentHashMap<>();
+    private final LongAdder published = new LongAdder();
+    private final LongAdder malformed = new LongAdder();
+    private final LongAdder rejected = new LongAdder();
+    private final LongAdder backPressured = new LongAdder();
+    private volatile Connection connection;
+    private volatile ScheduledExecutorService timer;
+    private volatile HostLiveness liveness;
+    private volatile Events events;
+    private volatile String hostId;
+    private volatile long incarnation;
+    private volatile boolean closed;
+
+    private NatsBackplane(Settings settings) {
+        this.settings = settings;
+        this.hostsSubject = settings.namespace + ".hosts";
+    }
+
+    /** A backplane on the NATS server at {@code uri} ({@code nats://host:port}, {@code tls://host:port}). */
+    public static NatsBackplane create(String uri) {
+        return builder().uri(uri).build();
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    @Override
+    public String name() {
+        return "nats";
+    }
+
+    public Settings settings() {
+        return settings;
+    }
+
+    @Override
+    public CompletableFuture<Void> start(String hostId, long incarnation, Events events) {
+        this.hostId = Objects.requireNonNull(hostId, "hostId");
+        this.incarnation = incarnation;
+        this.events = Objects.requireNonNull(events, "events");
+        this.liveness = new HostLiveness(hostId, settings.livenessTimeout, events);
+        ScheduledExecutorService t = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread th = new Thread(r, "meshbus-nats-" + hostId);
+            th.setDaemon(true);
+            return th;
+        });
+        timer = t;
+        CompletableFuture<Void> started = new CompletableFuture<>();
+        t.execute(() -> {
+            try {
+                connect();
+                long every = settings.heartbeat.toMillis();
+                t.scheduleWithFixedDelay(this::heartbeat, every, every, TimeUnit.MILLISECONDS);
+                t.schedule(() -> started.complete(null), settings.discoveryWindow.toMillis(), TimeUnit.MILLISECONDS);
+            } catch (RuntimeException | java.io.IOException e) {
+                close();
+                started.completeExceptionally(new BrokerUnavailableException("NATS at " + settings.uri
+                        + " unreachable: " + e, e));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                started.completeExceptionally(new BrokerUnavailableException("interrupted while connecting", e));
+            }
+        });
+        return started;
+    }
+
+    private void connect() throws java.io.IOException, InterruptedException {
+        Options.Builder b = new Options.Builder()
+                .server(settings.uri)
+                .connectionName("meshbus-" + hostId)
+                .maxReconnects(-1)
+                .reconnectWait(settings.reconnectWait)
+                .connectionTimeout(settings.connectTimeout)
+                .reconnectBufferSize(settings.reconnectBufferBytes)
+                .maxMessagesInOutgoingQueue(settings.maxOutgoing)
+                .connectionListener(this::onConnectionEvent)
+                .errorListener(new ErrorListener() {
+                    @Override
+                    public void exceptionOccurred(Connection conn, Exception exp) {
+                        // Reconnects are reported by the connection listener; the socket errors behind them are noise.
+                        LOG.debug("nats backplane {}: {}", hostId, exp.toString());
+                    }
+
+                    @Override
+                    public void errorOccurred(Connection conn, String error) {
+                        LOG.warn("nats backplane {}: server error: {}", hostId, error);
+                    }
+                });
+        if (settings.user != null) {
+            b.userInfo(settings.user, settings.password);
+        }
+        if (settings.token != null) {
+            b.token(settings.token.toCharArray());
+        }
+        if (settings.credentialsFile != null) {
+            b.credentialPath(settings.credentialsFile);
+        }
+        if (settings.sslContext != null) {
+            b.sslContext(settings.sslContext);
+        }
+        Connection c = Nats.connect(b.build());
+        connection = c;
+        // Dispatcher threads are jnats's: records are decoded and handed to the host's lanes, nothing more.
+        Dispatcher d = c.createDispatcher(msg -> onRecord(msg.getSubject(), msg.getData()));
+        d.subscribe(inbox(hostId));
+        d.subscribe(hostsSubject);
+        c.publish(hostsSubject, BackplaneFrames.liveness(hostId, incarnation, true).getBytes(StandardCharsets.UTF_8));
+    }
+
+    private void onConnectionEvent(Connection c, ConnectionListener.Events e) {
+        if (e == ConnectionListener.Events.DISCONNECTED) {
+            LOG.warn("nats backplane {}: disconnected from {}", hostId, settings.uri);
+        } else if (e == ConnectionListener.Events.RECONNECTED) {
+            LOG.info("nats backplane {}: reconnected to {}", hostId, settings.uri);
+            liveness.brokerAway();
+        }
+    }
+
+    private void onRecord(String subject, byte[] data) {
+        if (closed) {
+            return;
+        }
+        if (subject.equals(hostsSubject)) {
+            BackplaneFrames.Liveness l = BackplaneFrames.parseLiveness(new String(data, StandardCharsets.UTF_8));
+            if (l == null) {
+                malformed.increment();
+                LOG.warn("nats backplane {}: malformed liveness record dropped", hostId);
+            } else if (l.hostId().equals(hostId)) {
+                return;
+            } else if (l.up()) {
+                boolean known = liveness.isAlive(l.hostId());
+                liveness.seen(l.hostId(), l.incarnation());
+                if (!known) {
+                    // A newcomer learns of this host now rather than at the next heartbeat.
+                    publishLiveness(true);
+                }
+            } else {
+                liveness.left(l.hostId());
+            }
+            return;
+        }
+        BackplaneFrames.Envelope e;
+        try {
+            e = BackplaneFrames.decode(data, settings.maxFrameSize);
+        } catch (RuntimeException ex) {
+            malformed.increment();
+            LOG.warn("nats backplane {}: malformed record on its inbox dropped: {}", hostId, ex.getMessage());
+            return;
+        }
+        liveness.heard(e.fromHost());
+        events.onMessage(e.fromHost(), e.message());
+    }
+
+    private void heartbeat() {
+        if (closed) {
+            return;
+        }
+        Connection c = connection;
+        if (c == null || c.getStatus() != Connection.Status.CONNECTED) {
+            liveness.brokerAway();
+            return;
+        }
+        publishLiveness(true);
+        liveness.sweep();
+    }
+
+    private void publishLiveness(boolean up) {
+        Connection c = connection;
+        try {
+            if (c != null) {
+                c.publish(hostsSubject, BackplaneFrames.liveness(hostId, incarnation, up)
+                        .getBytes(StandardCharsets.UTF_8));
+            }
+        } catch (RuntimeException e) {
+            LOG.debug("nats backplane {}: heartbeat not published: {}", hostId, e.toString());
+        }
+    }
+
+    @Override
+    public SendStatus send(String to, Message message) {
+        byte[] record;
+        try {
+            record = BackplaneFrames.encode(hostId, message, settings.maxFrameSize);
+        } catch (FrameTooLargeException e) {
+            rejected.increment();
+            throw e;
+        }
+        return publish(to, record);
+    }
+
+    @Override
+    public int send(Collection<String> to, Message message) {
+        if (to.isEmpty()) {
+            return 0;
+        }
+        byte[] record = BackplaneFrames.encode(hostId, message, settings.maxFrameSize);
+        int n = 0;
+        for (String h : to) {
+            if (publish(h, record).accepted()) {
+                n++;
+            }
+        }
+        return n;
+    }
+
+    private SendStatus publish(String to, byte[] record) {
+        if (closed) {
+            return SendStatus.CLOSED;
+        }
+        Connection c = connection;
+        if (c == null || c.getStatus() != Connection.Status.CONNECTED || !liveness.isAlive(to)) {
+            return SendStatus.NOT_CONNECTED;
+        }
+        try {
+            c.publish(inbox(to), record);
+        } catch (IllegalStateException e) {
+            backPressured.increment();
+            return SendStatus.BACK_PRESSURED;
+        }
+        published.increment();
+        return SendStatus.QUEUED;
+    }
+
+    @Override
+    public boolean isAlive(String host) {
+        HostLiveness l = liveness;
+        return l != null && l.isAlive(host);
+    }
+
+    @Override
+    public CompletableFuture<Void> close() {
+        synchronized (this) {
+            if (closed) {
+                return CompletableFuture.completedFuture(null);
+            }
+            closed = true;
+        }
+        ScheduledExecutorService t = timer;
+        if (t != null) {
+            t.shutdownNow();
+        }
+        return CompletableFuture.runAsync(() -> {
+            Connection c = connection;
+            if (c == null) {
+                return;
+            }
+            try {
+                if (c.getStatus() == Connection.Status.CONNECTED && hostId != null) {
+                    publishLiveness(false);
+                    c.flush(Duration.ofSeconds(2));
+                }
+            } catch (Exception e) {
+                LOG.debug("nats backplane {}: goodbye not delivered: {}", hostId, e.toString());
+            }
+            try {
+                c.close();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+    }
+
+    /** Counters: published, malformed, rejected (too large), backPressured. */
+    public Map<String, Long> metrics() {
+        Map<String, Long> m = new HashMap<>();
+        m.put("published", published.sum());
+        m.put("malformed", malformed.sum());
+        m.put("rejected", rejected.sum());
+        m.put("backPressured", backPressured.sum());
+        return m;
+    }
+
+    private String inbox(String host) {
+        return inboxes.computeIfAbsent(host, h -> settings.namespace + ".inbox." + token(h));
+    }
+
+    /** A subject token that names exactly this id: plain ids as they are, others hex-encoded behind {@code ~}. */
+    static String token(String id) {
+        boolean plain = !id.isEmpty();
+        for (int i = 0; i < id.length() && plain; i++) {
+            char c = id.charAt(i);
+            plain = c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-';
+        }
+        if (plain) {
+            return id;
+        }
+        StringBuilder b = new StringBuilder("~");
+        for (byte x : id.getBytes(StandardCharsets.UTF_8)) {
+            b.append(Character.forDigit((x >> 4) & 0xf, 16)).append(Character.forDigit(x & 0xf, 16));
+        }
+        return b.toString();
+    }
+
+    @Override
+    public String toString() {
+        return "NatsBackplane{" + settings.uri + ", namespace " + settings.namespace + "}";
+    }
+
+    /** Settings; see {@link Builder} for the defaults. */
+    public record Settings(String uri, String namespace, Duration heartbeat, Duration livenessTimeout,
+                           Duration discoveryWindow, Duration connectTimeout, Duration reconnectWait,
+                           long reconnectBufferBytes, int maxOutgoing, int maxFrameSize, String user, String password,
+                           String token, String credentialsFile, SSLContext sslContext) {
+    }
+
+    /** Builds a {@link NatsBackplane}. */
+    public static final class Builder {
+        private String uri = "nats://127.0.0.1:4222";
+        private String namespace = "meshbus";
+        private Duration heartbeat = Duration.ofSeconds(1);
+        private Duration livenessTimeout = Duration.ofSeconds(5);
+        private Duration discoveryWindow = Duration.ofMillis(200);
+        private Duration connectTimeout = Duration.ofSeconds(5);
+        private Duration reconnectWait = Duration.ofMillis(250);
+        private long reconnectBufferBytes = 8L << 20;
+        private int maxOutgoing = 65_536;
+        private int maxFrameSize = Protocol.DEFAULT_MAX_FRAME_SIZE;
+        private String user;
+        private String password;
+        private String token;
+        private String credentialsFile;
+        private SSLContext sslContext;
+
+        Builder() {
+        }
+
+        /** {@code nats://host:port} (or {@code tls://host:port}); user and password may be in the URI. */
+        public Builder uri(String uri) {
+            URI u = URI.create(Objects.requireNonNull(uri, "uri"));
+            if (!"nats".equals(u.getScheme()) && !"tls".equals(u.getScheme())) {
+                throw new IllegalArgumentException("uri: nats:// or tls://, was " + uri);
+            }
+            this.uri = uri;
+            return this;
+        }
+
+        /** Prefix of every subject: hosts with different namespaces never see each other. */
+        public Builder namespace(String namespace) {
+            if (namespace == null || namespace.isEmpty() || !namespace.equals(namespace.trim())
+                    || namespace.contains("*") || namespace.contains(">")) {
+                throw new IllegalArgumentException("namespace: a subject prefix without wildcards, was " + namespace);
+            }
+            this.namespace = namespace;
+            return this;
+        }
+
+        public Builder heartbeat(Duration every) {
+            this.heartbeat = Objects.requireNonNull(every, "every");
+            return this;
+        }
+
+        public Builder livenessTimeout(Duration timeout) {
+            this.livenessTimeout = Objects.requireNonNull(timeout, "timeout");
+            return this;
+        }
+
+        /** How long {@link #start} waits for the other hosts' answers to its arrival (default 200 ms). */
+        public Builder discoveryWindow(Duration window) {
+            this.discoveryWindow = Objects.requireNonNull(window, "window");
+            return this;
+        }
+
+        public Builder connectTimeout(Duration timeout) {
+            this.connectTimeout = Objects.requireNonNull(timeout, "timeout");
+            return this;
+        }
+
+        public Builder reconnectWait(Duration wait) {
+            this.reconnectWait = Objects.requireNonNull(wait, "wait");
+            return this;
+        }
+
+        /** Bytes jnats keeps for publishes made while it reconnects (default 8 MiB). */
+        public Builder reconnectBufferBytes(long bytes) {
+            this.reconnectBufferBytes = bytes;
+            return this;
+        }
+
+        /** jnats' outgoing queue, in messages (default 65,536). */
+        public Builder maxOutgoing(int messages) {
+            this.maxOutgoing = messages;
+            return this;
+        }
+
+        public Builder maxFrameSize(int bytes) {
+            this.maxFrameSize = bytes;
+            return this;
+        }
+
+        public Builder userInfo(String user, String password) {
+            this.user = Objects.requireNonNull(user, "user");
+            this.password = Objects.requireNonNull(password, "password");
+            return this;
+        }
+
+        public Builder token(String token) {
+            this.token = Objects.requireNonNull(token, "token");
+            return this;
+        }
+
+        /** A NATS credentials file (JWT + NKey seed). */
+        public Builder credentials(String path) {
+            this.credentialsFile = Objects.requireNonNull(path, "path");
+            return this;
+        }
+
+        public Builder tls(SSLContext context) {
+            this.sslContext = Objects.requireNonNull(context, "context");
+            return this;
+        }
+
+        public NatsBackplane build() {
+            if (heartbeat.isNegative() || heartbeat.isZero()
+                    || livenessTimeout.compareTo(heartbeat.multipliedBy(2)) < 0) {
+                throw new IllegalArgumentException("heartbeat must be positive and livenessTimeout at least twice it");
+            }
+            if (maxOutgoing < 1 || maxFrameSize < Protocol.MIN_MAX_FRAME_SIZE) {
+                throw new IllegalArgumentException("maxOutgoing >= 1, maxFrameSize >= " + Protocol.MIN_MAX_FRAME_SIZE);
+            }
+            return new NatsBackplane(new Settings(uri, namespace, heartbeat, livenessTimeout, discoveryWindow,
+                    connectTimeout, reconnectWait, reconnectBufferBytes, maxOutgoing, maxFrameSize, user, password,
+                    token, credentialsFile, sslContext));
+        }
+    }
+}

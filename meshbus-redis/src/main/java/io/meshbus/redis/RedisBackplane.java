@@ -1,0 +1,437 @@
+package io.meshbus.redis;
+
+import io.lettuce.core.ClientOptions;
+import io.lettuce.core.KeyScanCursor;
+import io.lettuce.core.KeyValue;
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.RedisURI;
+import io.lettuce.core.ScanArgs;
+import io.lettuce.core.ScanCursor;
+import io.lettuce.core.SetArgs;
+import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.api.sync.RedisCommands;
+import io.lettuce.core.codec.ByteArrayCodec;
+import io.lettuce.core.pubsub.RedisPubSubAdapter;
+import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
+import io.meshbus.bus.Backplane;
+import io.meshbus.bus.BackplaneFrames;
+import io.meshbus.bus.HostLiveness;
+import io.meshbus.error.BrokerUnavailableException;
+import io.meshbus.error.FrameTooLargeException;
+import io.meshbus.message.Message;
+import io.meshbus.node.SendStatus;
+import io.meshbus.wire.Protocol;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.LongAdder;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A host's backplane over Redis (Lettuce). Every name lives under a namespace (default {@code meshbus}):
+ * <ul>
+ * <li>{@code NS:inbox:HOST} — the pub/sub channel a host reads its messages from, one {@link BackplaneFrames} record
+ *     per message; one publishing connection per host keeps each pair of hosts in order;</li>
+ * <li>{@code NS:host:HOST} — a key holding the host's incarnation, refreshed every {@code heartbeat} with an expiry
+ *     of {@code livenessTimeout}: a crashed host's key expires and every other host drops it (and its peers)
+ *     without anyone's help;</li>
+ * <li>{@code NS:hosts} — a channel where hosts announce arrival and departure, so joins and leaves are seen at once
+ *     rather than at the next scan.</li>
+ * </ul>
+ * Redis pub/sub keeps nothing for a subscriber that is disconnected: messages published to a host while its
+ * connection is down are lost (a confirmed send then fails by timeout, typed). While Redis itself is unreachable,
+ * {@link #send} answers {@link SendStatus#NOT_CONNECTED} at once (commands are rejected, never queued without end);
+ * Lettuce reconnects and re-subscribes by itself.
+ */
+public final class RedisBackplane implements Backplane {
+    private static final Logger LOG = LoggerFactory.getLogger(RedisBackplane.class);
+
+    private final Options options;
+    private final ConcurrentHashMap<String, byte[]> inboxNames = new ConcurrentHashMap<>();
+    private final AtomicInteger inFlight = new AtomicInteger();
+    private final LongAdder published = new LongAdder();
+    private final LongAdder publishFailures = new LongAdder();
+    private final LongAdder malformed = new LongAdder();
+    private final LongAdder rejected = new LongAdder();
+    private final byte[] hostsChannel;
+    private volatile RedisClient client;
+    private volatile StatefulRedisConnection<byte[], byte[]> pub;
+    private volatile StatefulRedisPubSubConnection<byte[], byte[]> sub;
+    private volatile ScheduledExecutorService timer;
+    private volatile Events events;
+    private volatile HostLiveness liveness;
+    private volatile String hostId;
+    private volatile long incarnation;
+    private volatile boolean reachable = true;
+    private volatile boolean closed;
+
+    private RedisBackplane(Options options) {
+        this.options = options;
+        this.hostsChannel = bytes(options.namespace + ":hosts");
+    }
+
+    /** A backplane on the Redis at {@code uri} ({@code redis://[user:password@]host:port[/db]} or rediss://). */
+    public static RedisBackplane create(String uri) {
+        return builder().uri(uri).build();
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    @Override
+    public String name() {
+        return "redis";
+    }
+
+    public Options options() {
+        return options;
+    }
+
+    @Override
+    public CompletableFuture<Void> start(String hostId, long incarnation, Events events) {
+        Objects.requireNonNull(events, "events");
+        this.hostId = Objects.requireNonNull(hostId, "hostId");
+        this.incarnation = incarnation;
+        this.events = events;
+        this.liveness = new HostLiveness(hostId, options.livenessTimeout, events);
+        ScheduledExecutorService t = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread th = new Thread(r, "meshbus-redis-" + hostId);
+            th.setDaemon(true);
+            return th;
+        });
+        timer = t;
+        CompletableFuture<Void> started = new CompletableFuture<>();
+        // Connecting blocks: done on the backplane's own thread, never on the caller's or an I/O thread.
+        t.execute(() -> {
+            try {
+                connect();
+                heartbeat();
+                long every = options.heartbeat.toMillis();
+                t.scheduleWithFixedDelay(this::heartbeatQuietly, every, every, TimeUnit.MILLISECONDS);
+                started.complete(null);
+            } catch (RuntimeException e) {
+                close();
+                started.completeExceptionally(e instanceof BrokerUnavailableException ? e
+                        : new BrokerUnavailableException("Redis at " + options.uri + " unreachable: " + e, e));
+            }
+        });
+        return started;
+    }
+
+    private void connect() {
+        RedisURI uri = RedisURI.create(options.uri);
+        uri.setTimeout(options.commandTimeout);
+        RedisClient c = RedisClient.create(uri);
+        c.setOptions(ClientOptions.builder()
+                .autoReconnect(true)
+                .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
+                .requestQueueSize(options.maxInFlight)
+                .build());
+        client = c;
+        pub = c.connect(ByteArrayCodec.INSTANCE);
+        StatefulRedisPubSubConnection<byte[], byte[]> s = c.connectPubSub(ByteArrayCodec.INSTANCE);
+        s.addListener(new RedisPubSubAdapter<>() {
+            @Override
+            public void message(byte[] channel, byte[] message) {
+                onRecord(channel, message);
+            }
+        });
+        sub = s;
+        s.sync().subscribe(inbox(hostId), hostsChannel);
+        pub.sync().publish(hostsChannel,
+                bytes(BackplaneFrames.liveness(hostId, incarnation, true)));
+    }
+
+    /** Runs on a Lettuce I/O thread: decode and hand over, nothing more. */
+    private void onRecord(byte[] channel, byte[] message) {
+        Events ev = events;
+        if (ev == null || liveness == null || closed) {
+            return;
+        }
+        if (Arrays.equals(channel, hostsChannel)) {
+            BackplaneFrames.Liveness l = BackplaneFrames.parseLiveness(new String(message, StandardCharsets.UTF_8));
+            if (l == null) {
+                malformed.increment();
+                LOG.warn("redis backplane {}: malformed liveness record dropped", hostId);
+            } else if (l.up()) {
+                liveness.seen(l.hostId(), l.incarnation());
+            } else {
+                liveness.left(l.hostId());
+            }
+            return;
+        }
+        BackplaneFrames.Envelope e;
+        try {
+            e = BackplaneFrames.decode(message, options.maxFrameSize);
+        } catch (RuntimeException ex) {
+            malformed.increment();
+            LOG.warn("redis backplane {}: malformed record on its inbox dropped: {}", hostId, ex.getMessage());
+            return;
+        }
+        liveness.heard(e.fromHost());
+        ev.onMessage(e.fromHost(), e.message());
+    }
+
+    private void heartbeatQuietly() {
+        try {
+            heartbeat();
+            if (!reachable) {
+                reachable = true;
+                LOG.info("redis backplane {}: Redis at {} reachable again", hostId, options.uri);
+            }
+        } catch (RuntimeException e) {
+            if (reachable) {
+                reachable = false;
+                LOG.warn("redis backplane {}: Redis at {} unreachable: {}", hostId, options.uri, e.toString());
+            }
+            liveness.brokerAway();
+        }
+    }
+
+    /** Refreshes this host's key, then reads every host's key: new ones are up, expired ones down. */
+    private void heartbeat() {
+        if (closed) {
+            return;
+        }
+        RedisCommands<byte[], byte[]> r = pub.sync();
+        r.set(bytes(options.namespace + ":host:" + hostId), bytes(Long.toString(incarnation)),
+                SetArgs.Builder.px(options.livenessTimeout.toMillis()));
+        String prefix = options.namespace + ":host:";
+        List<byte[]> keys = new ArrayList<>();
+        ScanCursor cursor = ScanCursor.INITIAL;
+        do {
+            KeyScanCursor<byte[]> page = r.scan(cursor, ScanArgs.Builder.matches(globEscape(prefix) + "*").limit(500));
+            keys.addAll(page.getKeys());
+            cursor = page;
+        } while (!cursor.isFinished());
+        for (KeyValue<byte[], byte[]> kv : keys.isEmpty() ? List.<KeyValue<byte[], byte[]>>of()
+                : r.mget(keys.toArray(new byte[0][]))) {
+            if (kv.hasValue()) {
+                String id = new String(kv.getKey(), StandardCharsets.UTF_8).substring(prefix.length());
+                try {
+                    liveness.seen(id, Long.parseLong(new String(kv.getValue(), StandardCharsets.UTF_8)));
+                } catch (NumberFormatException e) {
+                    malformed.increment();
+                }
+            }
+        }
+        liveness.sweep();
+    }
+
+    @Override
+    public SendStatus send(String to, Message message) {
+        byte[] record;
+        try {
+            record = BackplaneFrames.encode(hostId, message, options.maxFrameSize);
+        } catch (FrameTooLargeException e) {
+            rejected.increment();
+            throw e;
+        }
+        return publish(to, record);
+    }
+
+    @Override
+    public int send(Collection<String> to, Message message) {
+        if (to.isEmpty()) {
+            return 0;
+        }
+        byte[] record = BackplaneFrames.encode(hostId, message, options.maxFrameSize);
+        int n = 0;
+        for (String h : to) {
+            if (publish(h, record).accepted()) {
+                n++;
+            }
+        }
+        return n;
+    }
+
+    private SendStatus publish(String to, byte[] record) {
+        StatefulRedisConnection<byte[], byte[]> p = pub;
+        if (closed) {
+            return SendStatus.CLOSED;
+        }
+        if (p == null || !p.isOpen() || !liveness.isAlive(to)) {
+            return SendStatus.NOT_CONNECTED;
+        }
+        if (inFlight.incrementAndGet() > options.maxInFlight) {
+            inFlight.decrementAndGet();
+            return SendStatus.BACK_PRESSURED;
+        }
+        p.async().publish(inbox(to), record).whenComplete((n, e) -> {
+            inFlight.decrementAndGet();
+            if (e != null) {
+                publishFailures.increment();
+                LOG.debug("redis backplane {}: publish to {} failed: {}", hostId, to, e.toString());
+            } else {
+                published.increment();
+            }
+        });
+        return SendStatus.QUEUED;
+    }
+
+    @Override
+    public boolean isAlive(String host) {
+        HostLiveness l = liveness;
+        return l != null && l.isAlive(host);
+    }
+
+    @Override
+    public CompletableFuture<Void> close() {
+        synchronized (this) {
+            if (closed) {
+                return CompletableFuture.completedFuture(null);
+            }
+            closed = true;
+        }
+        ScheduledExecutorService t = timer;
+        if (t != null) {
+            t.shutdownNow();
+        }
+        return CompletableFuture.runAsync(() -> {
+            StatefulRedisConnection<byte[], byte[]> p = pub;
+            try {
+                if (p != null && p.isOpen() && hostId != null) {
+                    p.sync().del(bytes(options.namespace + ":host:" + hostId));
+                    p.sync().publish(hostsChannel,
+                            bytes(BackplaneFrames.liveness(hostId, incarnation, false)));
+                }
+            } catch (RuntimeException e) {
+                LOG.debug("redis backplane {}: goodbye not delivered: {}", hostId, e.toString());
+            }
+            RedisClient c = client;
+            if (c != null) {
+                c.shutdown(Duration.ZERO, Duration.ofSeconds(2));
+            }
+        });
+    }
+
+    /** Counters: published, publishFailures, malformed, rejected (too large), inFlight. */
+    public Map<String, Long> metrics() {
+        Map<String, Long> m = new HashMap<>();
+        m.put("published", published.sum());
+        m.put("publishFailures", publishFailures.sum());
+        m.put("malformed", malformed.sum());
+        m.put("rejected", rejected.sum());
+        m.put("inFlight", (long) inFlight.get());
+        return m;
+    }
+
+    private byte[] inbox(String host) {
+        return inboxNames.computeIfAbsent(host, h -> bytes(options.namespace + ":inbox:" + h));
+    }
+
+    private static byte[] bytes(String s) {
+        return s.getBytes(StandardCharsets.UTF_8);
+    }
+
+    /** A glob that matches the text literally: Redis's MATCH treats * ? [ ] and \ as pattern characters. */
+    static String globEscape(String s) {
+        StringBuilder b = new StringBuilder(s.length() + 8);
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (c == '*' || c == '?' || c == '[' || c == ']' || c == '\\') {
+                b.append('\\');
+            }
+            b.append(c);
+        }
+        return b.toString();
+    }
+
+    @Override
+    public String toString() {
+        return "RedisBackplane{" + options.uri + ", namespace " + options.namespace + "}";
+    }
+
+    /** Settings; see {@link Builder} for the defaults. */
+    public record Options(String uri, String namespace, Duration heartbeat, Duration livenessTimeout,
+                          Duration commandTimeout, int maxInFlight, int maxFrameSize) {
+    }
+
+    /** Builds a {@link RedisBackplane}. */
+    public static final class Builder {
+        private String uri = "redis://127.0.0.1:6379";
+        private String namespace = "meshbus";
+        private Duration heartbeat = Duration.ofSeconds(1);
+        private Duration livenessTimeout = Duration.ofSeconds(5);
+        private Duration commandTimeout = Duration.ofSeconds(5);
+        private int maxInFlight = 65_536;
+        private int maxFrameSize = Protocol.DEFAULT_MAX_FRAME_SIZE;
+
+        Builder() {
+        }
+
+        /** {@code redis://[user:password@]host:port[/db]}, or {@code rediss://} for TLS (default local Redis). */
+        public Builder uri(String uri) {
+            URI u = URI.create(Objects.requireNonNull(uri, "uri"));
+            if (!"redis".equals(u.getScheme()) && !"rediss".equals(u.getScheme())) {
+                throw new IllegalArgumentException("uri: redis:// or rediss://, was " + uri);
+            }
+            this.uri = uri;
+            return this;
+        }
+
+        /** Prefix of every key and channel: hosts with different namespaces never see each other. */
+        public Builder namespace(String namespace) {
+            if (namespace == null || namespace.isEmpty()) {
+                throw new IllegalArgumentException("namespace: must not be empty");
+            }
+            this.namespace = namespace;
+            return this;
+        }
+
+        /** How often a host refreshes its liveness key and reads the others' (default 1 s). */
+        public Builder heartbeat(Duration every) {
+            this.heartbeat = Objects.requireNonNull(every, "every");
+            return this;
+        }
+
+        /** How long a host's key lives without refresh: a crashed host is dropped after this (default 5 s). */
+        public Builder livenessTimeout(Duration timeout) {
+            this.livenessTimeout = Objects.requireNonNull(timeout, "timeout");
+            return this;
+        }
+
+        public Builder commandTimeout(Duration timeout) {
+            this.commandTimeout = Objects.requireNonNull(timeout, "timeout");
+            return this;
+        }
+
+        /** Publishes not yet confirmed by Redis; past it sends answer BACK_PRESSURED (default 65,536). */
+        public Builder maxInFlight(int publishes) {
+            this.maxInFlight = publishes;
+            return this;
+        }
+
+        public Builder maxFrameSize(int bytes) {
+            this.maxFrameSize = bytes;
+            return this;
+        }
+
+        public RedisBackplane build() {
+            if (heartbeat.isNegative() || heartbeat.isZero()
+                    || livenessTimeout.compareTo(heartbeat.multipliedBy(2)) < 0) {
+                throw new IllegalArgumentException("heartbeat must be positive and livenessTimeout at least twice it");
+            }
+            if (maxInFlight < 1 || maxFrameSize < Protocol.MIN_MAX_FRAME_SIZE) {
+                throw new IllegalArgumentException("maxInFlight >= 1, maxFrameSize >= " + Protocol.MIN_MAX_FRAME_SIZE);
+            }
+            return new RedisBackplane(new Options(uri, namespace, heartbeat, livenessTimeout, commandTimeout,
+                    maxInFlight, maxFrameSize));
+        }
+    }
+}
