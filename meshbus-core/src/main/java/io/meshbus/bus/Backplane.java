@@ -42,6 +42,32 @@ public interface Backplane {
         return n;
     }
 
+    /**
+     * Whether this backplane carries channels on the broker's own subscriptions: a publish is then one broker publish
+     * that the broker fans out, instead of one message per interested host. Queue groups stay with the hosts.
+     */
+    default boolean nativeChannels() {
+        return false;
+    }
+
+    /**
+     * Starts receiving publishes on a subject pattern ({@code *}/{@code >} as in {@link Subjects}); completes when
+     * the broker confirmed it. Called once per distinct pattern of this host. Reports through
+     * {@link Events#onPublish}, with exactly this pattern.
+     */
+    default CompletableFuture<Void> subscribe(String pattern) {
+        throw new UnsupportedOperationException(name() + " has no native channels");
+    }
+
+    default void unsubscribe(String pattern) {
+        throw new UnsupportedOperationException(name() + " has no native channels");
+    }
+
+    /** Publishes to every host subscribed to a matching pattern, this one included (its echo is ignored). */
+    default SendStatus publish(String subject, Message message) {
+        throw new UnsupportedOperationException(name() + " has no native channels");
+    }
+
     /** Whether the host is alive as far as the broker knows. */
     boolean isAlive(String hostId);
 
@@ -54,6 +80,12 @@ public interface Backplane {
      */
     interface Events {
         void onMessage(String fromHost, Message message);
+
+        /**
+         * A publish that arrived through the broker subscription to {@code pattern}. The broker may match more
+         * widely than the pattern says (Redis globs); the host checks the subject itself.
+         */
+        void onPublish(String fromHost, String pattern, Message message);
 
         /** A host is alive; {@code incarnation} changes when it restarted. May repeat for a host already up. */
         void onHostUp(String hostId, long incarnation);

@@ -41,15 +41,34 @@ final class BackplaneLinks implements Backplane.Events {
     @Override
     public void onMessage(String fromHost, Message message) {
         Lane lane = lane(fromHost);
-        if (lane.size.get() >= LANE_LIMIT) {
-            dropped.increment();
-            if (lane.warned.compareAndSet(false, true)) {
-                LOG.warn("host {}: more than {} messages from host {} wait for the executor; dropping (counted)",
-                        host.id(), LANE_LIMIT, fromHost);
-            }
+        if (full(lane, fromHost)) {
             return;
         }
         lane.add(() -> host.onLinkMessage(fromHost, message));
+    }
+
+    private boolean full(Lane lane, String fromHost) {
+        if (lane.size.get() < LANE_LIMIT) {
+            return false;
+        }
+        dropped.increment();
+        if (lane.warned.compareAndSet(false, true)) {
+            LOG.warn("host {}: more than {} messages from host {} wait for the executor; dropping (counted)",
+                    host.id(), LANE_LIMIT, fromHost);
+        }
+        return true;
+    }
+
+    @Override
+    public void onPublish(String fromHost, String pattern, Message message) {
+        if (fromHost.equals(host.id())) {
+            return; // delivered locally when it was published
+        }
+        Lane lane = lane(fromHost);
+        if (full(lane, fromHost)) {
+            return;
+        }
+        lane.add(() -> host.onNativePublish(fromHost, pattern, message));
     }
 
     @Override

@@ -54,10 +54,13 @@ final class Channels {
         Subscription s = new Subscription(this, pattern, group, owner, listener);
         local.add(pattern, s);
         List<CompletableFuture<Object>> acks = new ArrayList<>();
+        Backplane broker = host.nativeChannels();
         synchronized (this) {
             List<String> key = key(pattern, group);
             int n = interests.merge(key, 1, Integer::sum);
-            if (n == 1) {
+            if (n == 1 && broker != null && group == null) {
+                acks.add(broker.subscribe(pattern).thenApply(v -> null));
+            } else if (n == 1) {
                 for (String m : host.memberIds()) {
                     acks.add(host.ask(m, "ca", key));
                 }
@@ -83,7 +86,10 @@ final class Channels {
         synchronized (this) {
             List<String> key = key(s.subject(), s.queueGroup());
             Integer n = interests.computeIfPresent(key, (k, v) -> v == 1 ? null : v - 1);
-            if (n == null) {
+            Backplane broker = host.nativeChannels();
+            if (n == null && broker != null && s.queueGroup() == null) {
+                broker.unsubscribe(s.subject());
+            } else if (n == null) {
                 for (String m : host.memberIds()) {
                     host.tell(m, "cr", key);
                 }
@@ -100,7 +106,11 @@ final class Channels {
 
     /** Sends the whole interest set to a host that was just admitted (again). */
     synchronized void announceAll(String to) {
-        host.tell(to, "cs", new ArrayList<>(interests.keySet()));
+        List<List<String>> all = new ArrayList<>(interests.keySet());
+        if (host.nativeChannels() != null) {
+            all.removeIf(k -> k.get(1) == null); // the broker holds those
+        }
+        host.tell(to, "cs", all);
     }
 
     void forget(String gone) {
@@ -130,7 +140,12 @@ final class Channels {
                 groups.computeIfAbsent(s.queueGroup(), g -> new HashSet<>()).add(host.id());
             }
         });
-        if (!hosts.isEmpty()) {
+        Backplane broker = host.nativeChannels();
+        if (broker != null) {
+            if (!broker.publish(subject, out.withHeader(Host.OP, "cp")).accepted()) {
+                refused.increment();
+            }
+        } else if (!hosts.isEmpty()) {
             Message wire = out.withHeader(Host.OP, "cp");
             // One host: the link's own path (header strings cached per link); several: encoded once for all.
             int taken = hosts.size() == 1 ? (host.link(hosts.iterator().next(), wire).accepted() ? 1 : 0)
@@ -248,6 +263,31 @@ final class Channels {
             }
             default -> host.countStranger();
         }
+    }
+
+    /** A publish the broker delivered for one of this host's patterns: to the subscriptions of that pattern. */
+    void onNativePublish(String fromHost, String pattern, Message m) {
+        String subject = m.header(Headers.CHANNEL);
+        String from = m.header(Headers.FROM);
+        if (subject == null || from == null) {
+            host.countStranger();
+            return;
+        }
+        String[] tokens;
+        try {
+            tokens = Subjects.tokens(subject, false);
+        } catch (IllegalArgumentException e) {
+            host.countStranger();
+            return;
+        }
+        if (!mayPublish(fromHost, from, m)) {
+            return;
+        }
+        local.match(tokens, s -> {
+            if (s.queueGroup() == null && s.subject().equals(pattern)) {
+                deliver(s, from, m, true);
+            }
+        });
     }
 
     private boolean mayPublish(String fromHost, String from, Message m) {

@@ -361,6 +361,19 @@ public final class Host {
         }
     }
 
+    /** The backplane when it carries channels itself, else null. */
+    Backplane nativeChannels() {
+        return backplane != null && backplane.nativeChannels() ? backplane : null;
+    }
+
+    void onNativePublish(String fromHost, String pattern, Message m) {
+        if (!members.containsKey(fromHost)) {
+            strangers.increment();
+            return;
+        }
+        channels.onNativePublish(fromHost, pattern, m);
+    }
+
     private void dropLink(String host) {
         if (backplane == null) {
             node.disconnect(host);

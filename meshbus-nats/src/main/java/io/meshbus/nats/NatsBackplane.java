@@ -3,6 +3,7 @@ package io.meshbus.nats;
 import io.meshbus.bus.Backplane;
 import io.meshbus.bus.BackplaneFrames;
 import io.meshbus.bus.HostLiveness;
+import io.meshbus.bus.Subjects;
 import io.meshbus.error.BrokerUnavailableException;
 import io.meshbus.error.FrameTooLargeException;
 import io.meshbus.message.Message;
@@ -36,6 +37,8 @@ import org.slf4j.LoggerFactory;
  * <ul>
  * <li>{@code NS.inbox.HOST} — a host's inbox, one {@link BackplaneFrames} record per message; one connection per host
  *     keeps each pair of hosts in order;</li>
+ * <li>{@code NS.ch.SUBJECT} — channels, token by token (a token that is not plain is encoded as below): a publish is
+ *     one NATS publish, wildcards are NATS's own; queue groups are chosen by the hosts and go to inboxes;</li>
  * <li>{@code NS.hosts} — heartbeats ({@code u INCARNATION HOST} every {@code heartbeat}) and goodbyes; a host silent
  *     for {@code livenessTimeout} is dropped with its peers. A host answers a newcomer's first heartbeat with its own
  *     at once, so a starting host knows the others within one round trip; {@link #start} waits
@@ -58,6 +61,8 @@ public final class NatsBackplane implements Backplane {
     private final LongAdder rejected = new LongAdder();
     private final LongAdder backPressured = new LongAdder();
     private volatile Connection connection;
+    private volatile Dispatcher dispatcher;
+    private final ConcurrentHashMap<String, io.nats.client.Subscription> channelSubs = new ConcurrentHashMap<>();
     private volatile ScheduledExecutorService timer;
     private volatile HostLiveness liveness;
     private volatile Events events;
@@ -157,6 +162,7 @@ public final class NatsBackplane implements Backplane {
         connection = c;
         // Dispatcher threads are jnats's: records are decoded and handed to the host's lanes, nothing more.
         Dispatcher d = c.createDispatcher(msg -> onRecord(msg.getSubject(), msg.getData()));
+        dispatcher = d;
         d.subscribe(inbox(hostId));
         d.subscribe(hostsSubject);
         c.publish(hostsSubject, BackplaneFrames.liveness(hostId, incarnation, true).getBytes(StandardCharsets.UTF_8));
@@ -204,6 +210,69 @@ public final class NatsBackplane implements Backplane {
         }
         liveness.heard(e.fromHost());
         events.onMessage(e.fromHost(), e.message());
+    }
+
+    @Override
+    public boolean nativeChannels() {
+        return true;
+    }
+
+    /** Subjects map token by token, so NATS matches wildcards exactly as the host would, and nothing more. */
+    @Override
+    public CompletableFuture<Void> subscribe(String pattern) {
+        String subject = channelSubject(pattern, true);
+        channelSubs.computeIfAbsent(pattern, k -> dispatcher.subscribe(subject, msg -> {
+            BackplaneFrames.Envelope e;
+            try {
+                e = BackplaneFrames.decode(msg.getData(), settings.maxFrameSize);
+            } catch (RuntimeException ex) {
+                malformed.increment();
+                LOG.warn("nats backplane {}: malformed publish on {} dropped: {}", hostId, pattern, ex.getMessage());
+                return;
+            }
+            liveness.heard(e.fromHost());
+            events.onPublish(e.fromHost(), pattern, e.message());
+        }));
+        // Live once the server has processed the SUB: a flush round trip, off the caller's thread.
+        return CompletableFuture.runAsync(() -> {
+            try {
+                connection.flush(settings.connectTimeout);
+            } catch (java.util.concurrent.TimeoutException e) {
+                throw new BrokerUnavailableException("NATS did not confirm the subscription to " + pattern, e);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new BrokerUnavailableException("interrupted", e);
+            }
+        }, timer);
+    }
+
+    @Override
+    public void unsubscribe(String pattern) {
+        io.nats.client.Subscription s = channelSubs.remove(pattern);
+        if (s != null) {
+            dispatcher.unsubscribe(s);
+        }
+    }
+
+    @Override
+    public SendStatus publish(String subject, Message message) {
+        byte[] record;
+        try {
+            record = BackplaneFrames.encode(hostId, message, settings.maxFrameSize);
+        } catch (FrameTooLargeException e) {
+            rejected.increment();
+            throw e;
+        }
+        return publishRaw(channelSubject(subject, false), record);
+    }
+
+    private String channelSubject(String subject, boolean pattern) {
+        String[] tokens = Subjects.tokens(subject, pattern);
+        StringBuilder b = new StringBuilder(settings.namespace).append(".ch");
+        for (String t : tokens) {
+            b.append('.').append(t.equals("*") || t.equals(">") ? t : token(t));
+        }
+        return b.toString();
     }
 
     private void heartbeat() {
@@ -259,15 +328,22 @@ public final class NatsBackplane implements Backplane {
     }
 
     private SendStatus publish(String to, byte[] record) {
+        if (!liveness.isAlive(to)) {
+            return closed ? SendStatus.CLOSED : SendStatus.NOT_CONNECTED;
+        }
+        return publishRaw(inbox(to), record);
+    }
+
+    private SendStatus publishRaw(String subject, byte[] record) {
         if (closed) {
             return SendStatus.CLOSED;
         }
         Connection c = connection;
-        if (c == null || c.getStatus() != Connection.Status.CONNECTED || !liveness.isAlive(to)) {
+        if (c == null || c.getStatus() != Connection.Status.CONNECTED) {
             return SendStatus.NOT_CONNECTED;
         }
         try {
-            c.publish(inbox(to), record);
+            c.publish(subject, record);
         } catch (IllegalStateException e) {
             backPressured.increment();
             return SendStatus.BACK_PRESSURED;

@@ -16,6 +16,7 @@ import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
 import io.meshbus.bus.Backplane;
 import io.meshbus.bus.BackplaneFrames;
 import io.meshbus.bus.HostLiveness;
+import io.meshbus.bus.Subjects;
 import io.meshbus.error.BrokerUnavailableException;
 import io.meshbus.error.FrameTooLargeException;
 import io.meshbus.message.Message;
@@ -31,6 +32,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
@@ -49,6 +51,8 @@ import org.slf4j.LoggerFactory;
  * <li>{@code NS:host:HOST} — a key holding the host's incarnation, refreshed every {@code heartbeat} with an expiry
  *     of {@code livenessTimeout}: a crashed host's key expires and every other host drops it (and its peers)
  *     without anyone's help;</li>
+ * <li>{@code NS:ch:SUBJECT} — channels: a publish is one PUBLISH there; a host subscribes each of its patterns once
+ *     (exact SUBSCRIBE, or PSUBSCRIBE for wildcards); queue groups are chosen by the hosts and go to inboxes;</li>
  * <li>{@code NS:hosts} — a channel where hosts announce arrival and departure, so joins and leaves are seen at once
  *     rather than at the next scan.</li>
  * </ul>
@@ -68,6 +72,9 @@ public final class RedisBackplane implements Backplane {
     private final LongAdder malformed = new LongAdder();
     private final LongAdder rejected = new LongAdder();
     private final byte[] hostsChannel;
+    private final byte[] channelPrefix;
+    /** Redis glob -> the subject patterns it stands for. */
+    private final ConcurrentHashMap<String, Set<String>> patterns = new ConcurrentHashMap<>();
     private volatile RedisClient client;
     private volatile StatefulRedisConnection<byte[], byte[]> pub;
     private volatile StatefulRedisPubSubConnection<byte[], byte[]> sub;
@@ -82,6 +89,7 @@ public final class RedisBackplane implements Backplane {
     private RedisBackplane(Options options) {
         this.options = options;
         this.hostsChannel = bytes(options.namespace + ":hosts");
+        this.channelPrefix = bytes(options.namespace + ":ch:");
     }
 
     /** A backplane on the Redis at {@code uri} ({@code redis://[user:password@]host:port[/db]} or rediss://). */
@@ -150,6 +158,17 @@ public final class RedisBackplane implements Backplane {
             public void message(byte[] channel, byte[] message) {
                 onRecord(channel, message);
             }
+
+            @Override
+            public void message(byte[] glob, byte[] channel, byte[] message) {
+                // Several patterns may share a glob (orders.* and orders.>): each gets its copy, the host filters.
+                Set<String> all = patterns.get(new String(glob, StandardCharsets.UTF_8));
+                if (all != null) {
+                    for (String pattern : all) {
+                        onPublish(pattern, message);
+                    }
+                }
+            }
         });
         sub = s;
         s.sync().subscribe(inbox(hostId), hostsChannel);
@@ -161,6 +180,11 @@ public final class RedisBackplane implements Backplane {
     private void onRecord(byte[] channel, byte[] message) {
         Events ev = events;
         if (ev == null || liveness == null || closed) {
+            return;
+        }
+        if (startsWith(channel, channelPrefix)) {
+            onPublish(new String(channel, channelPrefix.length, channel.length - channelPrefix.length,
+                    StandardCharsets.UTF_8), message);
             return;
         }
         if (Arrays.equals(channel, hostsChannel)) {
@@ -185,6 +209,91 @@ public final class RedisBackplane implements Backplane {
         }
         liveness.heard(e.fromHost());
         ev.onMessage(e.fromHost(), e.message());
+    }
+
+    private void onPublish(String pattern, byte[] message) {
+        BackplaneFrames.Envelope e;
+        try {
+            e = BackplaneFrames.decode(message, options.maxFrameSize);
+        } catch (RuntimeException ex) {
+            malformed.increment();
+            LOG.warn("redis backplane {}: malformed publish on {} dropped: {}", hostId, pattern, ex.getMessage());
+            return;
+        }
+        liveness.heard(e.fromHost());
+        events.onPublish(e.fromHost(), pattern, e.message());
+    }
+
+    private static boolean startsWith(byte[] a, byte[] prefix) {
+        return a.length >= prefix.length && Arrays.equals(a, 0, prefix.length, prefix, 0, prefix.length);
+    }
+
+    @Override
+    public boolean nativeChannels() {
+        return true;
+    }
+
+    /**
+     * A pattern without wildcards is an exact SUBSCRIBE to its channel; one with wildcards a PSUBSCRIBE whose literal
+     * parts are glob-escaped. A glob's {@code *} also crosses dots, so it may match more than the pattern: the host
+     * checks every subject against its subscriptions before delivering.
+     */
+    @Override
+    public CompletableFuture<Void> subscribe(String pattern) {
+        String glob = glob(pattern);
+        if (glob == null) {
+            return sub.async().subscribe(bytes(options.namespace + ":ch:" + pattern)).toCompletableFuture()
+                    .thenApply(v -> null);
+        }
+        patterns.computeIfAbsent(glob, g -> ConcurrentHashMap.newKeySet()).add(pattern);
+        return sub.async().psubscribe(bytes(glob)).toCompletableFuture().thenApply(v -> null);
+    }
+
+    @Override
+    public void unsubscribe(String pattern) {
+        String glob = glob(pattern);
+        if (glob == null) {
+            sub.async().unsubscribe(bytes(options.namespace + ":ch:" + pattern));
+        } else {
+            Set<String> left = patterns.computeIfPresent(glob, (g, s) -> {
+                s.remove(pattern);
+                return s.isEmpty() ? null : s;
+            });
+            if (left == null) {
+                sub.async().punsubscribe(bytes(glob));
+            }
+        }
+    }
+
+    /** The Redis glob of a pattern, or null when it has no wildcard. */
+    private String glob(String pattern) {
+        String[] tokens = Subjects.tokens(pattern, true);
+        StringBuilder b = new StringBuilder(globEscape(options.namespace + ":ch:"));
+        boolean wild = false;
+        for (int i = 0; i < tokens.length; i++) {
+            if (i > 0) {
+                b.append('.');
+            }
+            if (tokens[i].equals("*") || tokens[i].equals(">")) {
+                b.append('*');
+                wild = true;
+            } else {
+                b.append(globEscape(tokens[i]));
+            }
+        }
+        return wild ? b.toString() : null;
+    }
+
+    @Override
+    public SendStatus publish(String subject, Message message) {
+        byte[] record;
+        try {
+            record = BackplaneFrames.encode(hostId, message, options.maxFrameSize);
+        } catch (FrameTooLargeException e) {
+            rejected.increment();
+            throw e;
+        }
+        return publishRaw(bytes(options.namespace + ":ch:" + subject), record);
     }
 
     private void heartbeatQuietly() {
@@ -261,22 +370,29 @@ public final class RedisBackplane implements Backplane {
     }
 
     private SendStatus publish(String to, byte[] record) {
+        if (!liveness.isAlive(to)) {
+            return closed ? SendStatus.CLOSED : SendStatus.NOT_CONNECTED;
+        }
+        return publishRaw(inbox(to), record);
+    }
+
+    private SendStatus publishRaw(byte[] channel, byte[] record) {
         StatefulRedisConnection<byte[], byte[]> p = pub;
         if (closed) {
             return SendStatus.CLOSED;
         }
-        if (p == null || !p.isOpen() || !liveness.isAlive(to)) {
+        if (p == null || !p.isOpen()) {
             return SendStatus.NOT_CONNECTED;
         }
         if (inFlight.incrementAndGet() > options.maxInFlight) {
             inFlight.decrementAndGet();
             return SendStatus.BACK_PRESSURED;
         }
-        p.async().publish(inbox(to), record).whenComplete((n, e) -> {
+        p.async().publish(channel, record).whenComplete((n, e) -> {
             inFlight.decrementAndGet();
             if (e != null) {
                 publishFailures.increment();
-                LOG.debug("redis backplane {}: publish to {} failed: {}", hostId, to, e.toString());
+                LOG.debug("redis backplane {}: publish failed: {}", hostId, e.toString());
             } else {
                 published.increment();
             }
