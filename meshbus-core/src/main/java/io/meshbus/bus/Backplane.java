@@ -68,6 +68,32 @@ public interface Backplane {
         throw new UnsupportedOperationException(name() + " has no native channels");
     }
 
+    /**
+     * Whether the broker holds the peer directory itself ({@link #register}, {@link #lookup}) instead of the hosts'
+     * rendezvous-hashed directory.
+     */
+    default boolean nativeDirectory() {
+        return false;
+    }
+
+    /** Records that a peer lives on this host (asynchronous; a lookup soon after may not see it yet). */
+    default void register(String peerId) {
+        throw new UnsupportedOperationException(name() + " has no native directory");
+    }
+
+    /** Forgets a peer of this host, unless another host registered the same id since. */
+    default void unregister(String peerId) {
+        throw new UnsupportedOperationException(name() + " has no native directory");
+    }
+
+    /**
+     * The id of the live host a peer is registered on, or null. An entry left by a host that crashed or restarted
+     * is never returned (and may be removed on the way).
+     */
+    default CompletableFuture<String> lookup(String peerId) {
+        throw new UnsupportedOperationException(name() + " has no native directory");
+    }
+
     /** Whether the host is alive as far as the broker knows. */
     boolean isAlive(String hostId);
 
@@ -92,5 +118,11 @@ public interface Backplane {
 
         /** A host left or stopped refreshing its liveness. */
         void onHostDown(String hostId, String why);
+
+        /**
+         * The broker lost what this host had stored there (it restarted empty): the host registers its peers with
+         * the directory again.
+         */
+        void onBrokerReset();
     }
 }

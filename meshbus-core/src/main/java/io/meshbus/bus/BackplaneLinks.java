@@ -91,6 +91,11 @@ final class BackplaneLinks implements Backplane.Events {
                 new IllegalStateException(why), false)));
     }
 
+    @Override
+    public void onBrokerReset() {
+        executor.execute(host::reregisterPeers);
+    }
+
     /** The hosts reported alive and not since reported down. */
     java.util.Set<String> alive() {
         return incarnations.keySet();

@@ -69,6 +69,8 @@ public final class Host {
     /** Null on a mesh of direct links. */
     private final Backplane backplane;
     private final BackplaneLinks backplaneLinks;
+    /** The backplane when it holds the directory, else null. */
+    private final Backplane nativeDirectory;
     private final Directory directory;
     private final Channels channels = new Channels(this);
     private final ConcurrentHashMap<String, Peer> peers = new ConcurrentHashMap<>();
@@ -100,6 +102,7 @@ public final class Host {
         this.directory = new Directory(node.id(), options.directoryReplicas(), options.directoryCacheSize());
         this.backplane = options.backplane();
         this.backplaneLinks = backplane == null ? null : new BackplaneLinks(this, node.options().executor());
+        this.nativeDirectory = backplane != null && backplane.nativeDirectory() ? backplane : null;
         node.onMessage(new io.meshbus.node.MessageListener() {
             @Override
             public void onMessage(String from, Message message) {
@@ -366,6 +369,13 @@ public final class Host {
         return backplane != null && backplane.nativeChannels() ? backplane : null;
     }
 
+    void reregisterPeers() {
+        if (nativeDirectory != null && !closed) {
+            LOG.info("host {}: the broker lost its directory; registering {} peers again", id(), peers.size());
+            peers.keySet().forEach(nativeDirectory::register);
+        }
+    }
+
     void onNativePublish(String fromHost, String pattern, Message m) {
         if (!members.containsKey(fromHost)) {
             strangers.increment();
@@ -395,6 +405,10 @@ public final class Host {
         if (peers.putIfAbsent(peerId, p) != null) {
             throw new IllegalArgumentException("Id already exists (id: " + peerId + ")");
         }
+        if (nativeDirectory != null) {
+            nativeDirectory.register(peerId);
+            return p;
+        }
         for (String owner : directory.owners(peerId)) {
             if (!owner.equals(id())) {
                 queue(registrations, owner, peerId);
@@ -417,6 +431,10 @@ public final class Host {
         Peer p = peers.remove(peerId);
         if (p == null) {
             return false;
+        }
+        if (nativeDirectory != null) {
+            nativeDirectory.unregister(peerId);
+            return true;
         }
         for (String owner : directory.owners(peerId)) {
             if (!owner.equals(id())) {
@@ -709,6 +727,15 @@ public final class Host {
         }
 
         private void ask() {
+            if (nativeDirectory != null) {
+                synchronized (this) {
+                    outstanding = 1;
+                }
+                lookupMessages.increment();
+                // Broker client threads never run the waiters (user callbacks among them).
+                nativeDirectory.lookup(peerId).whenCompleteAsync((h, e) -> answered(e == null ? h : null), executor());
+                return;
+            }
             String[] owners = directory.owners(peerId);
             List<String> remote = new ArrayList<>(owners.length);
             String found = peers.containsKey(peerId) ? id() : null;
@@ -1360,6 +1387,9 @@ public final class Host {
     // ------------------------------------------------------------------ directory messages
 
     private void queue(Map<String, List<String>> which, String owner, String peerId) {
+        if (nativeDirectory != null) {
+            return;
+        }
         boolean schedule;
         synchronized (registrations) {
             which.computeIfAbsent(owner, k -> new ArrayList<>()).add(peerId);

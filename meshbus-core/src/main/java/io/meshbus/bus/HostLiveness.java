@@ -14,6 +14,7 @@ public final class HostLiveness {
     private final long timeoutNanos;
     private final Backplane.Events events;
     private final ConcurrentHashMap<String, Long> lastSeen = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<String, Long> incarnations = new ConcurrentHashMap<>();
 
     public HostLiveness(String self, Duration timeout, Backplane.Events events) {
         this.self = self;
@@ -25,6 +26,7 @@ public final class HostLiveness {
     public void seen(String hostId, long incarnation) {
         if (!hostId.equals(self)) {
             lastSeen.put(hostId, System.nanoTime());
+            incarnations.put(hostId, incarnation);
             events.onHostUp(hostId, incarnation);
         }
     }
@@ -40,6 +42,7 @@ public final class HostLiveness {
     /** The host said goodbye. */
     public void left(String hostId) {
         if (lastSeen.remove(hostId) != null) {
+            incarnations.remove(hostId);
             events.onHostDown(hostId, "host " + hostId + " left");
         }
     }
@@ -49,6 +52,7 @@ public final class HostLiveness {
         long now = System.nanoTime();
         for (Map.Entry<String, Long> s : lastSeen.entrySet()) {
             if (now - s.getValue() > timeoutNanos && lastSeen.remove(s.getKey(), s.getValue())) {
+                incarnations.remove(s.getKey());
                 events.onHostDown(s.getKey(), "host " + s.getKey() + " silent for longer than the liveness timeout");
             }
         }
@@ -57,6 +61,11 @@ public final class HostLiveness {
     public void brokerAway() {
         long now = System.nanoTime();
         lastSeen.replaceAll((k, v) -> now);
+    }
+
+    /** The incarnation a live host announced, or null. */
+    public Long incarnation(String hostId) {
+        return incarnations.get(hostId);
     }
 
     public boolean isAlive(String hostId) {

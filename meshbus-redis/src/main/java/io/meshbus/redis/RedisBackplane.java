@@ -7,6 +7,7 @@ import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisURI;
 import io.lettuce.core.ScanArgs;
 import io.lettuce.core.ScanCursor;
+import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.SetArgs;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.api.sync.RedisCommands;
@@ -53,6 +54,8 @@ import org.slf4j.LoggerFactory;
  *     without anyone's help;</li>
  * <li>{@code NS:ch:SUBJECT} — channels: a publish is one PUBLISH there; a host subscribes each of its patterns once
  *     (exact SUBSCRIBE, or PSUBSCRIBE for wildcards); queue groups are chosen by the hosts and go to inboxes;</li>
+ * <li>{@code NS:dir} — the peer directory, a hash from peer id to {@code INCARNATION HOST}; an entry whose host
+ *     crashed or restarted is never answered and is removed by the lookup that meets it;</li>
  * <li>{@code NS:hosts} — a channel where hosts announce arrival and departure, so joins and leaves are seen at once
  *     rather than at the next scan.</li>
  * </ul>
@@ -73,6 +76,10 @@ public final class RedisBackplane implements Backplane {
     private final LongAdder rejected = new LongAdder();
     private final byte[] hostsChannel;
     private final byte[] channelPrefix;
+    private final byte[] directoryKey;
+    private final LongAdder directoryFailures = new LongAdder();
+    private static final String FORGET_IF_STILL = "if redis.call('HGET', KEYS[1], ARGV[1]) == ARGV[2] then "
+            + "return redis.call('HDEL', KEYS[1], ARGV[1]) end return 0";
     /** Redis glob -> the subject patterns it stands for. */
     private final ConcurrentHashMap<String, Set<String>> patterns = new ConcurrentHashMap<>();
     private volatile RedisClient client;
@@ -84,12 +91,14 @@ public final class RedisBackplane implements Backplane {
     private volatile String hostId;
     private volatile long incarnation;
     private volatile boolean reachable = true;
+    private volatile boolean registered;
     private volatile boolean closed;
 
     private RedisBackplane(Options options) {
         this.options = options;
         this.hostsChannel = bytes(options.namespace + ":hosts");
         this.channelPrefix = bytes(options.namespace + ":ch:");
+        this.directoryKey = bytes(options.namespace + ":dir");
     }
 
     /** A backplane on the Redis at {@code uri} ({@code redis://[user:password@]host:port[/db]} or rediss://). */
@@ -285,6 +294,68 @@ public final class RedisBackplane implements Backplane {
     }
 
     @Override
+    public boolean nativeDirectory() {
+        return true;
+    }
+
+    /** {@code NS:dir} maps a peer id to {@code INCARNATION HOST}: the incarnation tells a restarted host's leftovers. */
+    @Override
+    public void register(String peerId) {
+        pub.async().hset(directoryKey, bytes(peerId), bytes(incarnation + " " + hostId))
+                .whenComplete((v, e) -> directoryFailure(e, "register", peerId));
+    }
+
+    @Override
+    public void unregister(String peerId) {
+        forgetIfStill(peerId, bytes(incarnation + " " + hostId)).whenComplete((v, e) ->
+                directoryFailure(e, "unregister", peerId));
+    }
+
+    private void directoryFailure(Throwable e, String what, String peerId) {
+        if (e != null) {
+            directoryFailures.increment();
+            LOG.warn("redis backplane {}: could not {} peer {}: {}", hostId, what, peerId, e.toString());
+        }
+    }
+
+    /** Removes the entry only if it still says {@code value}: a peer re-created elsewhere since keeps its entry. */
+    private CompletableFuture<Long> forgetIfStill(String peerId, byte[] value) {
+        return pub.async().<Long>eval(FORGET_IF_STILL, ScriptOutputType.INTEGER, new byte[][] {directoryKey},
+                bytes(peerId), value).toCompletableFuture();
+    }
+
+    /**
+     * Entries of a live host's current incarnation are answers. An entry of an older incarnation, or of a host whose
+     * liveness key has expired (it crashed), is removed on the way: the directory cleans itself as it is read.
+     */
+    @Override
+    public CompletableFuture<String> lookup(String peerId) {
+        return pub.async().hget(directoryKey, bytes(peerId)).toCompletableFuture().thenCompose(v -> {
+            if (v == null) {
+                return CompletableFuture.completedFuture(null);
+            }
+            String entry = new String(v, StandardCharsets.UTF_8);
+            int sp = entry.indexOf(' ');
+            long inc;
+            try {
+                inc = Long.parseLong(entry, 0, Math.max(sp, 0), 10);
+            } catch (NumberFormatException e) {
+                malformed.increment();
+                return forgetIfStill(peerId, v).thenApply(n -> null);
+            }
+            String host = entry.substring(sp + 1);
+            Long known = host.equals(hostId) ? Long.valueOf(incarnation) : liveness.incarnation(host);
+            if (known != null) {
+                return known == inc ? CompletableFuture.completedFuture(host)
+                        : forgetIfStill(peerId, v).thenApply(n -> null);
+            }
+            return pub.async().exists(bytes(options.namespace + ":host:" + host)).toCompletableFuture()
+                    .thenCompose(n -> n != null && n > 0 ? CompletableFuture.completedFuture(host)
+                            : forgetIfStill(peerId, v).thenApply(x -> null));
+        });
+    }
+
+    @Override
     public SendStatus publish(String subject, Message message) {
         byte[] record;
         try {
@@ -318,8 +389,13 @@ public final class RedisBackplane implements Backplane {
             return;
         }
         RedisCommands<byte[], byte[]> r = pub.sync();
-        r.set(bytes(options.namespace + ":host:" + hostId), bytes(Long.toString(incarnation)),
+        byte[] before = r.setGet(bytes(options.namespace + ":host:" + hostId), bytes(Long.toString(incarnation)),
                 SetArgs.Builder.px(options.livenessTimeout.toMillis()));
+        if (before == null && registered) {
+            // Our key vanished without our goodbye: Redis restarted empty (or we were away past the timeout).
+            events.onBrokerReset();
+        }
+        registered = true;
         String prefix = options.namespace + ":host:";
         List<byte[]> keys = new ArrayList<>();
         ScanCursor cursor = ScanCursor.INITIAL;
@@ -443,6 +519,7 @@ public final class RedisBackplane implements Backplane {
         m.put("publishFailures", publishFailures.sum());
         m.put("malformed", malformed.sum());
         m.put("rejected", rejected.sum());
+        m.put("directoryFailures", directoryFailures.sum());
         m.put("inFlight", (long) inFlight.get());
         return m;
     }
