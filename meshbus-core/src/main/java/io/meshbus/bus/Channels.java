@@ -1,5 +1,8 @@
 package io.meshbus.bus;
 
+import io.meshbus.error.BackPressureException;
+import io.meshbus.error.ErrorCode;
+import io.meshbus.error.MeshbusException;
 import io.meshbus.message.Headers;
 import io.meshbus.message.Message;
 import java.util.ArrayList;
@@ -35,6 +38,8 @@ final class Channels {
     /** Local subscriptions per (pattern, group); guarded by this, and so is every announcement sent. */
     private final Map<List<String>, Integer> interests = new LinkedHashMap<>();
     private final ConcurrentHashMap<String, AtomicInteger> cursors = new ConcurrentHashMap<>();
+    /** Interests held here per member, against {@code maxSubscriptionsPerMember}. */
+    private final ConcurrentHashMap<String, AtomicInteger> interestsBy = new ConcurrentHashMap<>();
     final LongAdder published = new LongAdder();
     final LongAdder deliveredToSubscribers = new LongAdder();
     /** Publishes a host's send queue refused (at most once: counted, not retried). */
@@ -69,8 +74,7 @@ final class Channels {
         // Live across the network once every member has it (a member that fails to answer gets it on its next
         // admission with the full interest set); a member that refuses it fails the subscription.
         return CompletableFuture.allOf(acks.stream().map(f -> f.exceptionally(e -> {
-            if (e instanceof io.meshbus.error.NotAuthorizedException
-                    || e.getCause() instanceof io.meshbus.error.NotAuthorizedException) {
+            if (refused(e) || refused(e.getCause())) {
                 throw e instanceof RuntimeException r ? r : new java.util.concurrent.CompletionException(e);
             }
             return null;
@@ -79,6 +83,25 @@ final class Channels {
                 s.unsubscribe();
             }
         });
+    }
+
+    /** A member said no: the subscriber's future fails with that (a member that did not answer is not a no). */
+    private static boolean refused(Throwable e) {
+        return e instanceof io.meshbus.error.NotAuthorizedException || e instanceof BackPressureException;
+    }
+
+    /** How a member's refusal travels in its answer: {@code CODE:text}. */
+    static MeshbusException refusal(String answer) {
+        int colon = answer.indexOf(':');
+        if (colon > 0) {
+            try {
+                return MeshbusException.of(ErrorCode.ofWire(Integer.parseInt(answer, 0, colon, 10)),
+                        answer.substring(colon + 1));
+            } catch (RuntimeException ignored) {
+                // not a coded answer
+            }
+        }
+        return new io.meshbus.error.NotAuthorizedException(answer);
     }
 
     void unsubscribe(Subscription s) {
@@ -115,6 +138,7 @@ final class Channels {
 
     void forget(String gone) {
         remote.removeIf(i -> i.host().equals(gone));
+        interestsBy.remove(gone);
     }
 
     // ------------------------------------------------------------------ publishing
@@ -236,12 +260,21 @@ final class Channels {
                 List<List<String>> all = m.decode(List.class);
                 synchronized (remote) {
                     remote.removeIf(i -> i.host().equals(fromHost));
+                    int kept = 0;
                     for (List<String> k : all) {
-                        if (host.options().authorizer().maySubscribe(fromHost, k.get(0))) {
+                        if (kept >= host.options().maxSubscriptionsPerMember()) {
+                            host.limitRefusals.increment();
+                        } else if (host.options().authorizer().maySubscribe(fromHost, k.get(0))) {
                             remote.add(k.get(0), new Interest(fromHost, k.get(0), k.get(1)));
+                            kept++;
                         } else {
                             host.denied.increment();
                         }
+                    }
+                    interestsBy.put(fromHost, new AtomicInteger(kept));
+                    if (kept < all.size()) {
+                        Host.LOG.warn("host {}: kept {} of the {} subscriptions host {} announced", host.id(), kept,
+                                all.size(), fromHost);
                     }
                 }
                 host.interestsKnown(fromHost);
@@ -251,15 +284,31 @@ final class Channels {
                 if (!host.options().authorizer().maySubscribe(fromHost, k.get(0))) {
                     host.denied.increment();
                     Host.LOG.warn("host {}: denied host {} a subscription to {}", host.id(), fromHost, k.get(0));
-                    host.answer(fromHost, op, "host " + host.id() + " does not allow a subscription to " + k.get(0));
+                    host.answer(fromHost, op, ErrorCode.NOT_AUTHORIZED.wire() + ":host " + host.id()
+                            + " does not allow a subscription to " + k.get(0));
+                    return;
+                }
+                AtomicInteger n = interestsBy.computeIfAbsent(fromHost, h -> new AtomicInteger());
+                if (n.get() >= host.options().maxSubscriptionsPerMember()) {
+                    host.limitRefusals.increment();
+                    Host.LOG.warn("host {}: host {} already has {} subscriptions here, the limit; refused {}",
+                            host.id(), fromHost, n.get(), k.get(0));
+                    host.answer(fromHost, op, ErrorCode.BACK_PRESSURE.wire() + ":host " + host.id() + " holds "
+                            + n.get() + " subscriptions of host " + fromHost + ", its limit");
                     return;
                 }
                 remote.add(k.get(0), new Interest(fromHost, k.get(0), k.get(1)));
+                n.incrementAndGet();
                 host.answer(fromHost, op, "");
             }
             case "cr" -> {
                 List<String> k = m.decode(List.class);
-                remote.remove(k.get(0), new Interest(fromHost, k.get(0), k.get(1)));
+                if (remote.remove(k.get(0), new Interest(fromHost, k.get(0), k.get(1)))) {
+                    AtomicInteger n = interestsBy.get(fromHost);
+                    if (n != null) {
+                        n.decrementAndGet();
+                    }
+                }
             }
             default -> host.countStranger();
         }

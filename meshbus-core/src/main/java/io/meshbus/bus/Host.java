@@ -39,6 +39,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.BiConsumer;
@@ -87,6 +88,9 @@ public final class Host {
     private final LongAdder lookupMessages = new LongAdder();
     private final LongAdder dropped = new LongAdder();
     private final LongAdder strangers = new LongAdder();
+    final LongAdder limitRefusals = new LongAdder();
+    /** Directory entries held here per member, against {@code maxRegistrationsPerMember}. */
+    private final ConcurrentHashMap<String, AtomicInteger> registeredBy = new ConcurrentHashMap<>();
     final LongAdder denied = new LongAdder();
     private volatile String networkId;
     private volatile long membershipChanged = System.nanoTime();
@@ -998,7 +1002,7 @@ public final class Host {
                         if (refusal.isEmpty()) {
                             p.future.complete(m);
                         } else {
-                            p.future.completeExceptionally(new io.meshbus.error.NotAuthorizedException(refusal));
+                            p.future.completeExceptionally(Channels.refusal(refusal));
                         }
                     }
                 } else {
@@ -1316,6 +1320,7 @@ public final class Host {
 
     private void forgetHostState(String host, String why) {
         directory.forgetHost(host);
+        registeredBy.remove(host);
         failPending(p -> host.equals(p.host), p -> new PeerUnreachableException("Peer unreachable (id: "
                 + p.peerId + ", host: " + host + "): " + why));
     }
@@ -1372,7 +1377,20 @@ public final class Host {
 
     private void dropUnowned() {
         String[] now = directory.members();
-        directory.owned.keySet().removeIf(p -> !directory.isOwner(p, id(), now));
+        directory.owned.entrySet().removeIf(e -> {
+            if (directory.isOwner(e.getKey(), id(), now)) {
+                return false;
+            }
+            unregistered(e.getValue());
+            return true;
+        });
+    }
+
+    private void unregistered(String host) {
+        AtomicInteger c = host == null ? null : registeredBy.get(host);
+        if (c != null) {
+            c.decrementAndGet();
+        }
     }
 
     private static boolean contains(String[] a, String s) {
@@ -1458,12 +1476,29 @@ public final class Host {
                 return;
             }
             String host = member.id;
+            AtomicInteger count = registeredBy.computeIfAbsent(host, k -> new AtomicInteger());
+            int refused = 0;
             for (String p : decodeIds(m.payload())) {
-                directory.owned.put(p, host);
+                if (count.get() >= options.maxRegistrationsPerMember() && !host.equals(directory.owned.get(p))) {
+                    refused++;
+                    continue;
+                }
+                String before = directory.owned.put(p, host);
+                if (!host.equals(before)) {
+                    count.incrementAndGet();
+                    unregistered(before);
+                }
+            }
+            if (refused > 0) {
+                limitRefusals.add(refused);
+                LOG.warn("host {}: member {} holds {} directory entries here, the limit; {} more refused", id(), host,
+                        count.get(), refused);
             }
         } else if (op.startsWith("du")) {
             for (String p : decodeIds(m.payload())) {
-                directory.owned.remove(p, fromHost);
+                if (directory.owned.remove(p, fromHost)) {
+                    unregistered(fromHost);
+                }
             }
         } else if (op.startsWith("dl")) {
             String peerId = m.header(Headers.TO);
@@ -1595,6 +1630,7 @@ public final class Host {
         m.put("dropped", dropped.sum());
         m.put("strangers", strangers.sum());
         m.put("denied", denied.sum());
+        m.put("limitRefusals", limitRefusals.sum());
         m.put("pending", (long) pending.size());
         m.put("directoryEntries", (long) directory.owned.size());
         m.put("directoryCache", (long) directory.cacheSize());

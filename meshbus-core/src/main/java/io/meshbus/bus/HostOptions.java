@@ -26,12 +26,15 @@ import java.util.function.Consumer;
  * <tr><td>directoryCacheSize</td><td>100,000 peer locations cached per host</td></tr>
  * <tr><td>directoryReplicas</td><td>2 hosts hold each peer's registration</td></tr>
  * <tr><td>maxPeers</td><td>10,000,000 local peers per host</td></tr>
+ * <tr><td>maxRegistrationsPerMember</td><td>10,000,000 directory entries one member may hold here</td></tr>
+ * <tr><td>maxSubscriptionsPerMember</td><td>100,000 subscription patterns one member may announce here</td></tr>
  * <tr><td>backplane</td><td>none: direct links between hosts</td></tr>
  * </table>
  */
 public record HostOptions(String id, List<URI> listen, String networkId, Duration reconnectDelay,
                           double reconnectDecay, Duration reconnectTimeout, Duration requestTimeout,
                           int directoryCacheSize, int directoryReplicas, int maxPeers,
+                          int maxRegistrationsPerMember, int maxSubscriptionsPerMember,
                           Consumer<NodeOptions.Builder> nodeSettings, Authorizer authorizer, Backplane backplane) {
 
     public HostOptions {
@@ -42,6 +45,9 @@ public record HostOptions(String id, List<URI> listen, String networkId, Duratio
         positive(requestTimeout, "requestTimeout");
         if (!(reconnectDecay >= 1.0)) {
             throw new IllegalArgumentException("reconnectDecay: a growth factor, at least 1, was " + reconnectDecay);
+        }
+        if (maxRegistrationsPerMember < 1 || maxSubscriptionsPerMember < 1) {
+            throw new IllegalArgumentException("maxRegistrationsPerMember >= 1, maxSubscriptionsPerMember >= 1");
         }
         if (directoryCacheSize < 0 || directoryReplicas < 1 || maxPeers < 1) {
             throw new IllegalArgumentException("directoryCacheSize >= 0, directoryReplicas >= 1, maxPeers >= 1");
@@ -88,6 +94,8 @@ public record HostOptions(String id, List<URI> listen, String networkId, Duratio
         private int directoryCacheSize = 100_000;
         private int directoryReplicas = 2;
         private int maxPeers = 10_000_000;
+        private int maxRegistrationsPerMember = 10_000_000;
+        private int maxSubscriptionsPerMember = 100_000;
         private Consumer<NodeOptions.Builder> nodeSettings = b -> { };
         private Authorizer authorizer = Authorizer.ALLOW_ALL;
         private Backplane backplane;
@@ -149,6 +157,24 @@ public record HostOptions(String id, List<URI> listen, String networkId, Duratio
             return this;
         }
 
+        /**
+         * How many of its peers one member may register in this host's share of the directory; past it, further
+         * registrations from that member are refused (counted as {@code limitRefusals}, logged).
+         */
+        public Builder maxRegistrationsPerMember(int entries) {
+            this.maxRegistrationsPerMember = entries;
+            return this;
+        }
+
+        /**
+         * How many subscription patterns one member may announce here; past it, a new subscription on that member
+         * fails with {@link io.meshbus.error.BackPressureException} and the rest are ignored (counted, logged).
+         */
+        public Builder maxSubscriptionsPerMember(int patterns) {
+            this.maxSubscriptionsPerMember = patterns;
+            return this;
+        }
+
         /** What remote hosts may do here (default: everything). */
         public Builder authorizer(Authorizer authorizer) {
             this.authorizer = Objects.requireNonNull(authorizer, "authorizer");
@@ -172,7 +198,8 @@ public record HostOptions(String id, List<URI> listen, String networkId, Duratio
 
         public HostOptions options() {
             return new HostOptions(id, listen, networkId, reconnectDelay, reconnectDecay, reconnectTimeout,
-                    requestTimeout, directoryCacheSize, directoryReplicas, maxPeers, nodeSettings, authorizer,
+                    requestTimeout, directoryCacheSize, directoryReplicas, maxPeers,
+                    maxRegistrationsPerMember, maxSubscriptionsPerMember, nodeSettings, authorizer,
                     backplane);
         }
 
