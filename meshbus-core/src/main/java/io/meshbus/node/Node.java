@@ -54,6 +54,10 @@ public final class Node {
     final NodeMetrics metrics = new NodeMetrics();
     /** The network secret, or null when links need none. */
     final Secret secret;
+    /** Checks what remotes present, or null when any remote may link. */
+    final Authenticator authenticator;
+    /** What this node presents to the other side's authenticator (empty for none). */
+    final byte[] credentials;
     private final String id;
     private final long incarnation;
     private final EventExecutorGroup scheduler = TransportResources.shared().network();
@@ -82,6 +86,8 @@ public final class Node {
         this.incarnation = (System.currentTimeMillis() << 16) | ThreadLocalRandom.current().nextInt(1 << 16);
         this.nodeEvents = new SerialExecutor(options.executor());
         this.secret = options.secret() == null ? null : new Secret(options.secret());
+        this.authenticator = options.authenticator();
+        this.credentials = options.credentials();
     }
 
     /** A builder of {@link NodeOptions} whose {@code build()} makes the node. */
@@ -351,6 +357,16 @@ public final class Node {
         }
     }
 
+    /**
+     * The identity the authenticator gave the node at the other end of the active link (a token's owner, a
+     * certificate's name), or empty when there is no such link or no authenticator named it.
+     */
+    public java.util.Optional<String> identity(String remoteId) {
+        Remote r = remotes.get(remoteId);
+        NodeLink l = r == null ? null : r.active;
+        return java.util.Optional.ofNullable(l == null ? null : l.identity());
+    }
+
     /** Whether a link to that node has completed its handshake and is up now. */
     public boolean isConnected(String remoteId) {
         Remote r = remotes.get(remoteId);
@@ -471,12 +487,13 @@ public final class Node {
     }
 
     private SendStatus enqueue(Remote r, Object item, CompletableFuture<?> future) {
-        int res = r.queue.offer(item, future, options.overflowPolicy() == OverflowPolicy.DROP_OLDEST, evictions);
+        int res = r.queue.offer(item, weight(item), future, options.overflowPolicy() == OverflowPolicy.DROP_OLDEST,
+                evictions);
         if (res == SendQueue.FULL) {
             metrics.sendsBackPressured.increment();
             release(item);
-            failLater(future, new BackPressureException("send queue to node " + r.id + " is full ("
-                    + options.sendQueueCapacity() + " messages)"));
+            failLater(future, new BackPressureException("send queue to node " + r.id + " is full (at most "
+                    + options.sendQueueCapacity() + " messages and " + options.maxQueuedBytes() + " bytes)"));
             return SendStatus.BACK_PRESSURED;
         }
         if (res == SendQueue.OK_WAS_EMPTY) {
@@ -487,6 +504,22 @@ public final class Node {
             failQueue(r, new PeerUnreachableException("node " + r.id + " was given up"));
         }
         return r.active != null ? SendStatus.SENT : SendStatus.QUEUED;
+    }
+
+    /** About the bytes an item will take on the wire: what the per-remote byte limit counts. */
+    private static int weight(Object item) {
+        if (item instanceof Message m) {
+            io.meshbus.message.Headers h = m.headers();
+            int n = 24 + m.payloadSize();
+            for (int i = 0, c = h.size(); i < c; i++) {
+                n += 3 + h.keyAt(i).length() + h.valueAt(i).length();
+            }
+            return n;
+        }
+        if (item instanceof byte[] frame) {
+            return frame.length;
+        }
+        return ((ByteBuf) item).readableBytes();
     }
 
     /**
@@ -560,7 +593,8 @@ public final class Node {
 
     private Remote remote(String remoteId) {
         return remotes.computeIfAbsent(remoteId,
-                k -> new Remote(k, options.sendQueueCapacity(), new SerialExecutor(options.executor())));
+                k -> new Remote(k, options.sendQueueCapacity(), options.maxQueuedBytes(),
+                        new SerialExecutor(options.executor())));
     }
 
     /**

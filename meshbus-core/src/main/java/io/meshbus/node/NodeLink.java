@@ -22,15 +22,21 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.DecoderException;
+import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.timeout.IdleState;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.io.IOException;
+import java.security.cert.Certificate;
+import java.security.cert.X509Certificate;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import javax.net.ssl.SSLPeerUnverifiedException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -47,7 +53,11 @@ final class NodeLink extends ChannelInboundHandlerAdapter {
     /** Shared (multi-dispatch) frames above this size are written as they are instead of copied into the batch. */
     private static final int COPY_LIMIT = 8 * 1024;
 
-    enum State { AWAIT_HELLO, AWAIT_NONCE, AWAIT_PROOF, AWAIT_REPLY, AWAIT_DECISION, ACTIVE, CLOSING }
+    /**
+     * Acceptor: AWAIT_HELLO, then (with a secret) AWAIT_NONCE, AWAIT_CREDENTIAL, then (with a secret) AWAIT_PROOF,
+     * then its decision or AWAIT_DECISION. Dialler: AWAIT_REPLY until ACCEPT (or its own decision).
+     */
+    enum State { AWAIT_HELLO, AWAIT_NONCE, AWAIT_CREDENTIAL, AWAIT_PROOF, AWAIT_REPLY, AWAIT_DECISION, ACTIVE, CLOSING }
 
     final Node node;
     final Channel ch;
@@ -71,6 +81,17 @@ final class NodeLink extends ChannelInboundHandlerAdapter {
     private byte[] theirNonce;
     private Frame.Hello provenHello;
     private boolean proven;
+    /** The other side's credential once its CREDENTIAL arrived, and whether the authenticator accepted it. */
+    private byte[] theirCredential;
+    private boolean credentialAccepted;
+    private String identity;
+    /**
+     * While the authenticator runs on the executor, what the link reads waits here (reading is paused, so at most one
+     * read's worth) and is handled in order once the verdict is in.
+     */
+    private boolean deciding;
+    private ArrayDeque<Object> deferred;
+    private boolean pausedForVerdict;
     /** The remote address this accepted link is counted under for the per-address limit, or null. */
     java.net.InetAddress countedAddress;
 
@@ -84,6 +105,11 @@ final class NodeLink extends ChannelInboundHandlerAdapter {
 
     String remoteId() {
         return remoteId;
+    }
+
+    /** The identity the authenticator gave the other side, or null. */
+    String identity() {
+        return identity;
     }
 
     // ------------------------------------------------------------------ channel events
@@ -123,11 +149,31 @@ final class NodeLink extends ChannelInboundHandlerAdapter {
                 myNonce = Secret.nonce();
                 ch.writeAndFlush(new Frame.Challenge(node.id(), myNonce, new byte[0]));
             }
+            ch.writeAndFlush(new Frame.Credential(node.credentials));
         }
     }
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (deciding) {
+            if (deferred == null) {
+                deferred = new ArrayDeque<>();
+            }
+            deferred.add(msg);
+            if (ch.config().isAutoRead()) {
+                pausedForVerdict = true;
+                ch.config().setAutoRead(false);
+            }
+            return;
+        }
+        try {
+            read(msg);
+        } catch (RuntimeException e) {
+            internalError(e);
+        }
+    }
+
+    private void read(Object msg) {
         if (msg instanceof Message m) {
             if (state != State.ACTIVE && state != State.CLOSING) {
                 violation("DATA frame before the handshake completed");
@@ -200,8 +246,18 @@ final class NodeLink extends ChannelInboundHandlerAdapter {
                     cause));
             ch.close();
         } else {
-            LOG.error("unexpected error on link {} (node {})", ch.remoteAddress(), remoteId, cause);
+            internalError(cause);
+        }
+    }
+
+    /** A failure of this node's own code: a bug, but it costs this link only. */
+    private void internalError(Throwable cause) {
+        node.metrics.internalErrors.increment();
+        LOG.error("unexpected error on link {} (node {})", ch.remoteAddress(), remoteId, cause);
+        if (state != State.CLOSING) {
             fail(new ProtocolViolationException("internal error: " + cause, cause));
+        } else {
+            ch.close();
         }
     }
 
@@ -246,12 +302,17 @@ final class NodeLink extends ChannelInboundHandlerAdapter {
             ch.close();
             return;
         }
-        if (f instanceof Frame.Reject r && (state == State.AWAIT_NONCE || state == State.AWAIT_PROOF)) {
+        if (f instanceof Frame.Reject r && (state == State.AWAIT_NONCE || state == State.AWAIT_CREDENTIAL
+                || state == State.AWAIT_PROOF)) {
             onReject(r);
             return;
         }
+        if (f instanceof Frame.Credential c && state == State.AWAIT_CREDENTIAL) {
+            onCredential(c);
+            return;
+        }
         if (node.secret != null && !proven && !(f instanceof Frame.Reject) && (state == State.AWAIT_REPLY
-                || state == State.AWAIT_NONCE || state == State.AWAIT_PROOF)) {
+                || state == State.AWAIT_NONCE || state == State.AWAIT_CREDENTIAL || state == State.AWAIT_PROOF)) {
             authFailed("node " + remoteId + " did not prove the network secret");
             return;
         }
@@ -264,14 +325,22 @@ final class NodeLink extends ChannelInboundHandlerAdapter {
                 }
             }
             case AWAIT_REPLY -> {
-                if (f instanceof Frame.Accept a) {
-                    if (!checkIdentity(a.id(), Protocol.VERSION) || !mustArbitrate(a.id(), false)) {
+                if (f instanceof Frame.Credential c) {
+                    if (theirCredential != null) {
+                        violation("a second CREDENTIAL");
+                        return;
+                    }
+                    theirCredential = c.token();
+                } else if (f instanceof Frame.Accept a) {
+                    if (!checkIdentity(a.id(), Protocol.VERSION) || !mustArbitrate(a.id(), false)
+                            || !authenticated(a.id(), f)) {
                         return;
                     }
                     remoteId = a.id();
                     node.activate(this, a.id(), a.incarnation(), a.address(), a.keep());
                 } else if (f instanceof Frame.Hello h) {
-                    if (!checkIdentity(h.id(), h.version()) || !mustArbitrate(h.id(), true)) {
+                    if (!checkIdentity(h.id(), h.version()) || !mustArbitrate(h.id(), true)
+                            || !authenticated(h.id(), f)) {
                         return;
                     }
                     remoteId = h.id();
@@ -300,7 +369,9 @@ final class NodeLink extends ChannelInboundHandlerAdapter {
                     violation("unexpected " + f.getClass().getSimpleName() + " on an open link");
                 }
             }
-            default -> throw new IllegalStateException(state.name());
+            default -> violation("unexpected " + f.getClass().getSimpleName() + " while waiting for "
+                    + (state == State.AWAIT_NONCE ? "CHALLENGE" : state == State.AWAIT_CREDENTIAL ? "CREDENTIAL"
+                    : "PROOF"));
         }
     }
 
@@ -308,16 +379,163 @@ final class NodeLink extends ChannelInboundHandlerAdapter {
         if (!checkIdentity(h.id(), h.version())) {
             return;
         }
+        // Decide nothing before the dialler has proven the secret (if any) and presented its credential.
+        remoteId = h.id();
+        provenHello = h;
         if (node.secret != null) {
-            // Decide nothing before the dialler has proven the secret.
-            remoteId = h.id();
-            provenHello = h;
             state = State.AWAIT_NONCE;
             myNonce = Secret.nonce();
             ch.writeAndFlush(new Frame.Challenge(node.id(), myNonce, new byte[0]));
+        } else {
+            state = State.AWAIT_CREDENTIAL;
+        }
+    }
+
+    /** The acceptor has the dialler's credential; with a secret the dialler's proof comes next. */
+    private void onCredential(Frame.Credential c) {
+        theirCredential = c.token();
+        if (node.secret != null) {
+            state = State.AWAIT_PROOF;
+        } else {
+            acceptorAuthenticated();
+        }
+    }
+
+    /**
+     * The dialler passed the secret (if any): now the authenticator. Only once it accepts does this side present its
+     * own credential and answer, so a refused dialler learns nothing about this node or its network.
+     */
+    private void acceptorAuthenticated() {
+        Frame.Hello h = provenHello;
+        authenticate(h.id(), () -> {
+            provenHello = null;
+            ch.write(new Frame.Credential(node.credentials));
+            proceedWithHello(h);
+        });
+    }
+
+    /**
+     * Dialler side: the answer in {@code f} is taken only once the acceptor's credential passed this node's
+     * authenticator. Returns true when it has; otherwise the check is started (or failed) and {@code f} is handled
+     * again once the verdict is in.
+     */
+    private boolean authenticated(String id, Frame f) {
+        if (credentialAccepted) {
+            return true;
+        }
+        if (theirCredential == null) {
+            authFailed("node " + id + " answered without presenting its credential");
+            return false;
+        }
+        authenticate(id, () -> onFrame(f));
+        return false;
+    }
+
+    /**
+     * Runs the authenticator, if any, on what the other side presented, then {@code accepted} on the event loop. The
+     * authenticator is user code: it runs on the executor while this link defers what it reads.
+     */
+    private void authenticate(String id, Runnable accepted) {
+        Authenticator auth = node.authenticator;
+        if (auth == null) {
+            credentialAccepted = true;
+            accepted.run();
             return;
         }
-        proceedWithHello(h);
+        Authenticator.Presented presented = new Authenticator.Presented(id, theirCredential, peerCertificates(),
+                ch.remoteAddress(), dial == null);
+        deciding = true;
+        Runnable check = () -> {
+            Authenticator.Verdict v;
+            try {
+                v = auth.authenticate(presented);
+                if (v == null) {
+                    v = Authenticator.Verdict.refuse("the authenticator gave no verdict");
+                }
+            } catch (RuntimeException | Error e) {
+                LOG.warn("authenticator of node {} failed on node {}", node.id(), id, e);
+                v = Authenticator.Verdict.refuse("the authenticator failed: " + e);
+            }
+            Authenticator.Verdict verdict = v;
+            ch.eventLoop().execute(() -> onVerdict(verdict, accepted));
+        };
+        try {
+            node.options.executor().execute(check);
+        } catch (RejectedExecutionException e) {
+            onVerdict(Authenticator.Verdict.refuse("the executor refused the authenticator: " + e), accepted);
+        }
+    }
+
+    private void onVerdict(Authenticator.Verdict v, Runnable accepted) {
+        deciding = false;
+        if (state == State.CLOSING || !ch.isActive()) {
+            deferred = null;
+            return;
+        }
+        try {
+            if (!v.accepted()) {
+                deferred = null;
+                refused(v.reason());
+                return;
+            }
+            credentialAccepted = true;
+            identity = v.identity();
+            accepted.run();
+            ArrayDeque<Object> d = deferred;
+            deferred = null;
+            while (d != null && !d.isEmpty() && state != State.CLOSING) {
+                read(d.poll());
+            }
+            if (!batch.isEmpty()) {
+                dispatch();
+            }
+        } catch (RuntimeException e) {
+            internalError(e);
+        }
+        if (pausedForVerdict) {
+            pausedForVerdict = false;
+            if (undelivered.get() < inboundLimit) {
+                ch.config().setAutoRead(true);
+            }
+        }
+        ch.flush();
+    }
+
+    /** The TLS peer's verified chain, leaf first; empty without TLS or without a peer certificate. */
+    private List<X509Certificate> peerCertificates() {
+        SslHandler tls = ch.pipeline().get(SslHandler.class);
+        if (tls == null) {
+            return List.of();
+        }
+        try {
+            List<X509Certificate> chain = new ArrayList<>();
+            for (Certificate c : tls.engine().getSession().getPeerCertificates()) {
+                if (c instanceof X509Certificate x) {
+                    chain.add(x);
+                }
+            }
+            return chain;
+        } catch (SSLPeerUnverifiedException none) {
+            return List.of();
+        }
+    }
+
+    /**
+     * The authenticator refused the other side: this side logs why and counts it; the other side is told only that
+     * authentication failed, not why and not who refused it.
+     */
+    private void refused(String why) {
+        node.metrics.authenticationFailures.increment();
+        LOG.warn("refusing link {} (node {}): {}", ch.remoteAddress(), remoteId, why);
+        AuthenticationFailedException e = new AuthenticationFailedException("node " + node.id() + " refused node "
+                + remoteId + ": " + why);
+        setFailure(e);
+        if (dial != null) {
+            dial.fail(e);
+        }
+        state = State.CLOSING;
+        ch.writeAndFlush(new Frame.Reject(ErrorCode.AUTHENTICATION_FAILED, "authentication failed", ""))
+                .addListener(ChannelFutureListener.CLOSE);
     }
 
     /**
@@ -337,8 +555,8 @@ final class NodeLink extends ChannelInboundHandlerAdapter {
             return;
         }
         boolean acceptor = dial == null;
-        boolean handshaking = acceptor ? state == State.AWAIT_NONCE || state == State.AWAIT_PROOF
-                : state == State.AWAIT_REPLY;
+        boolean handshaking = acceptor ? state == State.AWAIT_NONCE || state == State.AWAIT_CREDENTIAL
+                || state == State.AWAIT_PROOF : state == State.AWAIT_REPLY;
         if (!handshaking || myNonce == null) {
             authFailed("unexpected " + f.getClass().getSimpleName() + " in state " + state);
             return;
@@ -355,9 +573,10 @@ final class NodeLink extends ChannelInboundHandlerAdapter {
             String did = acceptor ? remoteId : node.id();
             ch.writeAndFlush(new Frame.Proof(secret.proof(acceptor ? 'A' : 'D', dn, an, aid, did)));
             if (acceptor) {
-                state = State.AWAIT_PROOF;
+                state = State.AWAIT_CREDENTIAL;
             }
-        } else if (f instanceof Frame.Proof p && theirNonce != null && !proven) {
+        } else if (f instanceof Frame.Proof p && theirNonce != null && !proven
+                && (!acceptor || state == State.AWAIT_PROOF)) {
             byte[] dn = acceptor ? theirNonce : myNonce;
             byte[] an = acceptor ? myNonce : theirNonce;
             String aid = acceptor ? node.id() : remoteId;
@@ -368,9 +587,7 @@ final class NodeLink extends ChannelInboundHandlerAdapter {
             }
             proven = true;
             if (acceptor) {
-                Frame.Hello h = provenHello;
-                provenHello = null;
-                proceedWithHello(h);
+                acceptorAuthenticated();
             }
         } else {
             authFailed("unexpected " + f.getClass().getSimpleName() + " during authentication");

@@ -27,6 +27,8 @@ public final class NodeMetrics {
     final LongAdder listenerErrors = new LongAdder();
     final LongAdder authenticationFailures = new LongAdder();
     final LongAdder connectionsRefused = new LongAdder();
+    /** Failures of this node's own code on a link (a bug): the link is closed and the error logged. */
+    final LongAdder internalErrors = new LongAdder();
 
     NodeMetrics() {
     }
@@ -87,6 +89,10 @@ public final class NodeMetrics {
         return authenticationFailures.sum();
     }
 
+    public long internalErrors() {
+        return internalErrors.sum();
+    }
+
     public long listenerErrors() {
         return listenerErrors.sum();
     }
@@ -113,6 +119,7 @@ public final class NodeMetrics {
         m.put("listenerErrors", listenerErrors.sum());
         m.put("authenticationFailures", authenticationFailures.sum());
         m.put("connectionsRefused", connectionsRefused.sum());
+        m.put("internalErrors", internalErrors.sum());
         return m;
     }
 

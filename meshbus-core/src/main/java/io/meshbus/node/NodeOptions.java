@@ -23,6 +23,8 @@ import java.util.concurrent.Executor;
  * <tr><td>reconnectDelay</td><td>exponential with jitter, 50 ms x2 up to 5 s</td><td>pause before attempt n</td></tr>
  * <tr><td>reconnectGiveUp</td><td>60 s</td><td>after this long down, a remote is forgotten, its queue fails</td></tr>
  * <tr><td>sendQueueCapacity</td><td>65,536 messages</td><td>messages waiting per remote node</td></tr>
+ * <tr><td>maxQueuedBytes</td><td>64 MiB</td><td>bytes of messages waiting per remote node (a message is always
+ * taken by an empty queue)</td></tr>
  * <tr><td>overflowPolicy</td><td>FAIL</td><td>what a full send queue does</td></tr>
  * <tr><td>inboundLimit</td><td>65,536 messages</td><td>received but undelivered messages per link before the link
  * stops reading (TCP back-pressure to the sender)</td></tr>
@@ -32,6 +34,9 @@ import java.util.concurrent.Executor;
  * <tr><td>secret</td><td>none</td><td>links only with nodes proving the same secret</td></tr>
  * <tr><td>maxConnections</td><td>10,000</td><td>links at once; more are refused</td></tr>
  * <tr><td>maxConnectionsPerAddress</td><td>1,000</td><td>links dialled in from one address</td></tr>
+ * <tr><td>authenticator</td><td>none (everyone)</td><td>which remotes may link, from their credential and
+ * certificate</td></tr>
+ * <tr><td>credentials</td><td>none</td><td>what this node presents to the other side's authenticator</td></tr>
  * </table>
  */
 public record NodeOptions(String id, List<URI> listen, URI advertise, int maxFrameSize, Duration handshakeTimeout,
@@ -39,7 +44,8 @@ public record NodeOptions(String id, List<URI> listen, URI advertise, int maxFra
                           Delay reconnectDelay, Duration reconnectGiveUp, int sendQueueCapacity,
                           OverflowPolicy overflowPolicy, int inboundLimit, Duration reapIdleUnkept,
                           Duration closeTimeout, Executor executor, Transports transports, byte[] secret,
-                          int maxConnections, int maxConnectionsPerAddress) {
+                          int maxConnections, int maxConnectionsPerAddress, Authenticator authenticator,
+                          byte[] credentials, long maxQueuedBytes) {
 
     public NodeOptions {
         Objects.requireNonNull(id, "id");
@@ -77,6 +83,20 @@ public record NodeOptions(String id, List<URI> listen, URI advertise, int maxFra
         if (maxConnections < 1 || maxConnectionsPerAddress < 1) {
             throw new IllegalArgumentException("maxConnections and maxConnectionsPerAddress: at least 1");
         }
+        if (credentials != null && credentials.length > Protocol.MAX_CREDENTIAL) {
+            throw new IllegalArgumentException("credentials: at most " + Protocol.MAX_CREDENTIAL + " bytes, was "
+                    + credentials.length);
+        }
+        credentials = credentials == null ? new byte[0] : credentials.clone();
+        if (maxQueuedBytes < 1) {
+            throw new IllegalArgumentException("maxQueuedBytes: must be at least 1");
+        }
+    }
+
+    /** A copy: what this node presents, never changed by whoever reads it. */
+    @Override
+    public byte[] credentials() {
+        return credentials.clone();
     }
 
     private static void positive(Duration d, String name) {
@@ -113,6 +133,9 @@ public record NodeOptions(String id, List<URI> listen, URI advertise, int maxFra
         private io.meshbus.transport.TlsConfig tls;
         private int maxConnections = 10_000;
         private int maxConnectionsPerAddress = 1_000;
+        private Authenticator authenticator;
+        private byte[] credentials;
+        private long maxQueuedBytes = 64L * 1024 * 1024;
 
         Builder(String id) {
             this.id = id;
@@ -174,6 +197,16 @@ public record NodeOptions(String id, List<URI> listen, URI advertise, int maxFra
             return this;
         }
 
+        /**
+         * Most bytes of messages waiting for one remote node (beside {@code sendQueueCapacity}); past it the
+         * {@code overflowPolicy} applies. An empty queue always takes one message, so a message up to the frame
+         * size can always be sent. Default 64 MiB.
+         */
+        public Builder maxQueuedBytes(long bytes) {
+            this.maxQueuedBytes = bytes;
+            return this;
+        }
+
         public Builder overflowPolicy(OverflowPolicy policy) {
             this.overflowPolicy = policy;
             return this;
@@ -209,6 +242,27 @@ public record NodeOptions(String id, List<URI> listen, URI advertise, int maxFra
             return this;
         }
 
+        /**
+         * Decides which remotes may link with this node, on every link and both ways (see {@link Authenticator},
+         * {@link TokenAuthenticator}, {@link CertificateAuthenticator}). Default none: everyone who passes the
+         * network secret and TLS, if any.
+         */
+        public Builder authenticator(Authenticator authenticator) {
+            this.authenticator = authenticator;
+            return this;
+        }
+
+        /** What this node presents to the other side's authenticator, e.g. a token (at most 65,535 bytes). */
+        public Builder credentials(byte[] credentials) {
+            this.credentials = credentials == null ? null : credentials.clone();
+            return this;
+        }
+
+        /** A UTF-8 token as {@link #credentials(byte[])}. */
+        public Builder credentials(String token) {
+            return credentials(token == null ? null : token.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        }
+
         /** Most links at once; a connection over it is refused at once (counted in connectionsRefused). */
         public Builder maxConnections(int links) {
             this.maxConnections = links;
@@ -239,7 +293,7 @@ public record NodeOptions(String id, List<URI> listen, URI advertise, int maxFra
                     inboundLimit, reapIdleUnkept, closeTimeout,
                     executor != null ? executor : DefaultExecutor.shared(),
                     withTls(transports != null ? transports : Transports.discover()), secret, maxConnections,
-                    maxConnectionsPerAddress);
+                    maxConnectionsPerAddress, authenticator, credentials, maxQueuedBytes);
         }
 
         private Transports withTls(Transports t) {

@@ -38,9 +38,9 @@ final class Remote {
     boolean gone;
     final List<Runnable> onActive = new ArrayList<>();
 
-    Remote(String id, int queueCapacity, SerialExecutor inbound) {
+    Remote(String id, int queueCapacity, long maxQueuedBytes, SerialExecutor inbound) {
         this.id = id;
-        this.queue = new SendQueue(queueCapacity);
+        this.queue = new SendQueue(queueCapacity, maxQueuedBytes);
         this.inbound = inbound;
     }
 

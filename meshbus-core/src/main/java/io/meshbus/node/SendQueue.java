@@ -4,9 +4,11 @@ import java.util.concurrent.CompletableFuture;
 
 /**
  * The bounded queue of messages waiting for a remote node's link: a ring of items (messages, or pre-encoded frames
- * shared by a multi-dispatch: a byte array when small, a buffer when large) with a parallel ring of optional futures, so a fire-and-forget send allocates nothing
- * here. Producers are any threads, the consumer is the one drainer the remote allows at a time; a plain monitor is
- * enough because the drainer takes a whole batch per acquisition.
+ * shared by a multi-dispatch: a byte array when small, a buffer when large) with parallel rings of optional futures
+ * and of sizes, so a fire-and-forget send allocates nothing here. Bounded in entries and in bytes; an empty queue
+ * takes any one item, so a message that fits in a frame can always be sent. Producers are any threads, the consumer
+ * is the one drainer the remote allows at a time; a plain monitor is enough because the drainer takes a whole batch
+ * per acquisition.
  */
 final class SendQueue {
     /** Result of {@link #offer}. */
@@ -17,17 +19,22 @@ final class SendQueue {
 
     private Object[] items;
     private CompletableFuture<?>[] futures;
+    private int[] weights;
     private int mask;
     private final int capacity;
+    private final long maxBytes;
     private int head;
     private int size;
+    private long bytes;
 
     /** Starts small and doubles up to {@code capacity}: a node may know thousands of remotes, most of them quiet. */
-    SendQueue(int capacity) {
+    SendQueue(int capacity, long maxBytes) {
         this.capacity = capacity;
+        this.maxBytes = maxBytes;
         int initial = Math.min(16, Integer.highestOneBit(Math.max(2, capacity - 1)) << 1);
         this.items = new Object[initial];
         this.futures = new CompletableFuture<?>[initial];
+        this.weights = new int[initial];
         this.mask = initial - 1;
     }
 
@@ -35,12 +42,15 @@ final class SendQueue {
         int n = items.length * 2;
         Object[] ni = new Object[n];
         CompletableFuture<?>[] nf = new CompletableFuture<?>[n];
+        int[] nw = new int[n];
         for (int i = 0; i < size; i++) {
             ni[i] = items[(head + i) & mask];
             nf[i] = futures[(head + i) & mask];
+            nw[i] = weights[(head + i) & mask];
         }
         items = ni;
         futures = nf;
+        weights = nw;
         mask = n - 1;
         head = 0;
     }
@@ -51,20 +61,25 @@ final class SendQueue {
     }
 
     /**
-     * Adds an item. With {@code dropOldest} a full queue evicts its oldest entry and hands it to {@code evictions}
-     * (still under the lock, so it must be quick); otherwise a full queue refuses the item.
+     * Adds an item of {@code weight} bytes. With {@code dropOldest} a full queue evicts its oldest entries until the
+     * item fits and hands each to {@code evictions} (still under the lock, so it must be quick); otherwise a full
+     * queue refuses the item.
      */
-    synchronized int offer(Object item, CompletableFuture<?> future, boolean dropOldest, Evictions evictions) {
+    synchronized int offer(Object item, int weight, CompletableFuture<?> future, boolean dropOldest,
+                           Evictions evictions) {
         int result = size == 0 ? OK_WAS_EMPTY : OK;
-        if (size == capacity) {
+        if (!fits(weight)) {
             if (!dropOldest) {
                 return FULL;
             }
-            evictions.evicted(items[head], futures[head]);
-            items[head] = null;
-            futures[head] = null;
-            head = (head + 1) & mask;
-            size--;
+            while (!fits(weight)) {
+                evictions.evicted(items[head], futures[head]);
+                bytes -= weights[head];
+                items[head] = null;
+                futures[head] = null;
+                head = (head + 1) & mask;
+                size--;
+            }
             result = DROPPED_OLDEST;
         }
         if (size == items.length) {
@@ -73,8 +88,14 @@ final class SendQueue {
         int tail = (head + size) & mask;
         items[tail] = item;
         futures[tail] = future;
+        weights[tail] = weight;
+        bytes += weight;
         size++;
         return result;
+    }
+
+    private boolean fits(int weight) {
+        return size == 0 || size < capacity && bytes + weight <= maxBytes;
     }
 
     /** Moves up to {@code max} entries into the arrays; returns how many. */
@@ -84,6 +105,7 @@ final class SendQueue {
             int at = (head + i) & mask;
             outItems[i] = items[at];
             outFutures[i] = futures[at];
+            bytes -= weights[at];
             items[at] = null;
             futures[at] = null;
         }
@@ -94,5 +116,9 @@ final class SendQueue {
 
     synchronized int size() {
         return size;
+    }
+
+    synchronized long bytes() {
+        return bytes;
     }
 }

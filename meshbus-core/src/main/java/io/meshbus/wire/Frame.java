@@ -41,6 +41,13 @@ public sealed interface Frame {
     record Proof(byte[] proof) implements Frame {
     }
 
+    /**
+     * What a side presents to the other's authenticator (a token, say; empty when it has nothing): sent by the
+     * dialler after its HELLO and by the acceptor only once it has accepted the dialler's, just before its answer.
+     */
+    record Credential(byte[] token) implements Frame {
+    }
+
     /** Closes a link on purpose, with the reason; the receiver does not treat the close as a failure. */
     record Bye(ErrorCode code, String text) implements Frame {
     }

@@ -2,8 +2,8 @@ package io.meshbus.wire;
 
 /** Constants of the wire protocol; PROTOCOL.md is the normative description. */
 public final class Protocol {
-    /** Version spoken by this build; the handshake refuses any other. */
-    public static final int VERSION = 1;
+    /** Version spoken by this build; the handshake refuses any other. Version 2 added the CREDENTIAL frame. */
+    public static final int VERSION = 2;
     /** First four bytes of a HELLO body: "MSHB". Lets a node reject a stranger (an HTTP client, say) at once. */
     public static final int MAGIC = 0x4D534842;
     /** Bytes of the length prefix in front of every frame. */
@@ -21,6 +21,9 @@ public final class Protocol {
     public static final byte BYE = 0x06;
     public static final byte CHALLENGE = 0x07;
     public static final byte PROOF = 0x08;
+    public static final byte CREDENTIAL = 0x09;
+    /** Most bytes of a credential (a u16 length on the wire). */
+    public static final int MAX_CREDENTIAL = 65_535;
     /** Bytes of an authentication nonce. */
     public static final int NONCE = 16;
     /** Bytes of an authentication proof (HMAC-SHA256). */

@@ -110,6 +110,14 @@ public final class WireFormat {
             out.writeByte(Protocol.PROOF);
             out.writeByte(p.proof().length);
             out.writeBytes(p.proof());
+        } else if (f instanceof Frame.Credential c) {
+            if (c.token().length > Protocol.MAX_CREDENTIAL) {
+                throw new IllegalArgumentException("credential of " + c.token().length + " bytes, at most "
+                        + Protocol.MAX_CREDENTIAL);
+            }
+            out.writeByte(Protocol.CREDENTIAL);
+            out.writeShort(c.token().length);
+            out.writeBytes(c.token());
         } else if (f instanceof Frame.Bye b) {
             out.writeByte(Protocol.BYE);
             out.writeShort(b.code().wire());
@@ -174,6 +182,14 @@ public final class WireFormat {
                 result = new Frame.Challenge(id, nonce, readBytes8(in, end, "CHALLENGE proof"));
             }
             case Protocol.PROOF -> result = new Frame.Proof(readBytes8(in, end, "PROOF"));
+            case Protocol.CREDENTIAL -> {
+                need(in, end, 2, "CREDENTIAL");
+                int n = in.readUnsignedShort();
+                need(in, end, n, "CREDENTIAL token");
+                byte[] token = new byte[n];
+                in.readBytes(token);
+                result = new Frame.Credential(token);
+            }
             case Protocol.BYE -> {
                 need(in, end, 2, "BYE");
                 ErrorCode code = ErrorCode.ofWire(in.readUnsignedShort());

@@ -28,7 +28,7 @@ class LayeringTest {
                 .whereLayer("bus").mayOnlyBeAccessedByLayers("route")
                 .whereLayer("node").mayOnlyBeAccessedByLayers("bus", "route")
                 .whereLayer("transport").mayOnlyBeAccessedByLayers("node", "route")
-                .whereLayer("wire").mayOnlyBeAccessedByLayers("transport", "node", "route")
+                .whereLayer("wire").mayOnlyBeAccessedByLayers("transport", "node", "bus", "route")
                 .whereLayer("message").mayOnlyBeAccessedByLayers("wire", "transport", "node", "bus", "route")
                 .whereLayer("codec").mayOnlyBeAccessedByLayers("message", "wire", "transport", "node", "bus", "route")
                 .check(classes);

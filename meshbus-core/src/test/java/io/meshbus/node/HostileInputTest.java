@@ -97,6 +97,7 @@ class HostileInputTest {
         try (Socket s = raw()) {
             OutputStream out = s.getOutputStream();
             out.write(control(hello("zzz-fake", Protocol.VERSION)));
+            out.write(control(new Frame.Credential(new byte[0])));
             out.write(new byte[] {0, 0, 0, 1, 0x7f});
             out.flush();
             Object last = readUntilClosed(s);
@@ -113,6 +114,7 @@ class HostileInputTest {
         try (Socket s = raw()) {
             OutputStream out = s.getOutputStream();
             out.write(control(hello("zzz-fake", Protocol.VERSION)));
+            out.write(control(new Frame.Credential(new byte[0])));
             out.write(new byte[] {0x7f, (byte) 0xff, (byte) 0xff, (byte) 0xff, Protocol.DATA});
             out.flush();
             Object last = readUntilClosed(s);
@@ -194,6 +196,7 @@ class HostileInputTest {
         try (Socket s = new Socket(watcher.info().getHost(), watcher.info().getPort())) {
             s.setSoTimeout(10_000);
             s.getOutputStream().write(control(hello("zzz-silent", Protocol.VERSION)));
+            s.getOutputStream().write(control(new Frame.Credential(new byte[0])));
             s.getOutputStream().flush();
             NodeListener.ConnectEvent up = rw.nextConnect();
             assertThat(up.id()).isEqualTo("zzz-silent");

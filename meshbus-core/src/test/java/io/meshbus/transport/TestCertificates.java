@@ -48,15 +48,30 @@ public final class TestCertificates {
      * {@code startDays} days from now for {@code days} days (a start in the past and a short life make it expired).
      */
     public Path node(String name, String ca, int startDays, int days) throws Exception {
+        return node(name, ca, startDays, days, "localhost", "");
+    }
+
+    /**
+     * As {@link #node(String, String, int, int)}, valid now for 2 days, with subject {@code CN=commonName} and
+     * {@code extraSan} (e.g. {@code uri:meshbus://node/alice}, or empty) added to the names for 127.0.0.1 and
+     * localhost: an identity a mutual-TLS authenticator can read.
+     */
+    public Path node(String name, String ca, String commonName, String extraSan) throws Exception {
+        return node(name, ca, 0, 2, commonName, extraSan);
+    }
+
+    private Path node(String name, String ca, int startDays, int days, String commonName, String extraSan)
+            throws Exception {
         Path ks = dir.resolve(name + ".p12");
         Path caKs = dir.resolve(ca + ".p12");
-        keytool("-genkeypair", "-alias", "node", "-keyalg", "EC", "-groupname", "secp256r1", "-dname", "CN=localhost",
-                "-validity", "2", "-keystore", ks.toString(), "-storetype", "PKCS12");
+        keytool("-genkeypair", "-alias", "node", "-keyalg", "EC", "-groupname", "secp256r1", "-dname",
+                "CN=" + commonName, "-validity", "2", "-keystore", ks.toString(), "-storetype", "PKCS12");
         Path csr = dir.resolve(name + ".csr");
         keytool("-certreq", "-alias", "node", "-keystore", ks.toString(), "-file", csr.toString());
         Path crt = dir.resolve(name + ".crt");
         List<String> gen = new ArrayList<>(List.of("-gencert", "-alias", "ca", "-keystore", caKs.toString(),
-                "-infile", csr.toString(), "-outfile", crt.toString(), "-ext", "san=ip:127.0.0.1,dns:localhost",
+                "-infile", csr.toString(), "-outfile", crt.toString(), "-ext",
+                "san=ip:127.0.0.1,dns:localhost" + (extraSan.isEmpty() ? "" : "," + extraSan),
                 "-validity", Integer.toString(days)));
         if (startDays != 0) {
             gen.addAll(List.of("-startdate", (startDays > 0 ? "+" : "") + startDays + "d"));

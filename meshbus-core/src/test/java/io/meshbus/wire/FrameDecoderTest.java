@@ -68,6 +68,23 @@ class FrameDecoderTest {
     }
 
     @Test
+    void shouldRoundTripCredentialsUpToTheirLimitAndRefuseTruncatedOnes() {
+        byte[] big = new byte[Protocol.MAX_CREDENTIAL];
+        big[big.length - 1] = 7;
+        EmbeddedChannel ch = new EmbeddedChannel(new FrameDecoder(2 * MAX));
+        ch.writeInbound(encode(new Frame.Credential(new byte[0]), new Frame.Credential(big)));
+        List<Object> got = readAll(ch);
+        assertThat(((Frame.Credential) got.get(0)).token()).isEmpty();
+        assertThat(((Frame.Credential) got.get(1)).token()).isEqualTo(big);
+        assertThatThrownBy(() -> WireFormat.writeControl(Unpooled.buffer(),
+                new Frame.Credential(new byte[Protocol.MAX_CREDENTIAL + 1])))
+                .isInstanceOf(IllegalArgumentException.class);
+        byte[] truncated = {Protocol.CREDENTIAL, 0, 9, 'x'};
+        assertThatThrownBy(() -> WireFormat.read(Unpooled.wrappedBuffer(truncated), truncated.length))
+                .isInstanceOf(ProtocolViolationException.class).hasMessageContaining("CREDENTIAL token");
+    }
+
+    @Test
     void shouldDecodeTheSameFramesWhateverTheReadBoundaries() {
         List<Message> sent = new ArrayList<>();
         ByteBuf all = Unpooled.buffer();
