@@ -6,7 +6,8 @@ import java.util.Arrays;
 import java.util.List;
 
 /**
- * Command line of the benchmarks: {@code SCENARIO [--seconds S] [--warmup S] [--size B] [--count N] [--json]},
+ * Command line of the benchmarks:
+ * {@code SCENARIO [--seconds S] [--warmup S] [--size B] [--count N] [--backplane redis|nats|all] [--json]},
  * {@code --list}, or {@code jmh [JMH arguments]}. Each figure is printed as one line, or with {@code --json} as one
  * JSON object per line, next to its baseline measured in the same run.
  */
@@ -69,7 +70,8 @@ public final class BenchMain {
 
     private static String usage() {
         StringBuilder sb = new StringBuilder()
-                .append("usage: bench SCENARIO [--seconds S] [--warmup S] [--size BYTES] [--count N] [--json]\n")
+                .append("usage: bench SCENARIO [--seconds S] [--warmup S] [--size BYTES] [--count N] "
+                        + "[--backplane B] [--json]\n")
                 .append("       bench --list\n")
                 .append("       bench jmh [REGEX] [JMH options]\n")
                 .append("  --seconds S   measuring time of throughput figures; subject-match: 1-second iterations "
@@ -79,6 +81,8 @@ public final class BenchMain {
                 .append("  --size BYTES  payload per message (default 100)\n")
                 .append("  --count N     measured round trips of the rtt scenarios, after ")
                 .append(RttScenario.WARMUP_ROUND_TRIPS).append(" warm-up ones (default 100000)\n")
+                .append("  --backplane B redis, nats or all: the brokers of the backplane scenarios (default all; "
+                        + "MESHBUS_REDIS_URI, MESHBUS_NATS_URI)\n")
                 .append("  --json        one JSON object per figure\n")
                 .append("scenarios:\n");
         SCENARIOS.forEach(s -> sb.append(String.format("  %-18s %s%n", s.name(), s.description())));

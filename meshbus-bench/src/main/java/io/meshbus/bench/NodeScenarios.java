@@ -37,7 +37,7 @@ final class NodeScenarios implements Contender {
                         + "baseline: a framed stream on a raw socket", NODE, RawSocketBaselines.RAW),
                 new RttScenario("node-rtt", "request/echo round trips, one in flight; baseline: the same ping-pong on "
                         + "a raw socket", NODE, RawSocketBaselines.RAW)), BusScenarios.all(), PubSubScenarios.all(),
-                RouteScenarios.all(), List.<Scenario>of(new SubjectMatchScenario()))
+                RouteScenarios.all(), List.<Scenario>of(new SubjectMatchScenario()), BackplaneScenarios.all())
                 .flatMap(List::stream).toList();
     }
 

@@ -11,13 +11,18 @@ import java.util.List;
  * @param size    payload bytes per message ({@code --size})
  * @param count   round trips a counted scenario measures ({@code --count}), after its fixed warm-up
  * @param json    one JSON object per figure instead of aligned text ({@code --json})
+ * @param backplane the brokers a backplane scenario runs on: {@code redis}, {@code nats} or {@code all}
+ *                ({@code --backplane}); other scenarios ignore it
  */
-public record Options(Duration measure, Duration warmup, int size, int count, boolean json) {
+public record Options(Duration measure, Duration warmup, int size, int count, boolean json, String backplane) {
     /** Largest payload accepted: far below the node's 4 MiB frame limit, and large enough for any useful run. */
     public static final int MAX_SIZE = 1 << 20;
 
+    /** The values of {@code --backplane}. */
+    public static final List<String> BACKPLANES = List.of("all", "redis", "nats");
+
     public static final Options DEFAULTS = new Options(Duration.ofSeconds(5), Duration.ofSeconds(2), 100, 100_000,
-            false);
+            false, "all");
 
     public Options {
         if (measure.isNegative() || measure.isZero()) {
@@ -32,6 +37,10 @@ public record Options(Duration measure, Duration warmup, int size, int count, bo
         if (count < 1) {
             throw new IllegalArgumentException("--count: must be at least 1, was " + count);
         }
+        if (!BACKPLANES.contains(backplane)) {
+            throw new IllegalArgumentException("--backplane: one of " + String.join(", ", BACKPLANES) + ", was "
+                    + backplane);
+        }
     }
 
     /** Parses the options that follow the scenario name; throws IllegalArgumentException naming the bad one. */
@@ -41,6 +50,7 @@ public record Options(Duration measure, Duration warmup, int size, int count, bo
         int size = DEFAULTS.size;
         int count = DEFAULTS.count;
         boolean json = DEFAULTS.json;
+        String backplane = DEFAULTS.backplane;
         for (int i = 0; i < args.size(); i++) {
             String a = args.get(i);
             switch (a) {
@@ -49,10 +59,11 @@ public record Options(Duration measure, Duration warmup, int size, int count, bo
                 case "--warmup" -> warmup = seconds(a, value(args, ++i, a));
                 case "--size" -> size = integer(a, value(args, ++i, a));
                 case "--count" -> count = integer(a, value(args, ++i, a));
+                case "--backplane" -> backplane = value(args, ++i, a);
                 default -> throw new IllegalArgumentException("unknown option: " + a);
             }
         }
-        return new Options(measure, warmup, size, count, json);
+        return new Options(measure, warmup, size, count, json, backplane);
     }
 
     private static String value(List<String> args, int i, String option) {

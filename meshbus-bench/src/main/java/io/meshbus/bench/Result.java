@@ -15,9 +15,11 @@ import java.util.Objects;
  * @param unit     unit of value and baseline, for example {@code us}
  * @param baseline the baseline's figure; NaN for a figure without one (printed, with the ratio, as null)
  * @param warnings anything that makes the figure suspect; empty when nothing does
+ * @param backplane the broker the figure was measured through ({@code redis}, {@code nats}), so a scenario run on
+ *                  several tells its figures apart; null for the others (and then not printed)
  */
 public record Result(String scenario, String figure, double value, String unit, double baseline,
-                     List<String> warnings) {
+                     List<String> warnings, String backplane) {
 
     public Result {
         Objects.requireNonNull(scenario, "scenario");
@@ -26,16 +28,23 @@ public record Result(String scenario, String figure, double value, String unit, 
         warnings = List.copyOf(warnings);
     }
 
+    /** A figure measured without a broker. */
+    public Result(String scenario, String figure, double value, String unit, double baseline, List<String> warnings) {
+        this(scenario, figure, value, unit, baseline, warnings, null);
+    }
+
     /** value / baseline: above 1 means the node's figure is larger (slower for latencies, faster for rates). */
     public double ratio() {
         return value / baseline;
     }
 
-    /** One JSON object; a {@code warnings} array is added only when there are warnings. */
+    /** One JSON object; {@code backplane} and a {@code warnings} array are added only when there are any. */
     public String toJson() {
-        StringBuilder sb = new StringBuilder(128)
-                .append("{\"scenario\":").append(quote(scenario))
-                .append(",\"figure\":").append(quote(figure))
+        StringBuilder sb = new StringBuilder(128).append("{\"scenario\":").append(quote(scenario));
+        if (backplane != null) {
+            sb.append(",\"backplane\":").append(quote(backplane));
+        }
+        sb.append(",\"figure\":").append(quote(figure))
                 .append(",\"value\":").append(amount(value))
                 .append(",\"unit\":").append(quote(unit))
                 .append(",\"baseline\":").append(amount(baseline))
@@ -52,10 +61,11 @@ public record Result(String scenario, String figure, double value, String unit, 
 
     /** One aligned line for people, followed by one line per warning. */
     public String toHuman() {
+        String name = backplane == null ? scenario : scenario + " (" + backplane + ")";
         StringBuilder sb = new StringBuilder(String.format("%-18s %-13s %14s %-6s  baseline %14s %-6s  ratio %s",
-                scenario, figure, amount(value), unit, amount(baseline), unit, number(ratio(), 2)));
+                name, figure, amount(value), unit, amount(baseline), unit, number(ratio(), 2)));
         for (String w : warnings) {
-            sb.append(System.lineSeparator()).append("WARNING ").append(scenario).append(": ").append(w);
+            sb.append(System.lineSeparator()).append("WARNING ").append(name).append(": ").append(w);
         }
         return sb.toString();
     }

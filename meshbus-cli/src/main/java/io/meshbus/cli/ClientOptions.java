@@ -14,7 +14,11 @@ final class ClientOptions {
             description = "A member to join (repeat, or comma-separated; env MESHBUS_JOIN).")
     List<String> join;
 
-    @Option(names = "--network-id", description = "Network id to require.")
+    @Option(names = "--backplane", description = "Reach the network through this broker instead of --join "
+            + "(redis://, rediss://, nats://, tls://; env MESHBUS_BACKPLANE).")
+    String backplane;
+
+    @Option(names = "--network-id", description = "Network id to require (on a backplane: its namespace).")
     String networkId;
 
     @Option(names = "--timeout", defaultValue = "10s",
@@ -64,6 +68,13 @@ final class ClientOptions {
 
     /** Starts a host that joins the network; the caller closes it. */
     Host joinNetwork() throws Exception {
+        if (backplane != null) {
+            Host h = Host.builder().id("cli-host-" + UUID.randomUUID().toString().substring(0, 8))
+                    .networkId(networkId).requestTimeout(timeout()).backplane(Backplanes.of(backplane, networkId))
+                    .build();
+            h.start().get(timeout().toMillis() + 5000, TimeUnit.MILLISECONDS);
+            return h;
+        }
         if (join == null || join.isEmpty()) {
             throw new IllegalArgumentException("--join: give a member of the network (or set MESHBUS_JOIN)");
         }

@@ -40,7 +40,8 @@ final class HostCommand implements Callable<Integer> {
     @Option(names = "--echo", split = ",", description = "Create a peer that echoes messages and answers requests.")
     List<String> echo;
 
-    @Option(names = "--backplane", description = "redis:// or nats:// backplane (not available in this version).")
+    @Option(names = "--backplane", description = "Run over a broker instead of direct links: redis://host:port, "
+            + "rediss://, nats://host:port or tls:// (hosts on one broker and --network-id find each other).")
     String backplane;
 
     @CommandLine.Mixin
@@ -51,19 +52,21 @@ final class HostCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        if (backplane != null) {
-            throw new IllegalArgumentException("--backplane is not available in this version of meshbus");
-        }
         PrintWriter out = spec.commandLine().getOut();
         io.meshbus.bus.HostOptions.Builder ob = Host.builder()
                 .id(id != null ? id : "host-" + UUID.randomUUID().toString().substring(0, 8)).networkId(networkId);
         byte[] secret = security.secret();
         io.meshbus.transport.TlsConfig tls = security.tls(tlsMutual);
         ob.node(n -> n.secret(secret).tls(tls));
-        listen.forEach(ob::listen);
+        if (backplane != null) {
+            ob.backplane(Backplanes.of(backplane, networkId));
+        } else {
+            listen.forEach(ob::listen);
+        }
         Host host = ob.build();
         host.start().get(30, TimeUnit.SECONDS);
-        out.println("host " + host.id() + " listening on " + host.node().addresses());
+        out.println("host " + host.id() + (backplane != null ? " on " + backplane + ", members: " + host.members()
+                : " listening on " + host.node().addresses()));
         out.flush();
         if (join != null && !join.isEmpty()) {
             host.join(join.toArray(new String[0])).get(60, TimeUnit.SECONDS);

@@ -123,8 +123,9 @@ class ClientCommandsTest {
         assertThat(fromFile.code()).isEqualTo(ExitCodes.UNREACHABLE);
         Run fromEnv = run(Map.of("MESHBUS_CONFIG", conf.toString(), "MESHBUS_JOIN", seed), "find", "echo");
         assertThat(fromEnv.code()).as(fromEnv.err()).isZero();
-        Run unsupported = run("host", "--listen", "tcp://127.0.0.1:0", "--backplane", "redis://x");
+        Run unsupported = run("host", "--listen", "tcp://127.0.0.1:0", "--backplane", "amqp://x");
         assertThat(unsupported.code()).isEqualTo(ExitCodes.USAGE);
+        assertThat(unsupported.err()).contains("redis://, rediss://, nats:// or tls://");
         Path secret = dir.resolve("secret");
         Files.writeString(secret, "a secret of sufficient length\n");
         Run refused = run("find", "--join", seed, "--secret-file", secret.toString(), "echo");
@@ -132,6 +133,29 @@ class ClientCommandsTest {
         Files.writeString(secret, "short");
         assertThat(run("find", "--join", seed, "--secret-file", secret.toString(), "echo").code())
                 .isEqualTo(ExitCodes.USAGE);
+    }
+
+    @Test
+    void shouldReachPeersThroughABackplane() throws Exception {
+        String redis = io.meshbus.bus.Brokers.redis();
+        String ns = "mbcli-" + java.util.UUID.randomUUID().toString().substring(0, 8);
+        Host onRedis = Host.builder().networkId(ns).backplane(io.meshbus.redis.RedisBackplane.builder().uri(redis)
+                .namespace(ns).build()).build();
+        onRedis.start().get(20, TimeUnit.SECONDS);
+        try {
+            Peer echo = onRedis.create("bp-echo");
+            echo.onMessage((from, m) -> echo.reply(m, m));
+            Run req = run("request", "--backplane", redis, "--network-id", ns, "--to", "bp-echo", "{\"n\":5}");
+            assertThat(req.code()).as(req.err()).isZero();
+            assertThat(Payloads.JSON.readTree(req.out()).get("payload").get("n").asInt()).isEqualTo(5);
+            Run find = run(Map.of("MESHBUS_BACKPLANE", redis), "find", "--network-id", ns, "bp-echo");
+            assertThat(find.code()).as(find.err()).isZero();
+            assertThat(find.out()).contains(onRedis.id());
+            Run down = run("find", "--backplane", "redis://127.0.0.1:1", "--timeout", "2s", "bp-echo");
+            assertThat(down.code()).as(down.err()).isEqualTo(ExitCodes.UNREACHABLE);
+        } finally {
+            onRedis.close().get(15, TimeUnit.SECONDS);
+        }
     }
 
     @Test

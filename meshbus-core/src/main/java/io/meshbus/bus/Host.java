@@ -62,6 +62,7 @@ public final class Host {
     private static final long SWEEP_MILLIS = 20;
     private static final long SETTLE_NANOS = TimeUnit.SECONDS.toNanos(2);
     private static final int MAX_LOOKUP_ATTEMPTS = 4;
+    private static final Duration RESOLVE_TIMEOUT = Duration.ofSeconds(5);
     private static final int REGISTRATION_CHUNK = 8192;
     private static final ScheduledExecutorService TIMER = timer();
 
@@ -91,6 +92,9 @@ public final class Host {
     final LongAdder limitRefusals = new LongAdder();
     /** Directory entries held here per member, against {@code maxRegistrationsPerMember}. */
     private final ConcurrentHashMap<String, AtomicInteger> registeredBy = new ConcurrentHashMap<>();
+    private final List<PeerResolver> resolvers = new java.util.concurrent.CopyOnWriteArrayList<>();
+    /** Members that said they have resolvers: the only ones asked when the directory finds nothing. */
+    private final Set<String> resolvingMembers = ConcurrentHashMap.newKeySet();
     final LongAdder denied = new LongAdder();
     private volatile String networkId;
     private volatile long membershipChanged = System.nanoTime();
@@ -643,6 +647,95 @@ public final class Host {
         strangers.increment();
     }
 
+    // ------------------------------------------------------------------ resolvers
+
+    /**
+     * Adds a resolver of peer ids the directory does not know; every member learns that this host resolves, and asks
+     * it when its own lookup finds nothing. The registration removes it.
+     */
+    public io.meshbus.node.Registration addResolver(PeerResolver resolver) {
+        Objects.requireNonNull(resolver, "resolver");
+        resolvers.add(resolver);
+        if (resolvers.size() == 1) {
+            for (String m : members.keySet()) {
+                tell(m, "z+", "");
+            }
+        }
+        return () -> resolvers.remove(resolver);
+    }
+
+    /** This host's resolvers, one after the other, until one made the peer exist here. */
+    private CompletableFuture<Boolean> resolveHere(String peerId) {
+        CompletableFuture<Boolean> f = CompletableFuture.completedFuture(false);
+        for (PeerResolver r : resolvers) {
+            f = f.thenCompose(done -> {
+                if (done || peers.containsKey(peerId)) {
+                    return CompletableFuture.completedFuture(true);
+                }
+                try {
+                    return r.resolve(peerId).exceptionally(e -> false);
+                } catch (RuntimeException e) {
+                    LOG.warn("host {}: a resolver failed on {}", id(), peerId, e);
+                    return CompletableFuture.completedFuture(false);
+                }
+            });
+        }
+        return f.thenApply(done -> peers.containsKey(peerId));
+    }
+
+    /** The host where some resolver made the peer exist, or null; asks only hosts that resolve, in bounded time. */
+    private CompletableFuture<String> resolve(String peerId) {
+        if (resolvers.isEmpty() && resolvingMembers.isEmpty()) {
+            return CompletableFuture.completedFuture(null);
+        }
+        return resolveHere(peerId).thenCompose(here -> {
+            if (here) {
+                return CompletableFuture.completedFuture(id());
+            }
+            List<CompletableFuture<Object>> answers = new ArrayList<>();
+            CompletableFuture<String> found = new CompletableFuture<>();
+            Duration bound = options.requestTimeout().compareTo(RESOLVE_TIMEOUT) < 0 ? options.requestTimeout()
+                    : RESOLVE_TIMEOUT;
+            for (String m : resolvingMembers) {
+                CompletableFuture<Object> f = new CompletableFuture<>();
+                long s = register(Pending.LIST, f, m, peerId, bound);
+                if (!link(m, control("zr" + s, Headers.of(Headers.TO, peerId), "")).accepted()) {
+                    failPending(s, new PeerUnreachableException("host " + m + " is unreachable"));
+                }
+                f.thenAccept(h -> {
+                    if (h instanceof String text && !text.isEmpty() && members.containsKey(text)) {
+                        found.complete(text);
+                    }
+                });
+                answers.add(f);
+            }
+            CompletableFuture.allOf(answers.stream().map(a -> a.exceptionally(e -> null))
+                    .toArray(CompletableFuture[]::new)).whenComplete((v, e) -> found.complete(null));
+            return found;
+        });
+    }
+
+    private void onResolve(String fromHost, Message m, String op) {
+        if (op.equals("z+")) {
+            resolvingMembers.add(fromHost);
+        } else if (op.startsWith("zr")) {
+            String peerId = m.header(Headers.TO);
+            if (peerId == null) {
+                strangers.increment();
+                return;
+            }
+            resolveHere(peerId).whenComplete((here, e) -> answer(fromHost, op, Boolean.TRUE.equals(here) ? id()
+                    : ""));
+        } else if (op.startsWith("zR")) {
+            Pending p = pending.remove(Long.parseLong(op, 2, op.length(), 10));
+            if (p != null) {
+                p.future.complete(m.payloadText());
+            }
+        } else {
+            strangers.increment();
+        }
+    }
+
     // ------------------------------------------------------------------ find
 
     /** Where a peer lives; fails with {@link PeerNotFoundException} ("Peer not found (id: X)"). */
@@ -802,8 +895,14 @@ public final class Host {
                 // Owners change while hosts join or leave; registrations follow within moments.
                 TIMER.schedule(this::ask, 100L * attempt, TimeUnit.MILLISECONDS);
             } else {
-                notFound.increment();
-                complete(null, new PeerNotFoundException("Peer not found (id: " + peerId + ")"));
+                resolve(peerId).whenCompleteAsync((found, e) -> {
+                    if (found != null) {
+                        complete(found, null);
+                    } else {
+                        notFound.increment();
+                        complete(null, new PeerNotFoundException("Peer not found (id: " + peerId + ")"));
+                    }
+                }, executor());
             }
         }
 
@@ -991,6 +1090,7 @@ public final class Host {
             case 'r' -> onReply(m, op.substring(1));
             case 'e' -> onError(m, op);
             case 'm' -> onMembers(fromHost, m);
+            case 'z' -> onResolve(fromHost, m, op);
             case 'l' -> onLeave(fromHost);
             case 'd' -> onDirectory(fromHost, m, op);
             case 'p' -> onList(fromHost, m, op);
@@ -1197,6 +1297,7 @@ public final class Host {
         hello.put("networkId", networkId);
         URI me = info();
         hello.put("address", me == null ? "" : me.toString());
+        hello.put("resolves", resolvers.isEmpty() ? "" : "1");
         link(e.id(), control("h", Headers.EMPTY, hello));
     }
 
@@ -1215,6 +1316,9 @@ public final class Host {
         Map<String, Object> h = m.decode(Map.class);
         String theirs = (String) h.get("networkId");
         String address = (String) h.get("address");
+        if ("1".equals(h.get("resolves"))) {
+            resolvingMembers.add(from);
+        }
         String mismatch = null;
         synchronized (this) {
             String mine = networkId;
@@ -1307,6 +1411,7 @@ public final class Host {
     }
 
     private void removeMember(String host, String why) {
+        resolvingMembers.remove(host);
         Member gone = members.remove(host);
         if (gone == null) {
             return;

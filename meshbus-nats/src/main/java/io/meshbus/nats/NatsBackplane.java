@@ -55,7 +55,10 @@ public final class NatsBackplane implements Backplane {
 
     private final Settings settings;
     private final String hostsSubject;
+    private static final int SUBJECT_CACHE = 10_000;
     private final ConcurrentHashMap<String, String> inboxes = new ConcurrentHashMap<>();
+    /** Subject -> its NATS subject: mapping costs more than the publish itself otherwise. */
+    private final ConcurrentHashMap<String, String> subjects = new ConcurrentHashMap<>();
     private final LongAdder published = new LongAdder();
     private final LongAdder malformed = new LongAdder();
     private final LongAdder rejected = new LongAdder();
@@ -263,7 +266,15 @@ public final class NatsBackplane implements Backplane {
             rejected.increment();
             throw e;
         }
-        return publishRaw(channelSubject(subject, false), record);
+        String s = subjects.get(subject);
+        if (s == null) {
+            s = channelSubject(subject, false);
+            if (subjects.size() >= SUBJECT_CACHE) {
+                subjects.clear(); // bounded: a workload with endless distinct subjects just recomputes
+            }
+            subjects.put(subject, s);
+        }
+        return publishRaw(s, record);
     }
 
     private String channelSubject(String subject, boolean pattern) {

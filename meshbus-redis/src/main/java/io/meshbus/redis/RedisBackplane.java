@@ -84,6 +84,8 @@ public final class RedisBackplane implements Backplane {
     private final ConcurrentHashMap<String, Set<String>> patterns = new ConcurrentHashMap<>();
     private volatile RedisClient client;
     private volatile StatefulRedisConnection<byte[], byte[]> pub;
+    /** Heartbeats and the directory: never queued behind a burst of publishes, so liveness holds under load. */
+    private volatile StatefulRedisConnection<byte[], byte[]> ctl;
     private volatile StatefulRedisPubSubConnection<byte[], byte[]> sub;
     private volatile ScheduledExecutorService timer;
     private volatile Events events;
@@ -157,10 +159,12 @@ public final class RedisBackplane implements Backplane {
         c.setOptions(ClientOptions.builder()
                 .autoReconnect(true)
                 .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
-                .requestQueueSize(options.maxInFlight)
+                // Above our own in-flight bound, so ours trips first and a publish is never taken then dropped.
+                .requestQueueSize(options.maxInFlight + 4096)
                 .build());
         client = c;
         pub = c.connect(ByteArrayCodec.INSTANCE);
+        ctl = c.connect(ByteArrayCodec.INSTANCE);
         StatefulRedisPubSubConnection<byte[], byte[]> s = c.connectPubSub(ByteArrayCodec.INSTANCE);
         s.addListener(new RedisPubSubAdapter<>() {
             @Override
@@ -181,7 +185,7 @@ public final class RedisBackplane implements Backplane {
         });
         sub = s;
         s.sync().subscribe(inbox(hostId), hostsChannel);
-        pub.sync().publish(hostsChannel,
+        ctl.sync().publish(hostsChannel,
                 bytes(BackplaneFrames.liveness(hostId, incarnation, true)));
     }
 
@@ -298,10 +302,10 @@ public final class RedisBackplane implements Backplane {
         return true;
     }
 
-    /** {@code NS:dir} maps a peer id to {@code INCARNATION HOST}: the incarnation tells a restarted host's leftovers. */
+    /** {@code NS:dir} maps a peer id to {@code INCARNATION HOST}; the incarnation marks a restarted host's entries. */
     @Override
     public void register(String peerId) {
-        pub.async().hset(directoryKey, bytes(peerId), bytes(incarnation + " " + hostId))
+        ctl.async().hset(directoryKey, bytes(peerId), bytes(incarnation + " " + hostId))
                 .whenComplete((v, e) -> directoryFailure(e, "register", peerId));
     }
 
@@ -320,7 +324,7 @@ public final class RedisBackplane implements Backplane {
 
     /** Removes the entry only if it still says {@code value}: a peer re-created elsewhere since keeps its entry. */
     private CompletableFuture<Long> forgetIfStill(String peerId, byte[] value) {
-        return pub.async().<Long>eval(FORGET_IF_STILL, ScriptOutputType.INTEGER, new byte[][] {directoryKey},
+        return ctl.async().<Long>eval(FORGET_IF_STILL, ScriptOutputType.INTEGER, new byte[][] {directoryKey},
                 bytes(peerId), value).toCompletableFuture();
     }
 
@@ -330,7 +334,7 @@ public final class RedisBackplane implements Backplane {
      */
     @Override
     public CompletableFuture<String> lookup(String peerId) {
-        return pub.async().hget(directoryKey, bytes(peerId)).toCompletableFuture().thenCompose(v -> {
+        return ctl.async().hget(directoryKey, bytes(peerId)).toCompletableFuture().thenCompose(v -> {
             if (v == null) {
                 return CompletableFuture.completedFuture(null);
             }
@@ -349,7 +353,7 @@ public final class RedisBackplane implements Backplane {
                 return known == inc ? CompletableFuture.completedFuture(host)
                         : forgetIfStill(peerId, v).thenApply(n -> null);
             }
-            return pub.async().exists(bytes(options.namespace + ":host:" + host)).toCompletableFuture()
+            return ctl.async().exists(bytes(options.namespace + ":host:" + host)).toCompletableFuture()
                     .thenCompose(n -> n != null && n > 0 ? CompletableFuture.completedFuture(host)
                             : forgetIfStill(peerId, v).thenApply(x -> null));
         });
@@ -388,7 +392,7 @@ public final class RedisBackplane implements Backplane {
         if (closed) {
             return;
         }
-        RedisCommands<byte[], byte[]> r = pub.sync();
+        RedisCommands<byte[], byte[]> r = ctl.sync();
         byte[] before = r.setGet(bytes(options.namespace + ":host:" + hostId), bytes(Long.toString(incarnation)),
                 SetArgs.Builder.px(options.livenessTimeout.toMillis()));
         if (before == null && registered) {
