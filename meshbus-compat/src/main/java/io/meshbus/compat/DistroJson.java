@@ -1,0 +1,112 @@
+package io.meshbus.compat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.meshbus.codec.CodecException;
+import io.meshbus.codec.ContentType;
+import io.meshbus.message.Headers;
+import io.meshbus.message.Message;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.util.Base64;
+import java.util.Map;
+
+/**
+ * distro 0.4.0's message format: exactly {@code {"id","headers","payload"}}, UTF-8 JSON, no framing, and its RECEIVED
+ * confirmation {@code {"id","headers":{"uri":"RECEIVED"},"payload":{"msgId":"<original id>"}}}.
+ */
+public final class DistroJson {
+    /** The uri of a confirmation. */
+    public static final String RECEIVED = "RECEIVED";
+    /** Headers asking for a confirmation: where to send it. */
+    public static final String ADDRESS = "address";
+    public static final String PORT = "port";
+    static final ObjectMapper MAPPER = new ObjectMapper();
+
+    private DistroJson() {
+    }
+
+    /**
+     * The distro JSON of a message. A JSON payload is embedded, a text payload becomes a JSON string and any other
+     * payload a base64 string: distro has no content type, and a Node reader only sees those three keys. The
+     * {@code port} header goes out as a number, as distro writes it.
+     */
+    public static byte[] encode(Message m) {
+        ObjectNode o = MAPPER.createObjectNode();
+        o.put("id", m.id().toString());
+        ObjectNode h = o.putObject("headers");
+        for (Map.Entry<String, String> e : m.headers().asMap().entrySet()) {
+            if (e.getKey().equals(PORT) && e.getValue().matches("\\d{1,5}")) {
+                h.put(PORT, Integer.parseInt(e.getValue()));
+            } else {
+                h.put(e.getKey(), e.getValue());
+            }
+        }
+        o.set("payload", payload(m));
+        try {
+            return MAPPER.writeValueAsBytes(o);
+        } catch (IOException e) {
+            throw new CodecException("cannot write message " + m.id() + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** A message's payload as a JSON value (null when empty). */
+    static JsonNode payload(Message m) {
+        byte[] p = m.unsafePayloadArray();
+        ContentType ct = m.contentType();
+        if (p.length == 0) {
+            return MAPPER.nullNode();
+        }
+        if (ct.equals(ContentType.JSON)) {
+            try {
+                return MAPPER.readTree(p);
+            } catch (IOException e) {
+                throw new CodecException("payload of message " + m.id() + " is not JSON", e);
+            }
+        }
+        if (ct.equals(ContentType.TEXT)) {
+            return MAPPER.getNodeFactory().textNode(new String(p, StandardCharsets.UTF_8));
+        }
+        return MAPPER.getNodeFactory().textNode(Base64.getEncoder().encodeToString(p));
+    }
+
+    /** Parses distro JSON (header values other than strings become their JSON text); throws CodecException. */
+    public static Message decode(byte[] json) {
+        return Message.parse(json);
+    }
+
+    /** The confirmation distro's server sends for a message: a new id, uri RECEIVED, payload {msgId}. */
+    public static Message received(Message original) {
+        return Message.of(Headers.of("uri", RECEIVED), Map.of("msgId", original.id().toString()));
+    }
+
+    /** Whether the message is a confirmation, and of which message id (null when it is not one). */
+    public static String confirmedId(Message m) {
+        if (!RECEIVED.equalsIgnoreCase(m.header("uri"))) {
+            return null;
+        }
+        try {
+            JsonNode p = MAPPER.readTree(m.unsafePayloadArray());
+            return p != null && p.hasNonNull("msgId") ? p.get("msgId").asText() : null;
+        } catch (IOException e) {
+            return null;
+        }
+    }
+
+    /** Where distro would send the confirmation: truthy {@code address} and {@code port} headers, or null. */
+    public static InetSocketAddress replyAddress(Message m) {
+        String a = m.header(ADDRESS);
+        String p = m.header(PORT);
+        if (a == null || a.isEmpty() || p == null) {
+            return null;
+        }
+        try {
+            int port = Integer.parseInt(p.trim());
+            return port > 0 && port < 65536 ? InetSocketAddress.createUnresolved(a, port) : null;
+        } catch (NumberFormatException e) {
+            return null;
+        }
+    }
+}
