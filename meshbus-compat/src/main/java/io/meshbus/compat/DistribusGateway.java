@@ -699,9 +699,9 @@ public final class DistribusGateway {
                 if (u != null && connections.get(u) == c) {
                     forgetPeers(u);
                     connections.remove(u);
+                    // The leaver closes once it has our answer. distribus also sends a goodbye back first, which
+                    // races that answer: the leaver could close before reading it and then wait on it for ever.
                     c.leaving = true;
-                    c.request("goodbye", null).orTimeout(5, TimeUnit.SECONDS)
-                            .whenComplete((r, e) -> c.close());
                 } else if (u != null) {
                     forgetPeers(u);
                 }

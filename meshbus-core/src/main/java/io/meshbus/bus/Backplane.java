@@ -63,6 +63,23 @@ public interface Backplane {
         throw new UnsupportedOperationException(name() + " has no native channels");
     }
 
+    /**
+     * Whether {@link #subscribe(String, String)} is available: the broker hands each message of a queue group to one
+     * subscriber in the whole network (NATS queue subscriptions). Otherwise the hosts choose the member.
+     */
+    default boolean nativeQueueGroups() {
+        return false;
+    }
+
+    /** Joins a queue group on a pattern; reports through {@link Events#onGroupPublish}. */
+    default CompletableFuture<Void> subscribe(String pattern, String group) {
+        throw new UnsupportedOperationException(name() + " has no native queue groups");
+    }
+
+    default void unsubscribe(String pattern, String group) {
+        throw new UnsupportedOperationException(name() + " has no native queue groups");
+    }
+
     /** Publishes to every host subscribed to a matching pattern, this one included (its echo is ignored). */
     default SendStatus publish(String subject, Message message) {
         throw new UnsupportedOperationException(name() + " has no native channels");
@@ -112,6 +129,12 @@ public interface Backplane {
          * widely than the pattern says (Redis globs); the host checks the subject itself.
          */
         void onPublish(String fromHost, String pattern, Message message);
+
+        /**
+         * A publish the broker chose this host for, as the member of a queue group; it may come from this host
+         * itself (the broker picks among every member, local ones included).
+         */
+        void onGroupPublish(String fromHost, String pattern, String group, Message message);
 
         /** A host is alive; {@code incarnation} changes when it restarted. May repeat for a host already up. */
         void onHostUp(String hostId, long incarnation);

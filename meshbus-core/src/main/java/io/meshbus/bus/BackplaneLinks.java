@@ -72,6 +72,15 @@ final class BackplaneLinks implements Backplane.Events {
     }
 
     @Override
+    public void onGroupPublish(String fromHost, String pattern, String group, Message message) {
+        Lane lane = lane(fromHost);
+        if (full(lane, fromHost)) {
+            return;
+        }
+        lane.add(() -> host.onNativeGroupPublish(fromHost, pattern, group, message));
+    }
+
+    @Override
     public void onHostUp(String hostId, long incarnation) {
         Long before = incarnations.put(hostId, incarnation);
         if (before != null && before == incarnation) {

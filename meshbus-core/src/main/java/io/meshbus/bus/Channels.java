@@ -65,6 +65,8 @@ final class Channels {
             int n = interests.merge(key, 1, Integer::sum);
             if (n == 1 && broker != null && group == null) {
                 acks.add(broker.subscribe(pattern).thenApply(v -> null));
+            } else if (n == 1 && broker != null && broker.nativeQueueGroups()) {
+                acks.add(broker.subscribe(pattern, group).thenApply(v -> null));
             } else if (n == 1) {
                 for (String m : host.memberIds()) {
                     acks.add(host.ask(m, "ca", key));
@@ -112,6 +114,8 @@ final class Channels {
             Backplane broker = host.nativeChannels();
             if (n == null && broker != null && s.queueGroup() == null) {
                 broker.unsubscribe(s.subject());
+            } else if (n == null && broker != null && broker.nativeQueueGroups()) {
+                broker.unsubscribe(s.subject(), s.queueGroup());
             } else if (n == null) {
                 for (String m : host.memberIds()) {
                     host.tell(m, "cr", key);
@@ -130,8 +134,10 @@ final class Channels {
     /** Sends the whole interest set to a host that was just admitted (again). */
     synchronized void announceAll(String to) {
         List<List<String>> all = new ArrayList<>(interests.keySet());
-        if (host.nativeChannels() != null) {
-            all.removeIf(k -> k.get(1) == null); // the broker holds those
+        Backplane broker = host.nativeChannels();
+        if (broker != null) {
+            // the broker holds those
+            all.removeIf(k -> k.get(1) == null || broker.nativeQueueGroups());
         }
         host.tell(to, "cs", all);
     }
@@ -157,14 +163,15 @@ final class Channels {
                 groups.computeIfAbsent(i.group(), g -> new HashSet<>()).add(i.host());
             }
         });
+        Backplane broker = host.nativeChannels();
+        boolean brokerGroups = broker != null && broker.nativeQueueGroups();
         local.match(tokens, s -> {
             if (s.queueGroup() == null) {
                 deliver(s, from, out, false);
-            } else {
+            } else if (!brokerGroups) {
                 groups.computeIfAbsent(s.queueGroup(), g -> new HashSet<>()).add(host.id());
             }
         });
-        Backplane broker = host.nativeChannels();
         if (broker != null) {
             if (!broker.publish(subject, out.withHeader(Host.OP, "cp")).accepted()) {
                 refused.increment();
@@ -312,6 +319,36 @@ final class Channels {
             }
             default -> host.countStranger();
         }
+    }
+
+    /** A publish the broker gave this host as a member of a queue group: to one local member of it. */
+    void onNativeGroupPublish(String fromHost, String pattern, String group, Message m) {
+        String subject = m.header(Headers.CHANNEL);
+        String from = m.header(Headers.FROM);
+        String[] tokens;
+        try {
+            tokens = subject == null || from == null ? null : Subjects.tokens(subject, false);
+        } catch (IllegalArgumentException e) {
+            tokens = null;
+        }
+        if (tokens == null) {
+            host.countStranger();
+            return;
+        }
+        if (!fromHost.equals(host.id()) && !mayPublish(fromHost, from, m)) {
+            return;
+        }
+        List<Subscription> members = new ArrayList<>(2);
+        local.match(tokens, s -> {
+            if (group.equals(s.queueGroup()) && s.subject().equals(pattern) && !s.isClosed()) {
+                members.add(s);
+            }
+        });
+        if (members.isEmpty()) {
+            host.countDropped();
+            return;
+        }
+        deliver(members.get(Math.floorMod(cursor(group).getAndIncrement(), members.size())), from, m, true);
     }
 
     /** A publish the broker delivered for one of this host's patterns: to the subscriptions of that pattern. */

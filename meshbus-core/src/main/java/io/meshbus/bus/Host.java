@@ -384,6 +384,14 @@ public final class Host {
         }
     }
 
+    void onNativeGroupPublish(String fromHost, String pattern, String group, Message m) {
+        if (!fromHost.equals(id()) && !members.containsKey(fromHost)) {
+            strangers.increment();
+            return;
+        }
+        channels.onNativeGroupPublish(fromHost, pattern, group, m);
+    }
+
     void onNativePublish(String fromHost, String pattern, Message m) {
         if (!members.containsKey(fromHost)) {
             strangers.increment();

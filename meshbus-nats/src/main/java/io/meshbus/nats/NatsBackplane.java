@@ -38,7 +38,8 @@ import org.slf4j.LoggerFactory;
  * <li>{@code NS.inbox.HOST} — a host's inbox, one {@link BackplaneFrames} record per message; one connection per host
  *     keeps each pair of hosts in order;</li>
  * <li>{@code NS.ch.SUBJECT} — channels, token by token (a token that is not plain is encoded as below): a publish is
- *     one NATS publish, wildcards are NATS's own; queue groups are chosen by the hosts and go to inboxes;</li>
+ *     one NATS publish, wildcards are NATS's own, and a queue group is a NATS queue subscription (the server picks
+ *     the host, the host one of its local members);</li>
  * <li>{@code NS.hosts} — heartbeats ({@code u INCARNATION HOST} every {@code heartbeat}) and goodbyes; a host silent
  *     for {@code livenessTimeout} is dropped with its peers. A host answers a newcomer's first heartbeat with its own
  *     at once, so a starting host knows the others within one round trip; {@link #start} waits
@@ -236,7 +237,11 @@ public final class NatsBackplane implements Backplane {
             liveness.heard(e.fromHost());
             events.onPublish(e.fromHost(), pattern, e.message());
         }));
-        // Live once the server has processed the SUB: a flush round trip, off the caller's thread.
+        return confirmed(pattern);
+    }
+
+    /** Live once the server has processed the SUB: a flush round trip, off the caller's thread. */
+    private CompletableFuture<Void> confirmed(String pattern) {
         return CompletableFuture.runAsync(() -> {
             try {
                 connection.flush(settings.connectTimeout);
@@ -247,6 +252,44 @@ public final class NatsBackplane implements Backplane {
                 throw new BrokerUnavailableException("interrupted", e);
             }
         }, timer);
+    }
+
+    @Override
+    public boolean nativeQueueGroups() {
+        return true;
+    }
+
+    /** A NATS queue subscription: the server gives each message to one member of the queue in the whole network. */
+    @Override
+    public CompletableFuture<Void> subscribe(String pattern, String group) {
+        String subject = channelSubject(pattern, true);
+        channelSubs.computeIfAbsent(groupKey(pattern, group), k -> dispatcher.subscribe(subject, token(group),
+                msg -> {
+                    BackplaneFrames.Envelope e;
+                    try {
+                        e = BackplaneFrames.decode(msg.getData(), settings.maxFrameSize);
+                    } catch (RuntimeException ex) {
+                        malformed.increment();
+                        LOG.warn("nats backplane {}: malformed publish on {} dropped: {}", hostId, pattern,
+                                ex.getMessage());
+                        return;
+                    }
+                    liveness.heard(e.fromHost());
+                    events.onGroupPublish(e.fromHost(), pattern, group, e.message());
+                }));
+        return confirmed(pattern);
+    }
+
+    @Override
+    public void unsubscribe(String pattern, String group) {
+        io.nats.client.Subscription s = channelSubs.remove(groupKey(pattern, group));
+        if (s != null) {
+            dispatcher.unsubscribe(s);
+        }
+    }
+
+    private static String groupKey(String pattern, String group) {
+        return pattern + '\u0000' + group;
     }
 
     @Override
