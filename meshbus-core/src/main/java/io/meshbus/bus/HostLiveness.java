@@ -47,6 +47,14 @@ public final class HostLiveness {
         }
     }
 
+    /** The broker says the host is gone (NATS: nobody reads its inbox), ahead of its liveness timeout. */
+    public void gone(String hostId, String why) {
+        if (lastSeen.remove(hostId) != null) {
+            incarnations.remove(hostId);
+            events.onHostDown(hostId, why);
+        }
+    }
+
     /** Reports down every host not heard of within the timeout. */
     public void sweep() {
         long now = System.nanoTime();

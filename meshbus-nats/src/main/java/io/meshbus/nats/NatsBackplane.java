@@ -66,6 +66,11 @@ public final class NatsBackplane implements Backplane {
     private final LongAdder backPressured = new LongAdder();
     private volatile Connection connection;
     private volatile Dispatcher dispatcher;
+    private volatile Dispatcher noResponders;
+    private volatile String noRespondersPrefix;
+    private final ConcurrentHashMap<String, String> replies = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<String, String> repliesBack = new ConcurrentHashMap<>();
+    private final LongAdder noRespondersSeen = new LongAdder();
     private final ConcurrentHashMap<String, io.nats.client.Subscription> channelSubs = new ConcurrentHashMap<>();
     private volatile ScheduledExecutorService timer;
     private volatile HostLiveness liveness;
@@ -103,6 +108,7 @@ public final class NatsBackplane implements Backplane {
         this.incarnation = incarnation;
         this.events = Objects.requireNonNull(events, "events");
         this.liveness = new HostLiveness(hostId, settings.livenessTimeout, events);
+        this.noRespondersPrefix = settings.namespace + ".nr." + token(hostId) + ".";
         ScheduledExecutorService t = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread th = new Thread(r, "meshbus-nats-" + hostId);
             th.setDaemon(true);
@@ -169,6 +175,10 @@ public final class NatsBackplane implements Backplane {
         dispatcher = d;
         d.subscribe(inbox(hostId));
         d.subscribe(hostsSubject);
+        // Inbox publishes carry a reply subject naming their target: when nobody reads that inbox (the host died
+        // and its liveness has not expired yet) the server answers 503 there at once.
+        noResponders = c.createDispatcher(this::onNoResponders);
+        noResponders.subscribe(noRespondersPrefix + "*");
         c.publish(hostsSubject, BackplaneFrames.liveness(hostId, incarnation, true).getBytes(StandardCharsets.UTF_8));
     }
 
@@ -179,6 +189,26 @@ public final class NatsBackplane implements Backplane {
             LOG.info("nats backplane {}: reconnected to {}", hostId, settings.uri);
             liveness.brokerAway();
         }
+    }
+
+    private void onNoResponders(io.nats.client.Message msg) {
+        if (closed || !msg.isStatusMessage() || msg.getStatus().getCode() != 503) {
+            return;
+        }
+        String host = repliesBack.get(msg.getSubject());
+        if (host != null && liveness.isAlive(host)) {
+            noRespondersSeen.increment();
+            LOG.info("nats backplane {}: nobody reads the inbox of host {}; it is gone", hostId, host);
+            liveness.gone(host, "host " + host + " is gone: nobody reads its inbox (NATS no responders)");
+        }
+    }
+
+    private String replyFor(String host) {
+        return replies.computeIfAbsent(host, h -> {
+            String r = noRespondersPrefix + token(h);
+            repliesBack.put(r, h);
+            return r;
+        });
     }
 
     private void onRecord(String subject, byte[] data) {
@@ -385,10 +415,14 @@ public final class NatsBackplane implements Backplane {
         if (!liveness.isAlive(to)) {
             return closed ? SendStatus.CLOSED : SendStatus.NOT_CONNECTED;
         }
-        return publishRaw(inbox(to), record);
+        return publishRaw(inbox(to), replyFor(to), record);
     }
 
     private SendStatus publishRaw(String subject, byte[] record) {
+        return publishRaw(subject, null, record);
+    }
+
+    private SendStatus publishRaw(String subject, String replyTo, byte[] record) {
         if (closed) {
             return SendStatus.CLOSED;
         }
@@ -397,7 +431,7 @@ public final class NatsBackplane implements Backplane {
             return SendStatus.NOT_CONNECTED;
         }
         try {
-            c.publish(subject, record);
+            c.publish(subject, replyTo, record);
         } catch (IllegalStateException e) {
             backPressured.increment();
             return SendStatus.BACK_PRESSURED;
@@ -445,13 +479,26 @@ public final class NatsBackplane implements Backplane {
         });
     }
 
-    /** Counters: published, malformed, rejected (too large), backPressured. */
+    /** Drops the connection without a goodbye, as a crashed process would (tests of crash detection). */
+    void abandon() throws InterruptedException {
+        ScheduledExecutorService t = timer;
+        if (t != null) {
+            t.shutdownNow();
+        }
+        Connection c = connection;
+        if (c != null) {
+            c.close();
+        }
+    }
+
+    /** Counters: published, malformed, rejected (too large), backPressured, noResponders (hosts found gone). */
     public Map<String, Long> metrics() {
         Map<String, Long> m = new HashMap<>();
         m.put("published", published.sum());
         m.put("malformed", malformed.sum());
         m.put("rejected", rejected.sum());
         m.put("backPressured", backPressured.sum());
+        m.put("noResponders", noRespondersSeen.sum());
         return m;
     }
 
