@@ -4,18 +4,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
-import io.meshbus.error.MeshbusException;
 import io.meshbus.error.NetworkIdMismatchException;
 import io.meshbus.error.PeerNotFoundException;
 import io.meshbus.error.PeerUnreachableException;
-import io.meshbus.error.RequestTimeoutException;
-import io.meshbus.message.Message;
 import io.meshbus.node.SendStatus;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
-import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
@@ -92,33 +88,6 @@ class BusBehaviourTest {
         assertThat(h1.find("peer1").get(10, TimeUnit.SECONDS).hostId()).isEqualTo(h1.id());
         assertThatThrownBy(() -> h1.find("ghost").get(10, TimeUnit.SECONDS))
                 .hasCauseInstanceOf(PeerNotFoundException.class);
-    }
-
-    @ParameterizedTest
-    @ValueSource(strings = {"tcp", "mem"})
-    void shouldAnswerRequestsAndFailFastWhenTheHandlerThrows(String scheme) throws Exception {
-        on(scheme);
-        Host h1 = hosts.start();
-        Host h2 = hosts.start();
-        Hosts.join(h2, h1);
-        Peer asker = h1.create("asker");
-        Peer echo = h2.create("echo");
-        Peer broken = h2.create("broken");
-        Peer silent = h2.create("silent");
-        echo.onMessage((from, m) -> echo.reply(m, Map.of("echo", m.decode(Map.class))));
-        broken.onMessage((from, m) -> {
-            throw new IllegalStateException("boom");
-        });
-        Message reply = asker.request("echo", Map.of("n", 1), Duration.ofSeconds(10)).get(10, TimeUnit.SECONDS);
-        assertThat(reply.decode(Map.class)).isEqualTo(Map.of("echo", Map.of("n", 1)));
-        assertThatThrownBy(() -> asker.request("broken", "x", Duration.ofSeconds(10)).get(10, TimeUnit.SECONDS))
-                .hasCauseInstanceOf(MeshbusException.class).cause().hasMessageContaining("boom");
-        assertThatThrownBy(() -> asker.request("silent", "x", Duration.ofMillis(200)).get(10, TimeUnit.SECONDS))
-                .hasCauseInstanceOf(RequestTimeoutException.class);
-        Peer local = h1.create("local-echo");
-        local.onMessage((from, m) -> local.reply(m, "local " + m.payloadText()));
-        assertThat(asker.request("local-echo", "q", Duration.ofSeconds(5)).get(10, TimeUnit.SECONDS).payloadText())
-                .isEqualTo("local q");
     }
 
     @ParameterizedTest

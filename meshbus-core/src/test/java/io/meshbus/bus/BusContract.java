@@ -113,6 +113,10 @@ public abstract class BusContract {
                 .hasCauseInstanceOf(MeshbusException.class).cause().hasMessageContaining("boom");
         assertThatThrownBy(() -> asker.request("silent", "x", Duration.ofMillis(300)).get(10, TimeUnit.SECONDS))
                 .hasCauseInstanceOf(RequestTimeoutException.class);
+        Peer local = net.get(0).create("local-echo");
+        local.onMessage((from, m) -> local.reply(m, "local " + m.payloadText()));
+        assertThat(asker.request("local-echo", "q", Duration.ofSeconds(5)).get(10, TimeUnit.SECONDS).payloadText())
+                .isEqualTo("local q");
     }
 
     @Test

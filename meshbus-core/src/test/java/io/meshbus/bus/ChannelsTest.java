@@ -70,27 +70,6 @@ class ChannelsTest {
 
     @ParameterizedTest
     @ValueSource(strings = {"tcp", "mem"})
-    void shouldMatchWildcardsAndNothingElse(String scheme) throws Exception {
-        List<Host> net = network(scheme, 2);
-        Hosts.Inbox star = new Hosts.Inbox();
-        Hosts.Inbox rest = new Hosts.Inbox();
-        net.get(1).subscribe("orders.*", star).get(10, TimeUnit.SECONDS);
-        net.get(1).subscribe("orders.>", rest).get(10, TimeUnit.SECONDS);
-        for (String s : List.of("orders", "orders.eu.new", "orders.eu", "ordersX.eu", "billing.eu")) {
-            net.get(0).publish(s, s);
-        }
-        assertThat(star.next().message().payloadText()).isEqualTo("orders.eu");
-        assertThat(rest.next().message().payloadText()).isEqualTo("orders.eu.new");
-        assertThat(rest.next().message().payloadText()).isEqualTo("orders.eu");
-        net.get(0).publish("orders.end", "end");
-        assertThat(star.next().message().payloadText()).isEqualTo("end");
-        assertThat(rest.next().message().payloadText()).isEqualTo("end");
-        assertThat(star.got).isEmpty();
-        assertThat(rest.got).isEmpty();
-    }
-
-    @ParameterizedTest
-    @ValueSource(strings = {"tcp", "mem"})
     void shouldSpreadAQueueGroupAcrossHostsAndFailOverWhenAMemberLeaves(String scheme) throws Exception {
         List<Host> net = network(scheme, 3);
         AtomicInteger onB = new AtomicInteger();

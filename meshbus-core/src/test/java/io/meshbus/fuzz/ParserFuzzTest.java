@@ -1,6 +1,7 @@
 package io.meshbus.fuzz;
 
 import com.code_intelligence.jazzer.junit.FuzzTest;
+import io.meshbus.bus.BackplaneFrames;
 import io.meshbus.codec.CodecException;
 import io.meshbus.codec.JsonCodec;
 import io.meshbus.codec.MsgpackCodec;
@@ -11,6 +12,7 @@ import io.meshbus.wire.WireFormat;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.handler.codec.DecoderException;
+import java.nio.charset.StandardCharsets;
 
 /**
  * Every parser that reads bytes from the network, fuzzed with Jazzer. Under plain {@code mvn test} each target replays
@@ -74,5 +76,16 @@ class ParserFuzzTest {
         } catch (CodecException | IllegalArgumentException expected) {
             // CodecException for bad JSON; IllegalArgumentException for headers over the documented limits
         }
+    }
+
+    /** What a backplane reads from a broker: inbox and channel records, and liveness records. */
+    @FuzzTest(maxDuration = "30s")
+    void backplaneRecord(byte[] input) {
+        try {
+            BackplaneFrames.decode(input, 64 * 1024);
+        } catch (ProtocolViolationException expected) {
+            // the only way a malformed record may fail
+        }
+        BackplaneFrames.parseLiveness(new String(input, StandardCharsets.UTF_8));
     }
 }

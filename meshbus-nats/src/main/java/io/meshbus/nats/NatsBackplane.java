@@ -1,12 +1,9 @@
 package io.meshbus.nats;
 
-import io.meshbus.bus.Backplane;
 import io.meshbus.bus.BackplaneFrames;
-import io.meshbus.bus.HostLiveness;
+import io.meshbus.bus.BrokerBackplane;
 import io.meshbus.bus.Subjects;
 import io.meshbus.error.BrokerUnavailableException;
-import io.meshbus.error.FrameTooLargeException;
-import io.meshbus.message.Message;
 import io.meshbus.node.SendStatus;
 import io.meshbus.wire.Protocol;
 import io.nats.client.Connection;
@@ -18,8 +15,6 @@ import io.nats.client.Options;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.Collection;
-import java.util.HashMap;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
@@ -51,7 +46,7 @@ import org.slf4j.LoggerFactory;
  * at once, and jnats reconnects and re-subscribes by itself. When jnats' outgoing queue is full a send waits for it
  * (NATS's own back-pressure) at most 5 s, then answers {@link SendStatus#BACK_PRESSURED}.
  */
-public final class NatsBackplane implements Backplane {
+public final class NatsBackplane extends BrokerBackplane {
     private static final Logger LOG = LoggerFactory.getLogger(NatsBackplane.class);
 
     private final Settings settings;
@@ -60,9 +55,6 @@ public final class NatsBackplane implements Backplane {
     private final ConcurrentHashMap<String, String> inboxes = new ConcurrentHashMap<>();
     /** Subject -> its NATS subject: mapping costs more than the publish itself otherwise. */
     private final ConcurrentHashMap<String, String> subjects = new ConcurrentHashMap<>();
-    private final LongAdder published = new LongAdder();
-    private final LongAdder malformed = new LongAdder();
-    private final LongAdder rejected = new LongAdder();
     private final LongAdder backPressured = new LongAdder();
     private volatile Connection connection;
     private volatile Dispatcher dispatcher;
@@ -73,13 +65,9 @@ public final class NatsBackplane implements Backplane {
     private final LongAdder noRespondersSeen = new LongAdder();
     private final ConcurrentHashMap<String, io.nats.client.Subscription> channelSubs = new ConcurrentHashMap<>();
     private volatile ScheduledExecutorService timer;
-    private volatile HostLiveness liveness;
-    private volatile Events events;
-    private volatile String hostId;
-    private volatile long incarnation;
-    private volatile boolean closed;
 
     private NatsBackplane(Settings settings) {
+        super(settings.maxFrameSize, settings.livenessTimeout);
         this.settings = settings;
         this.hostsSubject = settings.namespace + ".hosts";
     }
@@ -104,10 +92,7 @@ public final class NatsBackplane implements Backplane {
 
     @Override
     public CompletableFuture<Void> start(String hostId, long incarnation, Events events) {
-        this.hostId = Objects.requireNonNull(hostId, "hostId");
-        this.incarnation = incarnation;
-        this.events = Objects.requireNonNull(events, "events");
-        this.liveness = new HostLiveness(hostId, settings.livenessTimeout, events);
+        bind(hostId, incarnation, events);
         this.noRespondersPrefix = settings.namespace + ".nr." + token(hostId) + ".";
         ScheduledExecutorService t = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread th = new Thread(r, "meshbus-nats-" + hostId);
@@ -212,38 +197,12 @@ public final class NatsBackplane implements Backplane {
     }
 
     private void onRecord(String subject, byte[] data) {
-        if (closed) {
-            return;
+        if (!subject.equals(hostsSubject)) {
+            fromInbox(data);
+        } else if (fromLiveness(new String(data, StandardCharsets.UTF_8))) {
+            // A newcomer learns of this host now rather than at the next heartbeat.
+            publishLiveness(true);
         }
-        if (subject.equals(hostsSubject)) {
-            BackplaneFrames.Liveness l = BackplaneFrames.parseLiveness(new String(data, StandardCharsets.UTF_8));
-            if (l == null) {
-                malformed.increment();
-                LOG.warn("nats backplane {}: malformed liveness record dropped", hostId);
-            } else if (l.hostId().equals(hostId)) {
-                return;
-            } else if (l.up()) {
-                boolean known = liveness.isAlive(l.hostId());
-                liveness.seen(l.hostId(), l.incarnation());
-                if (!known) {
-                    // A newcomer learns of this host now rather than at the next heartbeat.
-                    publishLiveness(true);
-                }
-            } else {
-                liveness.left(l.hostId());
-            }
-            return;
-        }
-        BackplaneFrames.Envelope e;
-        try {
-            e = BackplaneFrames.decode(data, settings.maxFrameSize);
-        } catch (RuntimeException ex) {
-            malformed.increment();
-            LOG.warn("nats backplane {}: malformed record on its inbox dropped: {}", hostId, ex.getMessage());
-            return;
-        }
-        liveness.heard(e.fromHost());
-        events.onMessage(e.fromHost(), e.message());
     }
 
     @Override
@@ -255,18 +214,8 @@ public final class NatsBackplane implements Backplane {
     @Override
     public CompletableFuture<Void> subscribe(String pattern) {
         String subject = channelSubject(pattern, true);
-        channelSubs.computeIfAbsent(pattern, k -> dispatcher.subscribe(subject, msg -> {
-            BackplaneFrames.Envelope e;
-            try {
-                e = BackplaneFrames.decode(msg.getData(), settings.maxFrameSize);
-            } catch (RuntimeException ex) {
-                malformed.increment();
-                LOG.warn("nats backplane {}: malformed publish on {} dropped: {}", hostId, pattern, ex.getMessage());
-                return;
-            }
-            liveness.heard(e.fromHost());
-            events.onPublish(e.fromHost(), pattern, e.message());
-        }));
+        channelSubs.computeIfAbsent(pattern, k -> dispatcher.subscribe(subject,
+                msg -> fromChannel(pattern, null, msg.getData())));
         return confirmed(pattern);
     }
 
@@ -294,19 +243,7 @@ public final class NatsBackplane implements Backplane {
     public CompletableFuture<Void> subscribe(String pattern, String group) {
         String subject = channelSubject(pattern, true);
         channelSubs.computeIfAbsent(groupKey(pattern, group), k -> dispatcher.subscribe(subject, token(group),
-                msg -> {
-                    BackplaneFrames.Envelope e;
-                    try {
-                        e = BackplaneFrames.decode(msg.getData(), settings.maxFrameSize);
-                    } catch (RuntimeException ex) {
-                        malformed.increment();
-                        LOG.warn("nats backplane {}: malformed publish on {} dropped: {}", hostId, pattern,
-                                ex.getMessage());
-                        return;
-                    }
-                    liveness.heard(e.fromHost());
-                    events.onGroupPublish(e.fromHost(), pattern, group, e.message());
-                }));
+                msg -> fromChannel(pattern, group, msg.getData())));
         return confirmed(pattern);
     }
 
@@ -331,14 +268,7 @@ public final class NatsBackplane implements Backplane {
     }
 
     @Override
-    public SendStatus publish(String subject, Message message) {
-        byte[] record;
-        try {
-            record = BackplaneFrames.encode(hostId, message, settings.maxFrameSize);
-        } catch (FrameTooLargeException e) {
-            rejected.increment();
-            throw e;
-        }
+    protected SendStatus toChannel(String subject, byte[] record) {
         String s = subjects.get(subject);
         if (s == null) {
             s = channelSubject(subject, false);
@@ -385,36 +315,7 @@ public final class NatsBackplane implements Backplane {
     }
 
     @Override
-    public SendStatus send(String to, Message message) {
-        byte[] record;
-        try {
-            record = BackplaneFrames.encode(hostId, message, settings.maxFrameSize);
-        } catch (FrameTooLargeException e) {
-            rejected.increment();
-            throw e;
-        }
-        return publish(to, record);
-    }
-
-    @Override
-    public int send(Collection<String> to, Message message) {
-        if (to.isEmpty()) {
-            return 0;
-        }
-        byte[] record = BackplaneFrames.encode(hostId, message, settings.maxFrameSize);
-        int n = 0;
-        for (String h : to) {
-            if (publish(h, record).accepted()) {
-                n++;
-            }
-        }
-        return n;
-    }
-
-    private SendStatus publish(String to, byte[] record) {
-        if (!liveness.isAlive(to)) {
-            return closed ? SendStatus.CLOSED : SendStatus.NOT_CONNECTED;
-        }
+    protected SendStatus toInbox(String to, byte[] record) {
         return publishRaw(inbox(to), replyFor(to), record);
     }
 
@@ -438,12 +339,6 @@ public final class NatsBackplane implements Backplane {
         }
         published.increment();
         return SendStatus.QUEUED;
-    }
-
-    @Override
-    public boolean isAlive(String host) {
-        HostLiveness l = liveness;
-        return l != null && l.isAlive(host);
     }
 
     @Override
@@ -492,11 +387,9 @@ public final class NatsBackplane implements Backplane {
     }
 
     /** Counters: published, malformed, rejected (too large), backPressured, noResponders (hosts found gone). */
+    @Override
     public Map<String, Long> metrics() {
-        Map<String, Long> m = new HashMap<>();
-        m.put("published", published.sum());
-        m.put("malformed", malformed.sum());
-        m.put("rejected", rejected.sum());
+        Map<String, Long> m = super.metrics();
         m.put("backPressured", backPressured.sum());
         m.put("noResponders", noRespondersSeen.sum());
         return m;

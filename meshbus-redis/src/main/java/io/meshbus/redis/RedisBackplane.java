@@ -14,13 +14,10 @@ import io.lettuce.core.api.sync.RedisCommands;
 import io.lettuce.core.codec.ByteArrayCodec;
 import io.lettuce.core.pubsub.RedisPubSubAdapter;
 import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
-import io.meshbus.bus.Backplane;
 import io.meshbus.bus.BackplaneFrames;
-import io.meshbus.bus.HostLiveness;
+import io.meshbus.bus.BrokerBackplane;
 import io.meshbus.bus.Subjects;
 import io.meshbus.error.BrokerUnavailableException;
-import io.meshbus.error.FrameTooLargeException;
-import io.meshbus.message.Message;
 import io.meshbus.node.SendStatus;
 import io.meshbus.wire.Protocol;
 import java.net.URI;
@@ -28,8 +25,6 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Collection;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -64,16 +59,13 @@ import org.slf4j.LoggerFactory;
  * {@link #send} answers {@link SendStatus#NOT_CONNECTED} at once (commands are rejected, never queued without end);
  * Lettuce reconnects and re-subscribes by itself.
  */
-public final class RedisBackplane implements Backplane {
+public final class RedisBackplane extends BrokerBackplane {
     private static final Logger LOG = LoggerFactory.getLogger(RedisBackplane.class);
 
     private final Options options;
     private final ConcurrentHashMap<String, byte[]> inboxNames = new ConcurrentHashMap<>();
     private final AtomicInteger inFlight = new AtomicInteger();
-    private final LongAdder published = new LongAdder();
     private final LongAdder publishFailures = new LongAdder();
-    private final LongAdder malformed = new LongAdder();
-    private final LongAdder rejected = new LongAdder();
     private final byte[] hostsChannel;
     private final byte[] channelPrefix;
     private final byte[] directoryKey;
@@ -88,15 +80,11 @@ public final class RedisBackplane implements Backplane {
     private volatile StatefulRedisConnection<byte[], byte[]> ctl;
     private volatile StatefulRedisPubSubConnection<byte[], byte[]> sub;
     private volatile ScheduledExecutorService timer;
-    private volatile Events events;
-    private volatile HostLiveness liveness;
-    private volatile String hostId;
-    private volatile long incarnation;
     private volatile boolean reachable = true;
     private volatile boolean registered;
-    private volatile boolean closed;
 
     private RedisBackplane(Options options) {
+        super(options.maxFrameSize, options.livenessTimeout);
         this.options = options;
         this.hostsChannel = bytes(options.namespace + ":hosts");
         this.channelPrefix = bytes(options.namespace + ":ch:");
@@ -123,11 +111,7 @@ public final class RedisBackplane implements Backplane {
 
     @Override
     public CompletableFuture<Void> start(String hostId, long incarnation, Events events) {
-        Objects.requireNonNull(events, "events");
-        this.hostId = Objects.requireNonNull(hostId, "hostId");
-        this.incarnation = incarnation;
-        this.events = events;
-        this.liveness = new HostLiveness(hostId, options.livenessTimeout, events);
+        bind(hostId, incarnation, events);
         ScheduledExecutorService t = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread th = new Thread(r, "meshbus-redis-" + hostId);
             th.setDaemon(true);
@@ -178,7 +162,7 @@ public final class RedisBackplane implements Backplane {
                 Set<String> all = patterns.get(new String(glob, StandardCharsets.UTF_8));
                 if (all != null) {
                     for (String pattern : all) {
-                        onPublish(pattern, message);
+                        fromChannel(pattern, null, message);
                     }
                 }
             }
@@ -191,50 +175,14 @@ public final class RedisBackplane implements Backplane {
 
     /** Runs on a Lettuce I/O thread: decode and hand over, nothing more. */
     private void onRecord(byte[] channel, byte[] message) {
-        Events ev = events;
-        if (ev == null || liveness == null || closed) {
-            return;
-        }
         if (startsWith(channel, channelPrefix)) {
-            onPublish(new String(channel, channelPrefix.length, channel.length - channelPrefix.length,
-                    StandardCharsets.UTF_8), message);
-            return;
+            fromChannel(new String(channel, channelPrefix.length, channel.length - channelPrefix.length,
+                    StandardCharsets.UTF_8), null, message);
+        } else if (Arrays.equals(channel, hostsChannel)) {
+            fromLiveness(new String(message, StandardCharsets.UTF_8));
+        } else {
+            fromInbox(message);
         }
-        if (Arrays.equals(channel, hostsChannel)) {
-            BackplaneFrames.Liveness l = BackplaneFrames.parseLiveness(new String(message, StandardCharsets.UTF_8));
-            if (l == null) {
-                malformed.increment();
-                LOG.warn("redis backplane {}: malformed liveness record dropped", hostId);
-            } else if (l.up()) {
-                liveness.seen(l.hostId(), l.incarnation());
-            } else {
-                liveness.left(l.hostId());
-            }
-            return;
-        }
-        BackplaneFrames.Envelope e;
-        try {
-            e = BackplaneFrames.decode(message, options.maxFrameSize);
-        } catch (RuntimeException ex) {
-            malformed.increment();
-            LOG.warn("redis backplane {}: malformed record on its inbox dropped: {}", hostId, ex.getMessage());
-            return;
-        }
-        liveness.heard(e.fromHost());
-        ev.onMessage(e.fromHost(), e.message());
-    }
-
-    private void onPublish(String pattern, byte[] message) {
-        BackplaneFrames.Envelope e;
-        try {
-            e = BackplaneFrames.decode(message, options.maxFrameSize);
-        } catch (RuntimeException ex) {
-            malformed.increment();
-            LOG.warn("redis backplane {}: malformed publish on {} dropped: {}", hostId, pattern, ex.getMessage());
-            return;
-        }
-        liveness.heard(e.fromHost());
-        events.onPublish(e.fromHost(), pattern, e.message());
     }
 
     private static boolean startsWith(byte[] a, byte[] prefix) {
@@ -360,14 +308,7 @@ public final class RedisBackplane implements Backplane {
     }
 
     @Override
-    public SendStatus publish(String subject, Message message) {
-        byte[] record;
-        try {
-            record = BackplaneFrames.encode(hostId, message, options.maxFrameSize);
-        } catch (FrameTooLargeException e) {
-            rejected.increment();
-            throw e;
-        }
+    protected SendStatus toChannel(String subject, byte[] record) {
         return publishRaw(bytes(options.namespace + ":ch:" + subject), record);
     }
 
@@ -423,36 +364,7 @@ public final class RedisBackplane implements Backplane {
     }
 
     @Override
-    public SendStatus send(String to, Message message) {
-        byte[] record;
-        try {
-            record = BackplaneFrames.encode(hostId, message, options.maxFrameSize);
-        } catch (FrameTooLargeException e) {
-            rejected.increment();
-            throw e;
-        }
-        return publish(to, record);
-    }
-
-    @Override
-    public int send(Collection<String> to, Message message) {
-        if (to.isEmpty()) {
-            return 0;
-        }
-        byte[] record = BackplaneFrames.encode(hostId, message, options.maxFrameSize);
-        int n = 0;
-        for (String h : to) {
-            if (publish(h, record).accepted()) {
-                n++;
-            }
-        }
-        return n;
-    }
-
-    private SendStatus publish(String to, byte[] record) {
-        if (!liveness.isAlive(to)) {
-            return closed ? SendStatus.CLOSED : SendStatus.NOT_CONNECTED;
-        }
+    protected SendStatus toInbox(String to, byte[] record) {
         return publishRaw(inbox(to), record);
     }
 
@@ -478,12 +390,6 @@ public final class RedisBackplane implements Backplane {
             }
         });
         return SendStatus.QUEUED;
-    }
-
-    @Override
-    public boolean isAlive(String host) {
-        HostLiveness l = liveness;
-        return l != null && l.isAlive(host);
     }
 
     @Override
@@ -517,12 +423,10 @@ public final class RedisBackplane implements Backplane {
     }
 
     /** Counters: published, publishFailures, malformed, rejected (too large), inFlight. */
+    @Override
     public Map<String, Long> metrics() {
-        Map<String, Long> m = new HashMap<>();
-        m.put("published", published.sum());
+        Map<String, Long> m = super.metrics();
         m.put("publishFailures", publishFailures.sum());
-        m.put("malformed", malformed.sum());
-        m.put("rejected", rejected.sum());
         m.put("directoryFailures", directoryFailures.sum());
         m.put("inFlight", (long) inFlight.get());
         return m;

@@ -1,0 +1,156 @@
+package io.meshbus.bus;
+
+import io.meshbus.error.FrameTooLargeException;
+import io.meshbus.message.Message;
+import io.meshbus.node.SendStatus;
+import java.time.Duration;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.atomic.LongAdder;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * What every broker backplane does alike: one encoding per message whatever the number of inboxes, the decoding and
+ * hand-over of what arrives (malformed records dropped, counted and logged), liveness records, and the counters. A
+ * subclass only moves bytes: {@link #toInbox}, {@link #toChannel} and the calls to {@link #fromInbox},
+ * {@link #fromChannel} and {@link #fromLiveness} as records arrive.
+ */
+public abstract class BrokerBackplane implements Backplane {
+    private final Logger log = LoggerFactory.getLogger(getClass());
+    private final Duration livenessTimeout;
+    protected final int maxFrameSize;
+    protected final LongAdder published = new LongAdder();
+    protected final LongAdder malformed = new LongAdder();
+    protected final LongAdder rejected = new LongAdder();
+    protected volatile String hostId;
+    protected volatile long incarnation;
+    protected volatile Events events;
+    protected volatile HostLiveness liveness;
+    protected volatile boolean closed;
+
+    protected BrokerBackplane(int maxFrameSize, Duration livenessTimeout) {
+        this.maxFrameSize = maxFrameSize;
+        this.livenessTimeout = livenessTimeout;
+    }
+
+    /** Takes the host's identity; a subclass calls it first in {@link #start}. */
+    protected final void bind(String hostId, long incarnation, Events events) {
+        this.hostId = java.util.Objects.requireNonNull(hostId, "hostId");
+        this.incarnation = incarnation;
+        this.events = java.util.Objects.requireNonNull(events, "events");
+        this.liveness = new HostLiveness(hostId, livenessTimeout, events);
+    }
+
+    /** Hands a record to a live host's inbox. */
+    protected abstract SendStatus toInbox(String host, byte[] record);
+
+    /** Publishes a record on a subject's channel (for a backplane with {@link #nativeChannels()}). */
+    protected SendStatus toChannel(String subject, byte[] record) {
+        throw new UnsupportedOperationException(name() + " has no native channels");
+    }
+
+    @Override
+    public final SendStatus send(String to, Message message) {
+        byte[] record = encode(message);
+        return liveness.isAlive(to) ? toInbox(to, record) : closed ? SendStatus.CLOSED : SendStatus.NOT_CONNECTED;
+    }
+
+    @Override
+    public final int send(Collection<String> to, Message message) {
+        if (to.isEmpty()) {
+            return 0;
+        }
+        byte[] record = encode(message);
+        int n = 0;
+        for (String h : to) {
+            if (liveness.isAlive(h) && toInbox(h, record).accepted()) {
+                n++;
+            }
+        }
+        return n;
+    }
+
+    @Override
+    public SendStatus publish(String subject, Message message) {
+        return toChannel(subject, encode(message));
+    }
+
+    private byte[] encode(Message m) {
+        try {
+            return BackplaneFrames.encode(hostId, m, maxFrameSize);
+        } catch (FrameTooLargeException e) {
+            rejected.increment();
+            throw e;
+        }
+    }
+
+    private BackplaneFrames.Envelope decode(byte[] data, String where) {
+        try {
+            BackplaneFrames.Envelope e = BackplaneFrames.decode(data, maxFrameSize);
+            liveness.heard(e.fromHost());
+            return e;
+        } catch (RuntimeException ex) {
+            malformed.increment();
+            log.warn("{} backplane {}: malformed record on {} dropped: {}", name(), hostId, where, ex.getMessage());
+            return null;
+        }
+    }
+
+    /** A record that arrived on this host's inbox. */
+    protected final void fromInbox(byte[] data) {
+        BackplaneFrames.Envelope e = closed ? null : decode(data, "its inbox");
+        if (e != null) {
+            events.onMessage(e.fromHost(), e.message());
+        }
+    }
+
+    /** A publish that arrived through this host's subscription to {@code pattern} (in {@code group}, or null). */
+    protected final void fromChannel(String pattern, String group, byte[] data) {
+        BackplaneFrames.Envelope e = closed ? null : decode(data, pattern);
+        if (e == null) {
+            return;
+        }
+        if (group == null) {
+            events.onPublish(e.fromHost(), pattern, e.message());
+        } else {
+            events.onGroupPublish(e.fromHost(), pattern, group, e.message());
+        }
+    }
+
+    /** A liveness record; true when it announced a host this one did not know alive (a newcomer). */
+    protected final boolean fromLiveness(String text) {
+        BackplaneFrames.Liveness l = BackplaneFrames.parseLiveness(text);
+        if (l == null) {
+            malformed.increment();
+            log.warn("{} backplane {}: malformed liveness record dropped", name(), hostId);
+            return false;
+        }
+        if (closed || l.hostId().equals(hostId)) {
+            return false;
+        }
+        if (!l.up()) {
+            liveness.left(l.hostId());
+            return false;
+        }
+        boolean known = liveness.isAlive(l.hostId());
+        liveness.seen(l.hostId(), l.incarnation());
+        return !known;
+    }
+
+    @Override
+    public boolean isAlive(String host) {
+        HostLiveness l = liveness;
+        return l != null && l.isAlive(host);
+    }
+
+    /** Counters: published, malformed, rejected (too large), and the subclass's own. */
+    public Map<String, Long> metrics() {
+        Map<String, Long> m = new HashMap<>();
+        m.put("published", published.sum());
+        m.put("malformed", malformed.sum());
+        m.put("rejected", rejected.sum());
+        return m;
+    }
+}
