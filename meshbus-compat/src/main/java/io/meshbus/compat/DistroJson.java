@@ -74,7 +74,13 @@ public final class DistroJson {
 
     /** Parses distro JSON (header values other than strings become their JSON text); throws CodecException. */
     public static Message decode(byte[] json) {
-        return Message.parse(json);
+        try {
+            return Message.parse(json);
+        } catch (IllegalArgumentException e) {
+            // Found by fuzzing: Message.parse lets a blank contentType or headers over the Headers limits escape as
+            // IllegalArgumentException; for a distro sender that is just another malformed message.
+            throw new CodecException("not a distro message: " + e.getMessage(), e);
+        }
     }
 
     /** The confirmation distro's server sends for a message: a new id, uri RECEIVED, payload {msgId}. */

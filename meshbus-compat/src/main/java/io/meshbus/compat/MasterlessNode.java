@@ -143,8 +143,7 @@ public final class MasterlessNode {
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {
-                        Conn c = new Conn(ch, false, null, null, false);
-                        ch.pipeline().addLast(new LineBasedFrameDecoder(maxLine, true, true), c);
+                        initIncoming(ch);
                     }
                 }).bind(bind).addListener((ChannelFutureListener) r -> {
                     if (!r.isSuccess()) {
@@ -384,17 +383,13 @@ public final class MasterlessNode {
                     + id + ")"));
             return;
         }
-        Conn[] c = new Conn[1];
         new Bootstrap().group(loop).channel(NioSocketChannel.class)
                 .option(ChannelOption.TCP_NODELAY, true)
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, 5000)
                 .handler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {
-                        c[0] = new Conn(ch, true, host, port, keepIt);
-                        c[0].done = done;
-                        ch.pipeline().addLast(new IdleStateHandler(5, 0, 0),
-                                new LineBasedFrameDecoder(maxLine, true, true), c[0]);
+                        initOutgoing(ch, host, port, done, keepIt);
                     }
                 }).connect(host, port).addListener((ChannelFutureListener) r -> {
                     if (!r.isSuccess()) {
@@ -402,6 +397,18 @@ public final class MasterlessNode {
                                 + ":" + port + ": " + r.cause().getMessage(), r.cause()));
                     }
                 });
+    }
+
+    // The two pipelines are package-private so that the fuzz test drives exactly what a socket gets.
+
+    void initIncoming(Channel ch) {
+        ch.pipeline().addLast(new LineBasedFrameDecoder(maxLine, true, true), new Conn(ch, false, null, null, false));
+    }
+
+    void initOutgoing(Channel ch, String host, int port, CompletableFuture<String> done, boolean keepIt) {
+        Conn c = new Conn(ch, true, host, port, keepIt);
+        c.done = done;
+        ch.pipeline().addLast(new IdleStateHandler(5, 0, 0), new LineBasedFrameDecoder(maxLine, true, true), c);
     }
 
     private boolean isSelf(String host, int port) {

@@ -52,7 +52,13 @@ final class Frames {
         Message toMessage() {
             String ct = text("ct");
             if (binary != null) {
-                ContentType type = ct == null || ct.equals("bytes") ? ContentType.BYTES : ContentType.of(ct);
+                ContentType type;
+                try {
+                    type = ct == null || ct.equals("bytes") ? ContentType.BYTES : ContentType.of(ct);
+                } catch (IllegalArgumentException e) {
+                    // Found by fuzzing: a blank or over-long ct is the browser's mistake, not the gateway's.
+                    throw new ProtocolViolationException("bad content type '" + ct + "': " + e.getMessage());
+                }
                 return Message.ofBytes(Headers.EMPTY, type, binary);
             }
             JsonNode p = header.get("p");
