@@ -60,7 +60,10 @@ public final class NatsBackplane extends BrokerBackplane {
     private volatile Dispatcher dispatcher;
     private volatile Dispatcher noResponders;
     private volatile String noRespondersPrefix;
-    private final ConcurrentHashMap<String, String> replies = new ConcurrentHashMap<>();
+    private static final long PROBE_NANOS = TimeUnit.MILLISECONDS.toNanos(20);
+    private static final java.util.concurrent.atomic.AtomicLongFieldUpdater<Probe> NEXT =
+            java.util.concurrent.atomic.AtomicLongFieldUpdater.newUpdater(Probe.class, "next");
+    private final ConcurrentHashMap<String, Probe> replies = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<String, String> repliesBack = new ConcurrentHashMap<>();
     private final LongAdder noRespondersSeen = new LongAdder();
     private final ConcurrentHashMap<String, io.nats.client.Subscription> channelSubs = new ConcurrentHashMap<>();
@@ -160,8 +163,8 @@ public final class NatsBackplane extends BrokerBackplane {
         dispatcher = d;
         d.subscribe(inbox(hostId));
         d.subscribe(hostsSubject);
-        // Inbox publishes carry a reply subject naming their target: when nobody reads that inbox (the host died
-        // and its liveness has not expired yet) the server answers 503 there at once.
+        // Inbox publishes carry, now and then, a reply subject naming their target: when nobody reads that inbox
+        // (the host died and its liveness has not expired yet) the server answers 503 there at once.
         noResponders = c.createDispatcher(this::onNoResponders);
         noResponders.subscribe(noRespondersPrefix + "*");
         c.publish(hostsSubject, BackplaneFrames.liveness(hostId, incarnation, true).getBytes(StandardCharsets.UTF_8));
@@ -188,12 +191,33 @@ public final class NatsBackplane extends BrokerBackplane {
         }
     }
 
+    /**
+     * The reply subject for a message to {@code host}, on one message per host every {@link #PROBE_NANOS} only: that
+     * is enough to notice a dead inbox while traffic flows, and spares the rest the longer protocol line.
+     */
     private String replyFor(String host) {
-        return replies.computeIfAbsent(host, h -> {
-            String r = noRespondersPrefix + token(h);
-            repliesBack.put(r, h);
-            return r;
+        Probe probe = replies.computeIfAbsent(host, h -> {
+            Probe pr = new Probe(noRespondersPrefix + token(h));
+            repliesBack.put(pr.subject, h);
+            return pr;
         });
+        long now = System.nanoTime();
+        long next = probe.next;
+        if (now - next < 0 || !NEXT.compareAndSet(probe, next, now + PROBE_NANOS)) {
+            return null;
+        }
+        return probe.subject;
+    }
+
+    /** Where no-responders answers for one host go, and when the next message may carry it. */
+    private static final class Probe {
+        final String subject;
+        volatile long next;
+
+        Probe(String subject) {
+            this.subject = subject;
+            this.next = System.nanoTime();
+        }
     }
 
     private void onRecord(String subject, byte[] data) {
