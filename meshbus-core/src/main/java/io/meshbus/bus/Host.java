@@ -681,7 +681,9 @@ public final class Host {
                     return CompletableFuture.completedFuture(true);
                 }
                 try {
-                    return r.resolve(peerId).exceptionally(e -> false);
+                    // Bounded: a resolver that hangs must not hold a not-found answer for ever.
+                    return r.resolve(peerId).exceptionally(e -> false)
+                            .completeOnTimeout(false, RESOLVE_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
                 } catch (RuntimeException e) {
                     LOG.warn("host {}: a resolver failed on {}", id(), peerId, e);
                     return CompletableFuture.completedFuture(false);
