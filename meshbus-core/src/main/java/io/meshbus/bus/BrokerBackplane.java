@@ -153,4 +153,58 @@ public abstract class BrokerBackplane implements Backplane {
         m.put("rejected", rejected.sum());
         return m;
     }
+
+    /** The settings every broker backplane has; a subclass's builder adds its own. */
+    public abstract static class Builder<B extends Builder<B>> {
+        protected String namespace = "meshbus";
+        protected Duration heartbeat = Duration.ofSeconds(1);
+        protected Duration livenessTimeout = Duration.ofSeconds(5);
+        protected int maxFrameSize = io.meshbus.wire.Protocol.DEFAULT_MAX_FRAME_SIZE;
+
+        protected Builder() {
+        }
+
+        @SuppressWarnings("unchecked")
+        private B self() {
+            return (B) this;
+        }
+
+        /** Prefix of every name on the broker: hosts with different namespaces never see each other. */
+        public B namespace(String namespace) {
+            if (namespace == null || namespace.isEmpty() || !namespace.equals(namespace.trim())) {
+                throw new IllegalArgumentException("namespace: must not be empty or padded, was '" + namespace + "'");
+            }
+            this.namespace = namespace;
+            return self();
+        }
+
+        /** How often a host announces itself and reads the others' announcements (default 1 s). */
+        public B heartbeat(Duration every) {
+            this.heartbeat = java.util.Objects.requireNonNull(every, "every");
+            return self();
+        }
+
+        /** How long a host may stay silent before the others drop it and its peers (default 5 s). */
+        public B livenessTimeout(Duration timeout) {
+            this.livenessTimeout = java.util.Objects.requireNonNull(timeout, "timeout");
+            return self();
+        }
+
+        public B maxFrameSize(int bytes) {
+            this.maxFrameSize = bytes;
+            return self();
+        }
+
+        /** Checks the common settings; a subclass's {@code build()} calls it first. */
+        protected void check() {
+            if (heartbeat.isNegative() || heartbeat.isZero()
+                    || livenessTimeout.compareTo(heartbeat.multipliedBy(2)) < 0) {
+                throw new IllegalArgumentException("heartbeat must be positive and livenessTimeout at least twice it");
+            }
+            if (maxFrameSize < io.meshbus.wire.Protocol.MIN_MAX_FRAME_SIZE) {
+                throw new IllegalArgumentException("maxFrameSize: at least "
+                        + io.meshbus.wire.Protocol.MIN_MAX_FRAME_SIZE);
+            }
+        }
+    }
 }

@@ -5,7 +5,6 @@ import io.meshbus.bus.BrokerBackplane;
 import io.meshbus.bus.Subjects;
 import io.meshbus.error.BrokerUnavailableException;
 import io.meshbus.node.SendStatus;
-import io.meshbus.wire.Protocol;
 import io.nats.client.Connection;
 import io.nats.client.ConnectionListener;
 import io.nats.client.Dispatcher;
@@ -453,17 +452,13 @@ public final class NatsBackplane extends BrokerBackplane {
     }
 
     /** Builds a {@link NatsBackplane}. */
-    public static final class Builder {
+    public static final class Builder extends BrokerBackplane.Builder<Builder> {
         private String uri = "nats://127.0.0.1:4222";
-        private String namespace = "meshbus";
-        private Duration heartbeat = Duration.ofSeconds(1);
-        private Duration livenessTimeout = Duration.ofSeconds(5);
         private Duration discoveryWindow = Duration.ofMillis(200);
         private Duration connectTimeout = Duration.ofSeconds(5);
         private Duration reconnectWait = Duration.ofMillis(250);
         private long reconnectBufferBytes = 8L << 20;
         private int maxOutgoing = 65_536;
-        private int maxFrameSize = Protocol.DEFAULT_MAX_FRAME_SIZE;
         private String user;
         private String password;
         private String token;
@@ -480,26 +475,6 @@ public final class NatsBackplane extends BrokerBackplane {
                 throw new IllegalArgumentException("uri: nats:// or tls://, was " + uri);
             }
             this.uri = uri;
-            return this;
-        }
-
-        /** Prefix of every subject: hosts with different namespaces never see each other. */
-        public Builder namespace(String namespace) {
-            if (namespace == null || namespace.isEmpty() || !namespace.equals(namespace.trim())
-                    || namespace.contains("*") || namespace.contains(">")) {
-                throw new IllegalArgumentException("namespace: a subject prefix without wildcards, was " + namespace);
-            }
-            this.namespace = namespace;
-            return this;
-        }
-
-        public Builder heartbeat(Duration every) {
-            this.heartbeat = Objects.requireNonNull(every, "every");
-            return this;
-        }
-
-        public Builder livenessTimeout(Duration timeout) {
-            this.livenessTimeout = Objects.requireNonNull(timeout, "timeout");
             return this;
         }
 
@@ -531,11 +506,6 @@ public final class NatsBackplane extends BrokerBackplane {
             return this;
         }
 
-        public Builder maxFrameSize(int bytes) {
-            this.maxFrameSize = bytes;
-            return this;
-        }
-
         public Builder userInfo(String user, String password) {
             this.user = Objects.requireNonNull(user, "user");
             this.password = Objects.requireNonNull(password, "password");
@@ -558,13 +528,19 @@ public final class NatsBackplane extends BrokerBackplane {
             return this;
         }
 
-        public NatsBackplane build() {
-            if (heartbeat.isNegative() || heartbeat.isZero()
-                    || livenessTimeout.compareTo(heartbeat.multipliedBy(2)) < 0) {
-                throw new IllegalArgumentException("heartbeat must be positive and livenessTimeout at least twice it");
+        /** A subject prefix: no wildcards or spaces (hosts with different namespaces never see each other). */
+        @Override
+        public Builder namespace(String namespace) {
+            if (namespace != null && (namespace.contains("*") || namespace.contains(">") || namespace.contains(" "))) {
+                throw new IllegalArgumentException("namespace: a subject prefix without wildcards, was " + namespace);
             }
-            if (maxOutgoing < 1 || maxFrameSize < Protocol.MIN_MAX_FRAME_SIZE) {
-                throw new IllegalArgumentException("maxOutgoing >= 1, maxFrameSize >= " + Protocol.MIN_MAX_FRAME_SIZE);
+            return super.namespace(namespace);
+        }
+
+        public NatsBackplane build() {
+            check();
+            if (maxOutgoing < 1) {
+                throw new IllegalArgumentException("maxOutgoing: at least 1");
             }
             return new NatsBackplane(new Settings(uri, namespace, heartbeat, livenessTimeout, discoveryWindow,
                     connectTimeout, reconnectWait, reconnectBufferBytes, maxOutgoing, maxFrameSize, user, password,

@@ -19,7 +19,6 @@ import io.meshbus.bus.BrokerBackplane;
 import io.meshbus.bus.Subjects;
 import io.meshbus.error.BrokerUnavailableException;
 import io.meshbus.node.SendStatus;
-import io.meshbus.wire.Protocol;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -503,14 +502,10 @@ public final class RedisBackplane extends BrokerBackplane {
     }
 
     /** Builds a {@link RedisBackplane}. */
-    public static final class Builder {
+    public static final class Builder extends BrokerBackplane.Builder<Builder> {
         private String uri = "redis://127.0.0.1:6379";
-        private String namespace = "meshbus";
-        private Duration heartbeat = Duration.ofSeconds(1);
-        private Duration livenessTimeout = Duration.ofSeconds(5);
         private Duration commandTimeout = Duration.ofSeconds(5);
         private int maxInFlight = 65_536;
-        private int maxFrameSize = Protocol.DEFAULT_MAX_FRAME_SIZE;
 
         Builder() {
         }
@@ -525,27 +520,6 @@ public final class RedisBackplane extends BrokerBackplane {
             return this;
         }
 
-        /** Prefix of every key and channel: hosts with different namespaces never see each other. */
-        public Builder namespace(String namespace) {
-            if (namespace == null || namespace.isEmpty()) {
-                throw new IllegalArgumentException("namespace: must not be empty");
-            }
-            this.namespace = namespace;
-            return this;
-        }
-
-        /** How often a host refreshes its liveness key and reads the others' (default 1 s). */
-        public Builder heartbeat(Duration every) {
-            this.heartbeat = Objects.requireNonNull(every, "every");
-            return this;
-        }
-
-        /** How long a host's key lives without refresh: a crashed host is dropped after this (default 5 s). */
-        public Builder livenessTimeout(Duration timeout) {
-            this.livenessTimeout = Objects.requireNonNull(timeout, "timeout");
-            return this;
-        }
-
         public Builder commandTimeout(Duration timeout) {
             this.commandTimeout = Objects.requireNonNull(timeout, "timeout");
             return this;
@@ -557,18 +531,10 @@ public final class RedisBackplane extends BrokerBackplane {
             return this;
         }
 
-        public Builder maxFrameSize(int bytes) {
-            this.maxFrameSize = bytes;
-            return this;
-        }
-
         public RedisBackplane build() {
-            if (heartbeat.isNegative() || heartbeat.isZero()
-                    || livenessTimeout.compareTo(heartbeat.multipliedBy(2)) < 0) {
-                throw new IllegalArgumentException("heartbeat must be positive and livenessTimeout at least twice it");
-            }
-            if (maxInFlight < 1 || maxFrameSize < Protocol.MIN_MAX_FRAME_SIZE) {
-                throw new IllegalArgumentException("maxInFlight >= 1, maxFrameSize >= " + Protocol.MIN_MAX_FRAME_SIZE);
+            check();
+            if (maxInFlight < 1) {
+                throw new IllegalArgumentException("maxInFlight: at least 1");
             }
             return new RedisBackplane(new Options(uri, namespace, heartbeat, livenessTimeout, commandTimeout,
                     maxInFlight, maxFrameSize));
