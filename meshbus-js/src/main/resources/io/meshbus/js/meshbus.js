@@ -592,8 +592,14 @@ class Direct {
       await this._signal(to, { kind: 'offer', sdp: l.pc.localDescription.sdp });
       await l.opened.promise;
     };
+    // When the offers cross and ours loses, this link is discarded mid-offer (its gathering never completes, or its
+    // calls throw) and the winner's link resolves l.opened: wait for that instead of our own offer.
+    const offered = offer().catch((e) => {
+      if (this.links.get(to) === l) throw e;
+      return l.opened.promise;
+    });
     try {
-      await this._within(offer(), timeout, to);
+      await this._within(Promise.race([offered, l.opened.promise]), timeout, to);
     } catch (e) {
       // A link that did not open is forgotten, so the next direct() starts afresh.
       if (this.links.get(to) === l) this._drop(to, l);
