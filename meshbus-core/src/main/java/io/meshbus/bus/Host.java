@@ -39,6 +39,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
@@ -958,9 +959,35 @@ public final class Host {
     CompletableFuture<Void> send(Peer from, String to, Object payload, Duration timeout) {
         Message m = toMessage(payload);
         CompletableFuture<Void> f = new CompletableFuture<>();
-        route(to, (host, cached) -> sendTo(host, cached, from.id(), to, m, f, timeout, false),
-                f::completeExceptionally);
+        routeWithin(to, timeout, f, (host, cached) -> sendTo(host, cached, from.id(), to, m, f, timeout, false));
         return f;
+    }
+
+    /**
+     * {@link #route} bounded by the call's own timeout: a lookup that outlasts it fails the call with
+     * {@link RequestTimeoutException} (lookups themselves are bounded by the host's request timeout), and what it
+     * finds later is not sent. A known or local peer is routed at once and costs no timer.
+     */
+    private void routeWithin(String to, Duration timeout, CompletableFuture<?> f,
+                             BiConsumer<String, Boolean> onHost) {
+        AtomicBoolean routed = new AtomicBoolean();
+        route(to, (host, cached) -> {
+            if (routed.compareAndSet(false, true)) {
+                onHost.accept(host, cached);
+            }
+        }, e -> {
+            routed.set(true);
+            f.completeExceptionally(e);
+        });
+        if (!routed.get()) {
+            ScheduledFuture<?> t = TIMER.schedule(() -> {
+                if (routed.compareAndSet(false, true)) {
+                    f.completeExceptionally(new RequestTimeoutException("no answer within " + timeout.toMillis()
+                            + " ms: the location of peer " + to + " is still being looked up"));
+                }
+            }, timeout.toMillis(), TimeUnit.MILLISECONDS);
+            f.whenComplete((v, e) -> t.cancel(false));
+        }
     }
 
     private void sendTo(String host, boolean cached, String from, String to, Message m, CompletableFuture<Void> f,
@@ -1029,7 +1056,7 @@ public final class Host {
         CompletableFuture<Message> f = new CompletableFuture<>();
         @SuppressWarnings({"unchecked", "rawtypes"})
         CompletableFuture<Object> any = (CompletableFuture) f;
-        route(to, (host, cached) -> {
+        routeWithin(to, timeout, f, (host, cached) -> {
             long s = register(Pending.REQUEST, any, host, to, timeout);
             Message out = m.withHeaders(m.headers().withAll(Headers.FROM, from.id(), Headers.TO, to,
                     Headers.REPLY_TO, id(), Headers.CORRELATION_ID, Long.toString(s), OP, "q" + s));
@@ -1048,7 +1075,7 @@ public final class Host {
                 failPending(s, new PeerUnreachableException("Peer unreachable (id: " + to + ", host: " + host
                         + "): " + st));
             }
-        }, f::completeExceptionally);
+        });
         return f;
     }
 

@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import io.meshbus.error.PeerNotFoundException;
+import io.meshbus.error.RequestTimeoutException;
+import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -46,5 +48,21 @@ class ResolverTest {
         assertThatThrownBy(() -> sender.send("nobody", "x").get(10, TimeUnit.SECONDS))
                 .hasCauseInstanceOf(PeerNotFoundException.class).cause().hasMessage("Peer not found (id: nobody)");
         assertThat(asked.get()).isGreaterThanOrEqualTo(2);
+    }
+
+    @Test
+    void shouldBoundALookupByTheCallsOwnTimeout() throws Exception {
+        Host h1 = hosts.start();
+        Host h2 = hosts.start();
+        Hosts.join(h2, h1);
+        await().atMost(Hosts.WAIT).until(() -> h1.members().size() == 1 && h2.members().size() == 1);
+        // A resolver that never answers keeps the lookup going for its own bound (seconds).
+        CompletableFuture<Boolean> never = new CompletableFuture<>();
+        h1.addResolver(id -> never);
+        Peer sender = h1.create("sender");
+        assertThatThrownBy(() -> sender.send("ghost", "x", Duration.ofMillis(300)).get(3, TimeUnit.SECONDS))
+                .hasCauseInstanceOf(RequestTimeoutException.class);
+        assertThatThrownBy(() -> sender.request("ghost", "x", Duration.ofMillis(300)).get(3, TimeUnit.SECONDS))
+                .hasCauseInstanceOf(RequestTimeoutException.class);
     }
 }
