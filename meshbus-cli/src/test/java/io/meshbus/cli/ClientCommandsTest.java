@@ -118,7 +118,7 @@ class ClientCommandsTest {
         assertThat(noJoin.err()).contains("--join");
         // Environment beats the config file; flags beat both.
         Path conf = dir.resolve("meshbus.properties");
-        Files.writeString(conf, "join=tcp://127.0.0.1:1\ntimeout=3s\n");
+        Files.writeString(conf, "join=tcp://127.0.0.1:" + io.meshbus.bus.Ports.unused() + "\ntimeout=3s\n");
         Run fromFile = run(Map.of("MESHBUS_CONFIG", conf.toString()), "find", "echo");
         assertThat(fromFile.code()).isEqualTo(ExitCodes.UNREACHABLE);
         Run fromEnv = run(Map.of("MESHBUS_CONFIG", conf.toString(), "MESHBUS_JOIN", seed), "find", "echo");
@@ -151,7 +151,8 @@ class ClientCommandsTest {
             Run find = run(Map.of("MESHBUS_BACKPLANE", redis), "find", "--network-id", ns, "bp-echo");
             assertThat(find.code()).as(find.err()).isZero();
             assertThat(find.out()).contains(onRedis.id());
-            Run down = run("find", "--backplane", "redis://127.0.0.1:1", "--timeout", "2s", "bp-echo");
+            Run down = run("find", "--backplane", "redis://127.0.0.1:" + io.meshbus.bus.Ports.unused(), "--timeout",
+                    "2s", "bp-echo");
             assertThat(down.code()).as(down.err()).isEqualTo(ExitCodes.UNREACHABLE);
         } finally {
             onRedis.close().get(15, TimeUnit.SECONDS);

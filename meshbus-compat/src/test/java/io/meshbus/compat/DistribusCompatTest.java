@@ -7,10 +7,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.meshbus.bus.Host;
 import io.meshbus.bus.Peer;
+import io.meshbus.bus.Ports;
 import io.meshbus.error.NetworkIdMismatchException;
 import io.meshbus.error.PeerNotFoundException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.WebSocket;
@@ -64,7 +63,7 @@ class DistribusCompatTest {
         final String url;
 
         NodeHost(String networkId, Integer reconnectTimeout) throws Exception {
-            this(freePort(), networkId, reconnectTimeout);
+            this(Ports.unused(), networkId, reconnectTimeout);
         }
 
         NodeHost(int port, String networkId, Integer reconnectTimeout) throws Exception {
@@ -115,12 +114,6 @@ class DistribusCompatTest {
 
         JsonNode message(String to) throws InterruptedException {
             return p.await(e -> "message".equals(e.path("event").asText()) && to.equals(e.path("to").asText()), T);
-        }
-    }
-
-    private static int freePort() throws java.io.IOException {
-        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            return s.getLocalPort();
         }
     }
 
@@ -253,7 +246,7 @@ class DistribusCompatTest {
     @Test
     void shouldReconnectToANodeHostThatComesBack() throws Exception {
         DistribusGateway g = javaHost("jre", null, Duration.ofSeconds(30));
-        int port = freePort();
+        int port = Ports.unused();
         NodeHost first = new NodeHost(port, null, null);
         g.join(first.url).get(20, TimeUnit.SECONDS);
         assertThat(g.connections()).containsExactly(first.url);

@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.meshbus.bus.Ports;
 import io.meshbus.error.SelfConnectionException;
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -236,7 +237,8 @@ class MasterlessCompatTest {
             s.setSoTimeout(10_000);
             OutputStream o = s.getOutputStream();
             BufferedReader r = new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.UTF_8));
-            o.write("{\"id\":\"raw\",\"info\":\"tcp://127.0.0.1:9\"}\r\n".getBytes(StandardCharsets.UTF_8));
+            o.write(("{\"id\":\"raw\",\"info\":\"tcp://127.0.0.1:" + Ports.unused() + "\"}\r\n")
+                    .getBytes(StandardCharsets.UTF_8));
             assertThat(r.readLine()).isEqualTo("{\"id\":\"java-h\"}");
             o.write("{\"priority\":1}\r\n".getBytes(StandardCharsets.UTF_8));
             assertThat(r.readLine()).isEqualTo("{\"confirm\":true}");

@@ -2,6 +2,7 @@ package io.meshbus.compat;
 
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import io.meshbus.bus.Host;
+import io.meshbus.bus.Ports;
 import io.meshbus.codec.CodecException;
 import io.meshbus.message.Message;
 import io.netty.buffer.Unpooled;
@@ -30,6 +31,8 @@ import java.util.concurrent.TimeUnit;
 class ParserFuzzTest {
     /** Stands for the id of the request in flight, so that fuzzed input can answer it. */
     private static final String PENDING_ID = "@ID";
+    /** The connection's url: nothing listens there, and the gateway is never started to dial it anyway. */
+    private static final String DEAD_URL = "ws://127.0.0.1:" + Ports.unused();
     /** Not started: the connection only needs it for its error counters, and requests go nowhere once closed. */
     private static DistribusGateway gateway;
 
@@ -87,7 +90,7 @@ class ParserFuzzTest {
      */
     @FuzzTest(maxDuration = "30s")
     void distribusEnvelope(byte[] input) throws IOException {
-        DistribusConnection c = new DistribusConnection(gateway(), true, "ws://127.0.0.1:1", Duration.ofMinutes(1));
+        DistribusConnection c = new DistribusConnection(gateway(), true, DEAD_URL, Duration.ofMinutes(1));
         EmbeddedChannel ch = new EmbeddedChannel(c);
         try {
             ch.pipeline().fireUserEventTriggered(WebSocketClientProtocolHandler.ClientHandshakeStateEvent

@@ -7,7 +7,6 @@ import io.meshbus.error.MeshbusException;
 import java.io.File;
 import java.io.IOException;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.net.Socket;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -91,9 +90,7 @@ public abstract class BrokerRestartContract {
 
     @Test
     void shouldRecoverFromABrokerRestartMidTraffic() throws Exception {
-        try (ServerSocket free = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-            port = free.getLocalPort();
-        }
+        port = Ports.unused();
         startServer();
         String ns = "mbr-" + java.util.UUID.randomUUID().toString().substring(0, 8);
         Host h1 = host("r1", ns);

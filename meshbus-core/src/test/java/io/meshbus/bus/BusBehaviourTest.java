@@ -415,7 +415,7 @@ class BusBehaviourTest {
         Host h2 = hosts.start();
         Host h3 = hosts.start();
         h2.join("tcp://localhost:" + h1.info().getPort()).get(20, TimeUnit.SECONDS);
-        h3.join("tcp://127.0.0.1:1", h1.info().toString()).get(20, TimeUnit.SECONDS);
+        h3.join("tcp://127.0.0.1:" + Ports.unused(), h1.info().toString()).get(20, TimeUnit.SECONDS);
         awaitMesh(List.of(h1, h2, h3));
     }
 
