@@ -1,5 +1,6 @@
 package io.meshbus.bus;
 
+import io.meshbus.error.BrokerUnavailableException;
 import io.meshbus.error.FrameTooLargeException;
 import io.meshbus.message.Message;
 import io.meshbus.node.SendStatus;
@@ -7,6 +8,10 @@ import java.time.Duration;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -14,7 +19,8 @@ import org.slf4j.LoggerFactory;
 /**
  * What every broker backplane does alike: one encoding per message whatever the number of inboxes, the decoding and
  * hand-over of what arrives (malformed records dropped, counted and logged), liveness records, and the counters. A
- * subclass only moves bytes: {@link #toInbox}, {@link #toChannel} and the calls to {@link #fromInbox},
+ * subclass connects (through {@link #start(String, long, Events, String, Duration, Duration, Connect, Runnable)})
+ * and moves bytes: {@link #toInbox}, {@link #toChannel} and the calls to {@link #fromInbox},
  * {@link #fromChannel} and {@link #fromLiveness} as records arrive.
  */
 public abstract class BrokerBackplane implements Backplane {
@@ -29,18 +35,72 @@ public abstract class BrokerBackplane implements Backplane {
     protected volatile Events events;
     protected volatile HostLiveness liveness;
     protected volatile boolean closed;
+    private volatile ScheduledExecutorService timer;
 
     protected BrokerBackplane(int maxFrameSize, Duration livenessTimeout) {
         this.maxFrameSize = maxFrameSize;
         this.livenessTimeout = livenessTimeout;
     }
 
-    /** Takes the host's identity; a subclass calls it first in {@link #start}. */
-    protected final void bind(String hostId, long incarnation, Events events) {
+    /** Connecting to a broker: blocking calls, run on the backplane's own thread. */
+    @FunctionalInterface
+    protected interface Connect {
+        void run() throws Exception;
+    }
+
+    /**
+     * Takes the host's identity, then on the backplane's own thread (never the caller's, never a broker I/O thread)
+     * connects and starts the heartbeat. Completes {@code settle} after connecting (time for the other hosts to
+     * answer), or fails with {@link BrokerUnavailableException} and closes.
+     */
+    protected final CompletableFuture<Void> start(String hostId, long incarnation, Events events, String where,
+                                                  Duration heartbeat, Duration settle, Connect connect,
+                                                  Runnable beat) {
         this.hostId = java.util.Objects.requireNonNull(hostId, "hostId");
         this.incarnation = incarnation;
         this.events = java.util.Objects.requireNonNull(events, "events");
         this.liveness = new HostLiveness(hostId, livenessTimeout, events);
+        ScheduledExecutorService t = thread("meshbus-" + name() + "-" + hostId);
+        timer = t;
+        CompletableFuture<Void> started = new CompletableFuture<>();
+        t.execute(() -> {
+            try {
+                connect.run();
+                long every = heartbeat.toMillis();
+                t.scheduleWithFixedDelay(beat, every, every, TimeUnit.MILLISECONDS);
+                t.schedule(() -> started.complete(null), settle.toMillis(), TimeUnit.MILLISECONDS);
+            } catch (Exception e) {
+                if (e instanceof InterruptedException) {
+                    Thread.currentThread().interrupt();
+                }
+                close();
+                started.completeExceptionally(e instanceof BrokerUnavailableException ? e
+                        : new BrokerUnavailableException(name() + " at " + where + " unreachable: " + e, e));
+            }
+        });
+        return started;
+    }
+
+    /** The backplane's own thread: connecting, heartbeats, and other blocking work. */
+    protected final ScheduledExecutorService timer() {
+        return timer;
+    }
+
+    /** Stops the heartbeat; a subclass's {@link #close} calls it first. */
+    protected final void stopTimer() {
+        ScheduledExecutorService t = timer;
+        if (t != null) {
+            t.shutdownNow();
+        }
+    }
+
+    /** A single daemon thread, named for thread dumps. */
+    protected static ScheduledExecutorService thread(String name) {
+        return Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread th = new Thread(r, name);
+            th.setDaemon(true);
+            return th;
+        });
     }
 
     /** Hands a record to a live host's inbox. */

@@ -1,6 +1,7 @@
 package io.meshbus.bus;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import io.meshbus.error.MeshbusException;
@@ -146,5 +147,14 @@ public abstract class BrokerRestartContract {
             assertThat(copies.get(i)).as("copies of publish " + i).hasValue(1);
         }
         assertThat(copies.get(999)).hasValue(1);
+    }
+
+    @Test
+    void shouldFailTypedWhenNoBrokerAnswersAtStart() {
+        port = Ports.unused();
+        Host h = Host.builder().id("nobody-home").backplane(backplane(port, "mbr-none")).build();
+        hosts.add(h);
+        assertThatThrownBy(() -> h.start().get(20, TimeUnit.SECONDS))
+                .hasCauseInstanceOf(io.meshbus.error.BrokerUnavailableException.class);
     }
 }

@@ -18,8 +18,6 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
 import javax.net.ssl.SSLContext;
@@ -66,7 +64,6 @@ public final class NatsBackplane extends BrokerBackplane {
     private final ConcurrentHashMap<String, String> repliesBack = new ConcurrentHashMap<>();
     private final LongAdder noRespondersSeen = new LongAdder();
     private final ConcurrentHashMap<String, io.nats.client.Subscription> channelSubs = new ConcurrentHashMap<>();
-    private volatile ScheduledExecutorService timer;
 
     private NatsBackplane(Settings settings) {
         super(settings.maxFrameSize, settings.livenessTimeout);
@@ -94,31 +91,9 @@ public final class NatsBackplane extends BrokerBackplane {
 
     @Override
     public CompletableFuture<Void> start(String hostId, long incarnation, Events events) {
-        bind(hostId, incarnation, events);
         this.noRespondersPrefix = settings.namespace + ".nr." + token(hostId) + ".";
-        ScheduledExecutorService t = Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread th = new Thread(r, "meshbus-nats-" + hostId);
-            th.setDaemon(true);
-            return th;
-        });
-        timer = t;
-        CompletableFuture<Void> started = new CompletableFuture<>();
-        t.execute(() -> {
-            try {
-                connect();
-                long every = settings.heartbeat.toMillis();
-                t.scheduleWithFixedDelay(this::heartbeat, every, every, TimeUnit.MILLISECONDS);
-                t.schedule(() -> started.complete(null), settings.discoveryWindow.toMillis(), TimeUnit.MILLISECONDS);
-            } catch (RuntimeException | java.io.IOException e) {
-                close();
-                started.completeExceptionally(new BrokerUnavailableException("NATS at " + settings.uri
-                        + " unreachable: " + e, e));
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                started.completeExceptionally(new BrokerUnavailableException("interrupted while connecting", e));
-            }
-        });
-        return started;
+        return start(hostId, incarnation, events, settings.uri, settings.heartbeat, settings.discoveryWindow,
+                this::connect, this::heartbeat);
     }
 
     private void connect() throws java.io.IOException, InterruptedException {
@@ -253,7 +228,7 @@ public final class NatsBackplane extends BrokerBackplane {
                 Thread.currentThread().interrupt();
                 throw new BrokerUnavailableException("interrupted", e);
             }
-        }, timer);
+        }, timer());
     }
 
     @Override
@@ -372,10 +347,7 @@ public final class NatsBackplane extends BrokerBackplane {
             }
             closed = true;
         }
-        ScheduledExecutorService t = timer;
-        if (t != null) {
-            t.shutdownNow();
-        }
+        stopTimer();
         return CompletableFuture.runAsync(() -> {
             Connection c = connection;
             if (c == null) {
@@ -399,10 +371,7 @@ public final class NatsBackplane extends BrokerBackplane {
 
     /** Drops the connection without a goodbye, as a crashed process would (tests of crash detection). */
     void abandon() throws InterruptedException {
-        ScheduledExecutorService t = timer;
-        if (t != null) {
-            t.shutdownNow();
-        }
+        stopTimer();
         Connection c = connection;
         if (c != null) {
             c.close();

@@ -17,7 +17,6 @@ import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
 import io.meshbus.bus.BackplaneFrames;
 import io.meshbus.bus.BrokerBackplane;
 import io.meshbus.bus.Subjects;
-import io.meshbus.error.BrokerUnavailableException;
 import io.meshbus.node.SendStatus;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
@@ -30,9 +29,7 @@ import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
@@ -91,7 +88,6 @@ public final class RedisBackplane extends BrokerBackplane {
     /** Heartbeats and the directory: never queued behind a burst of publishes, so liveness holds under load. */
     private volatile StatefulRedisConnection<byte[], byte[]> ctl;
     private volatile StatefulRedisPubSubConnection<byte[], byte[]> sub;
-    private volatile ScheduledExecutorService timer;
     private volatile boolean reachable = true;
     private volatile boolean registered;
 
@@ -123,34 +119,11 @@ public final class RedisBackplane extends BrokerBackplane {
 
     @Override
     public CompletableFuture<Void> start(String hostId, long incarnation, Events events) {
-        bind(hostId, incarnation, events);
-        ScheduledExecutorService t = Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread th = new Thread(r, "meshbus-redis-" + hostId);
-            th.setDaemon(true);
-            return th;
-        });
-        timer = t;
-        flusher = Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread th = new Thread(r, "meshbus-redis-flush-" + hostId);
-            th.setDaemon(true);
-            return th;
-        });
-        CompletableFuture<Void> started = new CompletableFuture<>();
-        // Connecting blocks: done on the backplane's own thread, never on the caller's or an I/O thread.
-        t.execute(() -> {
-            try {
-                connect();
-                heartbeat();
-                long every = options.heartbeat.toMillis();
-                t.scheduleWithFixedDelay(this::heartbeatQuietly, every, every, TimeUnit.MILLISECONDS);
-                started.complete(null);
-            } catch (RuntimeException e) {
-                close();
-                started.completeExceptionally(e instanceof BrokerUnavailableException ? e
-                        : new BrokerUnavailableException("Redis at " + options.uri + " unreachable: " + e, e));
-            }
-        });
-        return started;
+        flusher = thread("meshbus-redis-flush-" + hostId);
+        return start(hostId, incarnation, events, options.uri, options.heartbeat, Duration.ZERO, () -> {
+            connect();
+            heartbeat();
+        }, this::heartbeatQuietly);
     }
 
     private void connect() {
@@ -431,10 +404,7 @@ public final class RedisBackplane extends BrokerBackplane {
             }
             closed = true;
         }
-        ScheduledExecutorService t = timer;
-        if (t != null) {
-            t.shutdownNow();
-        }
+        stopTimer();
         return CompletableFuture.runAsync(() -> {
             StatefulRedisConnection<byte[], byte[]> p = pub;
             StatefulRedisConnection<byte[], byte[]> c2 = ctl;
