@@ -9,16 +9,17 @@ import java.nio.charset.StandardCharsets;
  * The routing protocol, the same on every carrier: a request carries {@code correlationId} and {@code replyTo}; a
  * confirmed message carries {@code correlationId} and {@code confirm: 1}. The receiver answers a confirmation with a
  * RECEIVED message (uri {@code RECEIVED}, payload {@code {"msgId": original id}}, as distro) and a request with a
- * response whose {@code status} header holds the code.
+ * response whose {@code status} header holds the code. Public for carriers that live in other modules (the
+ * {@code redis} transport), so every carrier answers alike.
  */
-final class Exchange {
-    static final String CONFIRM = "confirm";
-    static final String RECEIVED = "RECEIVED";
+public final class Exchange {
+    public static final String CONFIRM = "confirm";
+    public static final String RECEIVED = "RECEIVED";
 
     private Exchange() {
     }
 
-    static boolean isAnswer(Message m) {
+    public static boolean isAnswer(Message m) {
         return m.header(Headers.STATUS) != null || RECEIVED.equals(m.header(Headers.URI));
     }
 
@@ -30,13 +31,13 @@ final class Exchange {
         return m.header(Headers.REPLY_TO) != null && m.header(Headers.CORRELATION_ID) != null;
     }
 
-    static Message received(Message m) {
+    public static Message received(Message m) {
         return Message.of(Headers.builder().put(Headers.URI, RECEIVED)
                 .put(Headers.CORRELATION_ID, m.header(Headers.CORRELATION_ID)).build(),
                 java.util.Map.of("msgId", m.id().toString()));
     }
 
-    static Message response(Router.Outcome o, String correlationId) {
+    public static Message response(Router.Outcome o, String correlationId) {
         Headers h = Headers.builder().put(Headers.STATUS, Integer.toString(o.status().code()))
                 .put(Headers.CORRELATION_ID, correlationId).build();
         if (o.status() != Status.OK) {
@@ -50,7 +51,7 @@ final class Exchange {
         return r == null ? Message.ofBytes(h, ContentType.BYTES, new byte[0]) : Message.of(h, r);
     }
 
-    static Response toResponse(Message m) {
+    public static Response toResponse(Message m) {
         Status s = Status.ofCode(Integer.parseInt(m.header(Headers.STATUS)));
         return new Response(s, m, s == Status.OK ? null : m.payloadText());
     }

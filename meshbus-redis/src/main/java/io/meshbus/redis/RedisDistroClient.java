@@ -15,6 +15,7 @@ import io.meshbus.message.Headers;
 import io.meshbus.message.Message;
 import io.meshbus.message.Verb;
 import io.meshbus.route.Client;
+import io.meshbus.route.Exchange;
 import io.meshbus.route.Response;
 import io.meshbus.route.Status;
 import java.nio.charset.StandardCharsets;
@@ -188,14 +189,14 @@ public final class RedisDistroClient implements Client {
 
     @Override
     public CompletableFuture<Response> request(Message m, Duration timeout) {
-        return exchange(m, timeout, true).thenApply(RedisDistroTransport::toResponse);
+        return exchange(m, timeout, true).thenApply(Exchange::toResponse);
     }
 
     private CompletableFuture<Message> exchange(Message m, Duration timeout, boolean request) {
         String corr = prefix + seq.incrementAndGet();
         Message out = request
                 ? m.withHeaders(m.headers().withAll(Headers.CORRELATION_ID, corr, Headers.REPLY_TO, replyChannel))
-                : m.withHeaders(m.headers().withAll(Headers.CORRELATION_ID, corr, RedisDistroTransport.CONFIRM, "1",
+                : m.withHeaders(m.headers().withAll(Headers.CORRELATION_ID, corr, Exchange.CONFIRM, "1",
                         RedisDistroTransport.CONFIRM_TO, replyChannel));
         String ch;
         byte[] record;
@@ -257,7 +258,7 @@ public final class RedisDistroClient implements Client {
             return;
         }
         if (!p.request) {
-            if (RedisDistroTransport.RECEIVED.equals(m.header(Headers.URI))) {
+            if (Exchange.RECEIVED.equals(m.header(Headers.URI))) {
                 finish(corr, p, m);
             }
             return;

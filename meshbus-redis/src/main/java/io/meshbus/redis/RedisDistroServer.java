@@ -10,6 +10,7 @@ import io.meshbus.error.FrameTooLargeException;
 import io.meshbus.message.Headers;
 import io.meshbus.message.Message;
 import io.meshbus.message.Verb;
+import io.meshbus.route.Exchange;
 import io.meshbus.route.Info;
 import io.meshbus.route.RouteHandler;
 import io.meshbus.route.Router;
@@ -260,7 +261,7 @@ public final class RedisDistroServer implements Server {
             malformed(channel, "message " + m.id() + " has no uri");
             return;
         }
-        if (RedisDistroTransport.isAnswer(m)) {
+        if (Exchange.isAnswer(m)) {
             logger.debug("redis distro server: answer {} on {} ignored", m.id(), channel);
             return;
         }
@@ -278,7 +279,7 @@ public final class RedisDistroServer implements Server {
             }
         }
         String corr = m.header(Headers.CORRELATION_ID);
-        String confirmTo = "1".equals(m.header(RedisDistroTransport.CONFIRM)) && corr != null
+        String confirmTo = "1".equals(m.header(Exchange.CONFIRM)) && corr != null
                 ? m.header(RedisDistroTransport.CONFIRM_TO) : null;
         String replyTo = corr == null ? null : m.header(Headers.REPLY_TO);
         if (confirmTo != null && !channels.isReply(confirmTo) || replyTo != null && !channels.isReply(replyTo)) {
@@ -286,11 +287,11 @@ public final class RedisDistroServer implements Server {
             return;
         }
         if (confirmTo != null) {
-            answer(confirmTo, RedisDistroTransport.received(m));
+            answer(confirmTo, Exchange.received(m));
         }
         Router.Outcome o = router.dispatch(m, replyTo != null ? replyTo : confirmTo != null ? confirmTo : channel);
         if (replyTo != null) {
-            answer(replyTo, RedisDistroTransport.response(o, corr));
+            answer(replyTo, Exchange.response(o, corr));
         }
     }
 
@@ -304,7 +305,7 @@ public final class RedisDistroServer implements Server {
             record = RedisDistroTransport.encode(m, options.maxRecordSize());
         } catch (FrameTooLargeException e) {
             // Too large a reply still deserves an answer, or the client would wait for its timeout.
-            record = RedisDistroTransport.encode(RedisDistroTransport.response(new Router.Outcome(Status.ERROR, null,
+            record = RedisDistroTransport.encode(Exchange.response(new Router.Outcome(Status.ERROR, null,
                     e.getMessage()), m.header(Headers.CORRELATION_ID)), options.maxRecordSize());
         }
         if (closed || p == null) {

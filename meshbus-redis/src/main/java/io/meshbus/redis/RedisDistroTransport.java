@@ -5,15 +5,10 @@ import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisURI;
 import io.lettuce.core.resource.ClientResources;
 import io.lettuce.core.resource.DefaultClientResources;
-import io.meshbus.codec.ContentType;
 import io.meshbus.error.FrameTooLargeException;
-import io.meshbus.message.Headers;
 import io.meshbus.message.Message;
 import io.meshbus.route.DistroTransport;
 import io.meshbus.route.Info;
-import io.meshbus.route.Response;
-import io.meshbus.route.Router;
-import io.meshbus.route.Status;
 import io.meshbus.wire.Protocol;
 import java.net.URI;
 import java.net.URLDecoder;
@@ -21,7 +16,6 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ForkJoinPool;
@@ -48,10 +42,8 @@ import org.slf4j.Logger;
  */
 public final class RedisDistroTransport implements DistroTransport {
     public static final String NAME = "redis";
-    static final String CONFIRM = "confirm";
     /** Where a confirmed message wants its RECEIVED: replyTo would also ask for a response. */
     static final String CONFIRM_TO = "confirmTo";
-    static final String RECEIVED = "RECEIVED";
     static final Executor EXEC = new ForkJoinPool(Math.max(2, Runtime.getRuntime().availableProcessors()),
             ForkJoinPool.defaultForkJoinWorkerThreadFactory, null, true);
     private static volatile ClientResources resources;
@@ -181,36 +173,6 @@ public final class RedisDistroTransport implements DistroTransport {
                     + limit);
         }
         return b;
-    }
-
-    static boolean isAnswer(Message m) {
-        return m.header(Headers.STATUS) != null || RECEIVED.equals(m.header(Headers.URI));
-    }
-
-    static Message received(Message m) {
-        return Message.of(Headers.builder().put(Headers.URI, RECEIVED)
-                .put(Headers.CORRELATION_ID, m.header(Headers.CORRELATION_ID)).build(), Map.of("msgId",
-                m.id().toString()));
-    }
-
-    /** The same response as the node and UDP carriers give for a router outcome. */
-    static Message response(Router.Outcome o, String correlationId) {
-        Headers h = Headers.builder().put(Headers.STATUS, Integer.toString(o.status().code()))
-                .put(Headers.CORRELATION_ID, correlationId).build();
-        if (o.status() != Status.OK) {
-            return Message.ofBytes(h, ContentType.TEXT, o.error().getBytes(StandardCharsets.UTF_8));
-        }
-        Object r = o.reply();
-        if (r instanceof Message rm) {
-            return rm.withHeaders(rm.headers().withAll(Headers.STATUS, "200", Headers.CORRELATION_ID,
-                    correlationId));
-        }
-        return r == null ? Message.ofBytes(h, ContentType.BYTES, new byte[0]) : Message.of(h, r);
-    }
-
-    static Response toResponse(Message m) {
-        Status s = Status.ofCode(Integer.parseInt(m.header(Headers.STATUS)));
-        return new Response(s, m, s == Status.OK ? null : m.payloadText());
     }
 
     /** Garbage from the network is logged, but a flood of it must not flood the log. */
