@@ -214,6 +214,34 @@ public abstract class BrokerBackplane implements Backplane {
         return m;
     }
 
+    /**
+     * A bounded memo of subject to broker name (a channel, a NATS subject): building the name costs more than the
+     * publish itself. Past {@code limit} distinct subjects it starts afresh rather than grow.
+     */
+    protected static final class Names<T> {
+        private final java.util.concurrent.ConcurrentHashMap<String, T> names =
+                new java.util.concurrent.ConcurrentHashMap<>();
+        private final java.util.function.Function<String, T> make;
+        private final int limit;
+
+        public Names(java.util.function.Function<String, T> make, int limit) {
+            this.make = make;
+            this.limit = limit;
+        }
+
+        public T of(String subject) {
+            T n = names.get(subject);
+            if (n == null) {
+                n = make.apply(subject);
+                if (names.size() >= limit) {
+                    names.clear();
+                }
+                names.put(subject, n);
+            }
+            return n;
+        }
+    }
+
     /** The settings every broker backplane has; a subclass's builder adds its own. */
     public abstract static class Builder<B extends Builder<B>> {
         protected String namespace = "meshbus";

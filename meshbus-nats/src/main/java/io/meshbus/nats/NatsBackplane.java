@@ -48,10 +48,8 @@ public final class NatsBackplane extends BrokerBackplane {
 
     private final Settings settings;
     private final String hostsSubject;
-    private static final int SUBJECT_CACHE = 10_000;
     private final ConcurrentHashMap<String, String> inboxes = new ConcurrentHashMap<>();
-    /** Subject -> its NATS subject: mapping costs more than the publish itself otherwise. */
-    private final ConcurrentHashMap<String, String> subjects = new ConcurrentHashMap<>();
+    private final Names<String> subjects = new Names<>(s -> channelSubject(s, false), 10_000);
     private final LongAdder backPressured = new LongAdder();
     private volatile Connection connection;
     private volatile Dispatcher dispatcher;
@@ -267,15 +265,7 @@ public final class NatsBackplane extends BrokerBackplane {
 
     @Override
     protected SendStatus toChannel(String subject, byte[] record) {
-        String s = subjects.get(subject);
-        if (s == null) {
-            s = channelSubject(subject, false);
-            if (subjects.size() >= SUBJECT_CACHE) {
-                subjects.clear(); // bounded: a workload with endless distinct subjects just recomputes
-            }
-            subjects.put(subject, s);
-        }
-        return publishRaw(s, record);
+        return publishRaw(subjects.of(subject), record);
     }
 
     private String channelSubject(String subject, boolean pattern) {

@@ -77,6 +77,7 @@ public final class RedisBackplane extends BrokerBackplane {
     private volatile ScheduledExecutorService flusher;
     private final byte[] hostsChannel;
     private final byte[] channelPrefix;
+    private final Names<byte[]> channels = new Names<>(s -> bytes(options().namespace + ":ch:" + s), 10_000);
     private final byte[] directoryKey;
     private final LongAdder directoryFailures = new LongAdder();
     private static final String FORGET_IF_STILL = "if redis.call('HGET', KEYS[1], ARGV[1]) == ARGV[2] then "
@@ -302,7 +303,7 @@ public final class RedisBackplane extends BrokerBackplane {
 
     @Override
     protected SendStatus toChannel(String subject, byte[] record) {
-        return publishRaw(bytes(options.namespace + ":ch:" + subject), record);
+        return publishRaw(channels.of(subject), record);
     }
 
     private void heartbeatQuietly() {
