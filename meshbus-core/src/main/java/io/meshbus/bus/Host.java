@@ -39,7 +39,6 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
@@ -768,24 +767,24 @@ public final class Host {
      * Runs {@code onHost} with the host of a peer (and whether that came from the cache), or {@code onError}. Calls
      * for one peer id that wait for the same lookup run in the order they were made, which keeps a sender's order.
      */
-    private void route(String peerId, BiConsumer<String, Boolean> onHost, Consumer<Throwable> onError) {
+    private boolean route(String peerId, BiConsumer<String, Boolean> onHost, Consumer<Throwable> onError) {
         if (closed) {
             onError.accept(new ClosedException("host " + id() + " is closed"));
-            return;
+            return true;
         }
         if (peers.containsKey(peerId)) {
             onHost.accept(id(), false);
-            return;
+            return true;
         }
         String cached = directory.cached(peerId);
         if (cached != null && members.containsKey(cached)) {
             onHost.accept(cached, true);
-            return;
+            return true;
         }
         for (;;) {
             Lookup l = lookups.computeIfAbsent(peerId, k -> new Lookup(k));
             if (l.enqueue(onHost, onError)) {
-                return;
+                return false;
             }
         }
     }
@@ -970,22 +969,15 @@ public final class Host {
      */
     private void routeWithin(String to, Duration timeout, CompletableFuture<?> f,
                              BiConsumer<String, Boolean> onHost) {
-        AtomicBoolean routed = new AtomicBoolean();
-        route(to, (host, cached) -> {
-            if (routed.compareAndSet(false, true)) {
+        boolean now = route(to, (host, cached) -> {
+            if (!f.isDone()) {
                 onHost.accept(host, cached);
             }
-        }, e -> {
-            routed.set(true);
-            f.completeExceptionally(e);
-        });
-        if (!routed.get()) {
-            ScheduledFuture<?> t = TIMER.schedule(() -> {
-                if (routed.compareAndSet(false, true)) {
-                    f.completeExceptionally(new RequestTimeoutException("no answer within " + timeout.toMillis()
-                            + " ms: the location of peer " + to + " is still being looked up"));
-                }
-            }, timeout.toMillis(), TimeUnit.MILLISECONDS);
+        }, f::completeExceptionally);
+        if (!now) {
+            ScheduledFuture<?> t = TIMER.schedule(() -> f.completeExceptionally(new RequestTimeoutException(
+                    "no answer within " + timeout.toMillis() + " ms: the location of peer " + to
+                    + " is still being looked up")), timeout.toMillis(), TimeUnit.MILLISECONDS);
             f.whenComplete((v, e) -> t.cancel(false));
         }
     }
