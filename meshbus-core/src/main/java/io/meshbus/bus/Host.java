@@ -1013,6 +1013,10 @@ public final class Host {
         }
     }
 
+    CompletableFuture<Void> sendAtLeastOnce(Peer from, String to, Object payload, Duration timeout) {
+        return send(from, to, payload, timeout);
+    }
+
     SendStatus sendAndForget(Peer from, String to, Object payload) {
         Message m = toMessage(payload);
         String cached = directory.cached(to);

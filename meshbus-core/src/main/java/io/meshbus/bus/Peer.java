@@ -75,6 +75,21 @@ public final class Peer {
     }
 
     /**
+     * At least once, de-duplicated: the host keeps the message until the target's host acknowledges it, sends it again
+     * after a broken link comes back (and after a silence), and the target's host drops what it already took, so while
+     * both hosts live the message arrives once and in order with this peer's other at-least-once messages. The future
+     * completes once the message was handed to the target peer's listeners, or fails typed: see GUARANTEES.md.
+     */
+    public CompletableFuture<Void> sendAtLeastOnce(String to, Object payload) {
+        return host.sendAtLeastOnce(this, to, payload, host.options().requestTimeout());
+    }
+
+    /** {@link #sendAtLeastOnce(String, Object)} with its own timeout (which ends the wait, not the delivery). */
+    public CompletableFuture<Void> sendAtLeastOnce(String to, Object payload, Duration timeout) {
+        return host.sendAtLeastOnce(this, to, payload, timeout);
+    }
+
+    /**
      * Fire and forget: no confirmation, no future; the fastest way. The status says whether the message was taken:
      * {@link SendStatus#QUEUED} while the target's location is being looked up (the message follows the lookup, and is
      * dropped and counted in the host's {@code dropped} metric if the peer does not exist) or when the target is
