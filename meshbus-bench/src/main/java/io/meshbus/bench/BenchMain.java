@@ -7,7 +7,8 @@ import java.util.List;
 
 /**
  * Command line of the benchmarks:
- * {@code SCENARIO [--seconds S] [--warmup S] [--size B] [--count N] [--backplane redis|nats|all] [--json]},
+ * {@code SCENARIO [--seconds S] [--warmup S] [--size B] [--count N] [--backplane redis|nats|all] [--rate N]
+ * [--fault-every S] [--json]},
  * {@code --list}, or {@code jmh [JMH arguments]}. Each figure is printed as one line, or with {@code --json} as one
  * JSON object per line, next to its baseline measured in the same run.
  */
@@ -71,11 +72,11 @@ public final class BenchMain {
     private static String usage() {
         StringBuilder sb = new StringBuilder()
                 .append("usage: bench SCENARIO [--seconds S] [--warmup S] [--size BYTES] [--count N] "
-                        + "[--backplane B] [--json]\n")
+                        + "[--backplane B] [--rate N] [--fault-every S] [--json]\n")
                 .append("       bench --list\n")
                 .append("       bench jmh [REGEX] [JMH options]\n")
-                .append("  --seconds S   measuring time of throughput figures; subject-match: 1-second iterations "
-                        + "(default 5)\n")
+                .append("  --seconds S   measuring time of throughput figures; subject-match: 1-second iterations; "
+                        + "soak: sending time (default 5)\n")
                 .append("  --warmup S    warm-up time of throughput figures; subject-match: 1-second iterations "
                         + "(default 2)\n")
                 .append("  --size BYTES  payload per message (default 100)\n")
@@ -83,6 +84,10 @@ public final class BenchMain {
                 .append(RttScenario.WARMUP_ROUND_TRIPS).append(" warm-up ones (default 100000)\n")
                 .append("  --backplane B redis, nats or all: the brokers of the backplane scenarios (default all; "
                         + "MESHBUS_REDIS_URI, MESHBUS_NATS_URI)\n")
+                .append("  --rate N      soak: messages per second per delivery mode, both directions together "
+                        + "(default ").append(Options.DEFAULTS.rate()).append(")\n")
+                .append("  --fault-every S soak: seconds between two faults (default ")
+                .append(Options.DEFAULTS.faultEvery().toSeconds()).append(")\n")
                 .append("  --json        one JSON object per figure\n")
                 .append("scenarios:\n");
         SCENARIOS.forEach(s -> sb.append(String.format("  %-18s %s%n", s.name(), s.description())));

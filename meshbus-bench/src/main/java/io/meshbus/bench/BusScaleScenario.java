@@ -142,7 +142,7 @@ final class BusScaleScenario implements Scenario {
      * heap's current usage: with the parallel collector that shows tens of MB in eden right after a full collection,
      * varying from call to call, which moved the figure by 50 bytes per peer between runs.
      */
-    private static long heapUsedAfterGc() {
+    static long heapUsedAfterGc() {
         for (int i = 0; i < 3; i++) {
             System.gc();
         }

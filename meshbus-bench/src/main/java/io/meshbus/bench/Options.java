@@ -13,16 +13,22 @@ import java.util.List;
  * @param json    one JSON object per figure instead of aligned text ({@code --json})
  * @param backplane the brokers a backplane scenario runs on: {@code redis}, {@code nats} or {@code all}
  *                ({@code --backplane}); other scenarios ignore it
+ * @param rate    messages per second per delivery mode of the soak scenario ({@code --rate}); others ignore it
+ * @param faultEvery time between two faults of the soak scenario ({@code --fault-every}); others ignore it
  */
-public record Options(Duration measure, Duration warmup, int size, int count, boolean json, String backplane) {
+public record Options(Duration measure, Duration warmup, int size, int count, boolean json, String backplane,
+                      int rate, Duration faultEvery) {
     /** Largest payload accepted: far below the node's 4 MiB frame limit, and large enough for any useful run. */
     public static final int MAX_SIZE = 1 << 20;
 
     /** The values of {@code --backplane}. */
     public static final List<String> BACKPLANES = List.of("all", "redis", "nats");
 
+    /** Highest {@code --rate}: the soak runs every mode both ways in one JVM, and a faster rate measures the cores. */
+    public static final int MAX_RATE = 100_000;
+
     public static final Options DEFAULTS = new Options(Duration.ofSeconds(5), Duration.ofSeconds(2), 100, 100_000,
-            false, "all");
+            false, "all", 2_000, Duration.ofSeconds(3));
 
     public Options {
         if (measure.isNegative() || measure.isZero()) {
@@ -41,6 +47,13 @@ public record Options(Duration measure, Duration warmup, int size, int count, bo
             throw new IllegalArgumentException("--backplane: one of " + String.join(", ", BACKPLANES) + ", was "
                     + backplane);
         }
+        if (rate < 1 || rate > MAX_RATE) {
+            throw new IllegalArgumentException("--rate: must be 1.." + MAX_RATE + " msgs/s, was " + rate);
+        }
+        if (faultEvery.isNegative() || faultEvery.isZero()) {
+            throw new IllegalArgumentException("--fault-every: must be positive, was "
+                    + faultEvery.toMillis() / 1000.0);
+        }
     }
 
     /** Parses the options that follow the scenario name; throws IllegalArgumentException naming the bad one. */
@@ -51,6 +64,8 @@ public record Options(Duration measure, Duration warmup, int size, int count, bo
         int count = DEFAULTS.count;
         boolean json = DEFAULTS.json;
         String backplane = DEFAULTS.backplane;
+        int rate = DEFAULTS.rate;
+        Duration faultEvery = DEFAULTS.faultEvery;
         for (int i = 0; i < args.size(); i++) {
             String a = args.get(i);
             switch (a) {
@@ -60,10 +75,12 @@ public record Options(Duration measure, Duration warmup, int size, int count, bo
                 case "--size" -> size = integer(a, value(args, ++i, a));
                 case "--count" -> count = integer(a, value(args, ++i, a));
                 case "--backplane" -> backplane = value(args, ++i, a);
+                case "--rate" -> rate = integer(a, value(args, ++i, a));
+                case "--fault-every" -> faultEvery = seconds(a, value(args, ++i, a));
                 default -> throw new IllegalArgumentException("unknown option: " + a);
             }
         }
-        return new Options(measure, warmup, size, count, json, backplane);
+        return new Options(measure, warmup, size, count, json, backplane, rate, faultEvery);
     }
 
     private static String value(List<String> args, int i, String option) {

@@ -10,6 +10,7 @@ import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
@@ -51,12 +52,14 @@ final class Channels {
 
     // ------------------------------------------------------------------ subscribing
 
-    CompletableFuture<Subscription> subscribe(String pattern, String group, String owner, PeerListener listener) {
+    CompletableFuture<Subscription> subscribe(String pattern, String group, String owner, PeerListener listener,
+                                              ConsumerOptions queue) {
         Subjects.tokens(pattern, true);
         if (group != null && group.isEmpty()) {
             throw new IllegalArgumentException("queueGroup: must not be empty (null for none)");
         }
-        Subscription s = new Subscription(this, pattern, group, owner, listener);
+        Subscription s = new Subscription(this, pattern, group, owner, Objects.requireNonNull(listener, "listener"),
+                queue);
         local.add(pattern, s);
         List<CompletableFuture<Object>> acks = new ArrayList<>();
         Backplane broker = host.nativeChannels();
@@ -165,13 +168,15 @@ final class Channels {
         });
         Backplane broker = host.nativeChannels();
         boolean brokerGroups = broker != null && broker.nativeQueueGroups();
+        List<Subscription> plain = new ArrayList<>(2);
         local.match(tokens, s -> {
             if (s.queueGroup() == null) {
-                deliver(s, from, out, false);
+                plain.add(s);
             } else if (!brokerGroups) {
                 groups.computeIfAbsent(s.queueGroup(), g -> new HashSet<>()).add(host.id());
             }
         });
+        deliverAll(plain, from, out, null);
         if (broker != null) {
             if (!broker.publish(subject, out.withHeader(Host.OP, "cp")).accepted()) {
                 refused.increment();
@@ -192,7 +197,7 @@ final class Channels {
             sorted.sort(null);
             String target = sorted.get(Math.floorMod(cursor(group).getAndIncrement(), sorted.size()));
             if (target.equals(host.id())) {
-                deliverToGroup(tokens, group, from, out, false);
+                deliverToGroup(tokens, group, from, out, null);
             } else {
                 host.link(target, out.withHeaders(out.headers().withAll(Host.OP, "cq", GROUP, group)));
             }
@@ -203,7 +208,12 @@ final class Channels {
         return cursors.computeIfAbsent(group, g -> new AtomicInteger());
     }
 
-    private void deliver(Subscription s, String from, Message m, boolean inline) {
+    /**
+     * Hands a message to a subscription's queue: {@code via} is the remote host that brought it (run inline when the
+     * queue is idle: the caller is that host's delivery thread), null for a publish made on this host. At most once:
+     * a message its queue drops or refuses is counted there and not retried.
+     */
+    private void deliver(Subscription s, String from, Message m, String via) {
         Runnable r = () -> {
             if (s.isClosed()) {
                 return;
@@ -215,15 +225,21 @@ final class Channels {
                 Host.LOG.warn("subscriber of {} failed on a message from {}", s.subject(), from, t);
             }
         };
-        if (inline) {
-            s.inbox(host.executor()).executeInline(r);
-        } else {
-            s.inbox(host.executor()).execute(r);
+        s.inbox(host).offer(r, via, true, null, via != null);
+    }
+
+    /**
+     * Outside the index's read lock: a listener run inline, or a queue cutting its subscription off, may unsubscribe,
+     * which takes the write lock.
+     */
+    private void deliverAll(List<Subscription> matched, String from, Message m, String via) {
+        for (int i = 0, n = matched.size(); i < n; i++) {
+            deliver(matched.get(i), from, m, via);
         }
     }
 
     /** One local member of the group, round robin over those whose pattern matches. */
-    private boolean deliverToGroup(String[] tokens, String group, String from, Message m, boolean inline) {
+    private boolean deliverToGroup(String[] tokens, String group, String from, Message m, String via) {
         List<Subscription> members = new ArrayList<>(2);
         local.match(tokens, s -> {
             if (group.equals(s.queueGroup()) && !s.isClosed()) {
@@ -233,7 +249,7 @@ final class Channels {
         if (members.isEmpty()) {
             return false;
         }
-        deliver(members.get(Math.floorMod(cursor(group).getAndIncrement(), members.size())), from, m, inline);
+        deliver(members.get(Math.floorMod(cursor(group).getAndIncrement(), members.size())), from, m, via);
         return true;
     }
 
@@ -248,18 +264,20 @@ final class Channels {
                 if (!mayPublish(fromHost, from, m)) {
                     return;
                 }
+                List<Subscription> plain = new ArrayList<>(2);
                 local.match(tokens, s -> {
                     if (s.queueGroup() == null) {
-                        deliver(s, from, m, true);
+                        plain.add(s);
                     }
                 });
+                deliverAll(plain, from, m, fromHost);
             }
             case "cq" -> {
                 String[] tokens = Subjects.tokens(m.header(Headers.CHANNEL), false);
                 if (!mayPublish(fromHost, m.header(Headers.FROM), m)) {
                     return;
                 }
-                if (!deliverToGroup(tokens, m.header(GROUP), m.header(Headers.FROM), m, true)) {
+                if (!deliverToGroup(tokens, m.header(GROUP), m.header(Headers.FROM), m, fromHost)) {
                     host.countDropped();
                 }
             }
@@ -348,7 +366,7 @@ final class Channels {
             host.countDropped();
             return;
         }
-        deliver(members.get(Math.floorMod(cursor(group).getAndIncrement(), members.size())), from, m, true);
+        deliver(members.get(Math.floorMod(cursor(group).getAndIncrement(), members.size())), from, m, fromHost);
     }
 
     /** A publish the broker delivered for one of this host's patterns: to the subscriptions of that pattern. */
@@ -369,11 +387,13 @@ final class Channels {
         if (!mayPublish(fromHost, from, m)) {
             return;
         }
+        List<Subscription> plain = new ArrayList<>(2);
         local.match(tokens, s -> {
             if (s.queueGroup() == null && s.subject().equals(pattern)) {
-                deliver(s, from, m, true);
+                plain.add(s);
             }
         });
+        deliverAll(plain, from, m, fromHost);
     }
 
     private boolean mayPublish(String fromHost, String from, Message m) {

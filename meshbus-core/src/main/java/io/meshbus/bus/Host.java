@@ -1,6 +1,7 @@
 package io.meshbus.bus;
 
 import io.meshbus.codec.ContentType;
+import io.meshbus.error.BackPressureException;
 import io.meshbus.error.ClosedException;
 import io.meshbus.error.ErrorCode;
 import io.meshbus.error.MeshbusException;
@@ -75,6 +76,9 @@ public final class Host {
     private final Backplane nativeDirectory;
     private final Directory directory;
     private final Channels channels = new Channels(this);
+    /** The counters and link pauses of this host's peer and subscription queues. */
+    final SlowConsumers slowConsumers = SlowConsumers.of(this);
+    private final AtLeastOnce atLeastOnce;
     private final ConcurrentHashMap<String, Peer> peers = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<String, Member> members = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<String, CompletableFuture<Member>> admitted = new ConcurrentHashMap<>();
@@ -111,6 +115,8 @@ public final class Host {
         this.backplane = options.backplane();
         this.backplaneLinks = backplane == null ? null : new BackplaneLinks(this, node.options().executor());
         this.nativeDirectory = backplane != null && backplane.nativeDirectory() ? backplane : null;
+        this.atLeastOnce = new AtLeastOnce(this, options.unackedMessages(), options.unackedBytes(),
+                options.retransmitAfter().toMillis());
         node.onMessage(new io.meshbus.node.MessageListener() {
             @Override
             public void onMessage(String from, Message message) {
@@ -140,6 +146,7 @@ public final class Host {
         if (b != null) {
             b.flush();
         }
+        atLeastOnce.flush(from);
     }
 
     public static HostOptions.Builder builder() {
@@ -340,6 +347,7 @@ public final class Host {
         }
         ClosedException c = new ClosedException("host " + id() + " closed");
         failPending(p -> true, p -> c);
+        atLeastOnce.close(c);
         lookups.values().forEach(l -> l.fail(c));
         if (backplane != null) {
             return backplane.close().thenCompose(v -> node.close());
@@ -410,14 +418,23 @@ public final class Host {
 
     /** Creates a local peer; throws IllegalArgumentException when the id is taken on this host. */
     public Peer create(String peerId) {
+        return create(peerId, options.peerQueue());
+    }
+
+    /**
+     * Creates a local peer whose queue has its own bound and policy instead of the host's
+     * {@link HostOptions#peerQueue()}; throws IllegalArgumentException when the id is taken on this host.
+     */
+    public Peer create(String peerId, ConsumerOptions queue) {
         Objects.requireNonNull(peerId, "peerId");
+        Objects.requireNonNull(queue, "queue");
         if (closed) {
             throw new ClosedException("host " + id() + " is closed");
         }
         if (peers.size() >= options.maxPeers()) {
             throw new IllegalStateException("host " + id() + " already has " + options.maxPeers() + " peers");
         }
-        Peer p = new Peer(peerId, this);
+        Peer p = new Peer(peerId, this, queue);
         if (peers.putIfAbsent(peerId, p) != null) {
             throw new IllegalArgumentException("Id already exists (id: " + peerId + ")");
         }
@@ -528,16 +545,27 @@ public final class Host {
      * member knows of it, so publishes from anywhere reach it from then on. The listener gets the publisher's id.
      */
     public CompletableFuture<Subscription> subscribe(String pattern, PeerListener listener) {
-        return channels.subscribe(pattern, null, null, listener);
+        return channels.subscribe(pattern, null, null, listener, options.peerQueue());
     }
 
     /** Subscribes in a queue group: each message on the pattern goes to one member of the group network-wide. */
     public CompletableFuture<Subscription> subscribe(String pattern, String queueGroup, PeerListener listener) {
-        return channels.subscribe(pattern, Objects.requireNonNull(queueGroup, "queueGroup"), null, listener);
+        return channels.subscribe(pattern, Objects.requireNonNull(queueGroup, "queueGroup"), null, listener,
+                options.peerQueue());
     }
 
-    CompletableFuture<Subscription> subscribe(Peer owner, String pattern, String group, PeerListener listener) {
-        return channels.subscribe(pattern, group, owner.id(), listener);
+    /**
+     * Subscribes, in a queue group or not (null), with a queue of its own instead of the host's
+     * {@link HostOptions#peerQueue()}: its bound, and what happens to publishes when it is full.
+     */
+    public CompletableFuture<Subscription> subscribe(String pattern, String queueGroup, PeerListener listener,
+                                                     ConsumerOptions queue) {
+        return channels.subscribe(pattern, queueGroup, null, listener, Objects.requireNonNull(queue, "queue"));
+    }
+
+    CompletableFuture<Subscription> subscribe(Peer owner, String pattern, String group, PeerListener listener,
+                                              ConsumerOptions queue) {
+        return channels.subscribe(pattern, group, owner.id(), listener, queue);
     }
 
     /**
@@ -561,7 +589,7 @@ public final class Host {
         Message m = toMessage(payload);
         Message out = m.withHeaders(m.headers().withAll(Headers.FROM, from, OP, "b"));
         link(memberIds(), out);
-        deliverToAll(from, out, exclude, false);
+        deliverToAll(from, out, exclude, null);
     }
 
     /** Sends to every peer whose id matches a subject pattern ({@code sensors.*}) on every host (at most once). */
@@ -570,31 +598,28 @@ public final class Host {
         Message m = toMessage(payload);
         Message out = m.withHeaders(m.headers().withAll(Headers.FROM, from, Headers.TO, pattern, OP, "g"));
         link(memberIds(), out);
-        deliverToPattern(tokens, from, out, false);
+        deliverToPattern(tokens, from, out, null);
     }
 
-    private void deliverToAll(String from, Message m, Peer exclude, boolean inline) {
+    private void deliverToAll(String from, Message m, Peer exclude, String via) {
         for (Peer p : peers.values()) {
             if (p != exclude) {
-                deliverTo(p, from, m, inline);
+                deliverTo(p, from, m, via);
             }
         }
     }
 
-    private void deliverToPattern(String[] pattern, String from, Message m, boolean inline) {
+    private void deliverToPattern(String[] pattern, String from, Message m, String via) {
         for (Peer p : peers.values()) {
             if (idMatches(pattern, p.id())) {
-                deliverTo(p, from, m, inline);
+                deliverTo(p, from, m, via);
             }
         }
     }
 
-    private void deliverTo(Peer p, String from, Message m, boolean inline) {
-        if (inline) {
-            p.inbox().executeInline(() -> deliver(p, from, m));
-        } else {
-            p.inbox().execute(() -> deliver(p, from, m));
-        }
+    /** At most once: {@code via} is the remote host that brought it (null: sent here); a drop is counted there. */
+    private void deliverTo(Peer p, String from, Message m, String via) {
+        p.inbox().offer(() -> deliver(p, from, m), via, true, null, via != null);
     }
 
     /** Whether a peer id, read as a dotted subject, matches a pattern; ids that are not subjects never match. */
@@ -777,7 +802,8 @@ public final class Host {
             return true;
         }
         String cached = directory.cached(peerId);
-        if (cached != null && members.containsKey(cached)) {
+        // Not past a lookup still in flight for the peer: the sends waiting on it were made first.
+        if (cached != null && members.containsKey(cached) && !lookups.containsKey(peerId)) {
             onHost.accept(cached, true);
             return true;
         }
@@ -991,10 +1017,10 @@ public final class Host {
                 return;
             }
             Message stamped = m.withHeaders(m.headers().withAll(Headers.FROM, from, Headers.TO, to));
-            target.inbox().execute(() -> {
+            target.inbox().offer(() -> {
                 deliver(target, from, stamped);
                 f.complete(null);
-            });
+            }, null, true, why -> f.completeExceptionally(new BackPressureException(why)), false);
             return;
         }
         @SuppressWarnings({"unchecked", "rawtypes"})
@@ -1014,25 +1040,55 @@ public final class Host {
     }
 
     CompletableFuture<Void> sendAtLeastOnce(Peer from, String to, Object payload, Duration timeout) {
-        return send(from, to, payload, timeout);
+        Message m = toMessage(payload);
+        Message stamped = m.withHeaders(m.headers().withAll(Headers.FROM, from.id(), Headers.TO, to));
+        CompletableFuture<Void> f = new CompletableFuture<>();
+        long deadline = System.nanoTime() + timeout.toNanos();
+        routeWithin(to, timeout, f, (host, cached) -> sendAtLeastOnceTo(host, cached, to, stamped, f, deadline));
+        return f;
+    }
+
+    private void sendAtLeastOnceTo(String host, boolean cached, String to, Message stamped, CompletableFuture<Void> f,
+                                   long deadline) {
+        if (host.equals(id())) {
+            Peer target = peers.get(to);
+            if (target == null) {
+                f.completeExceptionally(new PeerNotFoundException("Peer not found (id: " + to + ")"));
+                return;
+            }
+            target.inbox().offer(() -> {
+                deliver(target, stamped.header(Headers.FROM), stamped);
+                f.complete(null);
+            }, null, true, why -> f.completeExceptionally(new BackPressureException(why)), false);
+            return;
+        }
+        atLeastOnce.send(host, to, stamped, f, deadline, cached, (peerId, original, future, until) -> {
+            directory.evict(peerId);
+            route(peerId, (h, c) -> sendAtLeastOnceTo(h, false, peerId, original, future, until),
+                    future::completeExceptionally);
+        });
     }
 
     SendStatus sendAndForget(Peer from, String to, Object payload) {
         Message m = toMessage(payload);
         String cached = directory.cached(to);
-        if (cached != null && members.containsKey(cached) && !peers.containsKey(to)) {
+        if (cached != null && members.containsKey(cached) && !peers.containsKey(to) && !lookups.containsKey(to)) {
             return link(cached, m.withHeaders(m.headers().withAll(Headers.FROM, from.id(), Headers.TO, to,
                     OP, "f")));
         }
         if (closed) {
             return SendStatus.CLOSED;
         }
+        // A local target is routed at once, so its queue's answer is known before this returns.
+        SendStatus[] status = {SendStatus.QUEUED};
         route(to, (host, c) -> {
             if (host.equals(id())) {
                 Peer target = peers.get(to);
                 if (target != null) {
                     Message stamped = m.withHeaders(m.headers().withAll(Headers.FROM, from.id(), Headers.TO, to));
-                    target.inbox().execute(() -> deliver(target, from.id(), stamped));
+                    if (!target.inbox().offer(() -> deliver(target, from.id(), stamped), null, true, null, false)) {
+                        status[0] = SendStatus.BACK_PRESSURED;
+                    }
                     return;
                 }
                 dropped.increment();
@@ -1044,7 +1100,7 @@ public final class Host {
             dropped.increment();
             LOG.debug("host {}: fire-and-forget message to {} dropped: {}", id(), to, e.getMessage());
         });
-        return SendStatus.QUEUED;
+        return status[0];
     }
 
     CompletableFuture<Message> request(Peer from, String to, Object payload, Duration timeout) {
@@ -1062,7 +1118,8 @@ public final class Host {
                     failPending(s, new PeerNotFoundException("Peer not found (id: " + to + ")"));
                     return;
                 }
-                target.inbox().execute(() -> deliverRequest(target, from.id(), out, id(), s));
+                target.inbox().offer(() -> deliverRequest(target, from.id(), out, id(), s), null, true,
+                        why -> failPending(s, new BackPressureException(why)), false);
                 return;
             }
             SendStatus st = link(host, out);
@@ -1119,6 +1176,9 @@ public final class Host {
         }
         switch (op.charAt(0)) {
             case 's', 'f', 'q' -> onDeliver(fromHost, m, op);
+            case 'u' -> onAtLeastOnce(fromHost, m, op);
+            case 'k' -> atLeastOnce.onAck(fromHost, m);
+            case 'n' -> atLeastOnce.onRefusal(fromHost, m, op);
             case 'a' -> onAcks(m);
             case 'r' -> onReply(m, op.substring(1));
             case 'e' -> onError(m, op);
@@ -1142,9 +1202,9 @@ public final class Host {
                     channels.onMessage(fromHost, m, op);
                 }
             }
-            case 'b' -> deliverToAll(m.header(Headers.FROM), m, null, true);
+            case 'b' -> deliverToAll(m.header(Headers.FROM), m, null, fromHost);
             case 'g' -> deliverToPattern(Subjects.tokens(m.header(Headers.TO), true), m.header(Headers.FROM), m,
-                    true);
+                    fromHost);
             default -> strangers.increment();
         }
     }
@@ -1174,19 +1234,57 @@ public final class Host {
             return;
         }
         String from = m.header(Headers.FROM);
+        // A confirmed send or a request its queue drops fails its sender typed (BackPressureException) at once.
+        java.util.function.Consumer<String> refuse = kind == 'f' ? null
+                : why -> link(fromHost, error(op.substring(1), ErrorCode.BACK_PRESSURE, why));
         if (kind == 'q') {
             long s = Long.parseLong(op, 1, op.length(), 10);
-            target.inbox().executeInline(() -> deliverRequest(target, from, m, fromHost, s));
+            target.inbox().offer(() -> deliverRequest(target, from, m, fromHost, s), fromHost, true, refuse, true);
         } else if (kind == 's') {
             long s = Long.parseLong(op, 1, op.length(), 10);
             Thread reader = Thread.currentThread();
-            target.inbox().executeInline(() -> {
+            target.inbox().offer(() -> {
                 deliver(target, from, m);
                 // Run inline, the confirmation leaves with the batch's others at its end; run later, on its own.
                 ack(fromHost, s, Thread.currentThread() != reader);
-            });
+            }, fromHost, true, refuse, true);
         } else {
-            target.inbox().executeInline(() -> deliver(target, from, m));
+            target.inbox().offer(() -> deliver(target, from, m), fromHost, true, null, true);
+        }
+    }
+
+    /** An at-least-once message: delivered only when it is the stream's next one (see {@link AtLeastOnce}). */
+    private void onAtLeastOnce(String fromHost, Message m, String op) {
+        AtLeastOnce.Inbound in = atLeastOnce.inbound(fromHost);
+        long s = in.take(op);
+        if (s == 0) {
+            return;
+        }
+        long epoch = in.epoch();
+        String to = m.header(Headers.TO);
+        String from = m.header(Headers.FROM);
+        Peer target = to == null ? null : peers.get(to);
+        if (target != null && !options.authorizer().maySend(fromHost, from, to)) {
+            denied.increment();
+            LOG.warn("host {}: denied a message from {} on host {} to {}", id(), from, fromHost, to);
+            in.refuse(epoch, s, ErrorCode.NOT_AUTHORIZED, "host " + id() + " does not allow " + from
+                    + " to send to " + to, false);
+            return;
+        }
+        if (target == null) {
+            notFound.increment();
+            in.refuse(epoch, s, ErrorCode.PEER_NOT_FOUND, "Peer not found (id: " + to + ")", false);
+            return;
+        }
+        Thread reader = Thread.currentThread();
+        boolean taken = target.inbox().offer(() -> {
+            deliver(target, from, m);
+            in.done(epoch, s, Thread.currentThread() != reader);
+        }, fromHost, false, why -> in.refuse(epoch, s, ErrorCode.BACK_PRESSURE, why, Thread.currentThread() != reader),
+                true);
+        if (!taken) {
+            // A full queue under a dropping policy: not taken, not acknowledged; the sender sends it again.
+            in.untake(epoch, s);
         }
     }
 
@@ -1332,6 +1430,7 @@ public final class Host {
         hello.put("address", me == null ? "" : me.toString());
         hello.put("resolves", resolvers.isEmpty() ? "" : "1");
         link(e.id(), control("h", Headers.EMPTY, hello));
+        atLeastOnce.linkUp(e.id());
     }
 
     void onLinkDown(NodeListener.DisconnectEvent e) {
@@ -1458,6 +1557,7 @@ public final class Host {
 
     private void forgetHostState(String host, String why) {
         directory.forgetHost(host);
+        atLeastOnce.forget(host, why);
         registeredBy.remove(host);
         failPending(p -> host.equals(p.host), p -> new PeerUnreachableException("Peer unreachable (id: "
                 + p.peerId + ", host: " + host + "): " + why));
@@ -1699,6 +1799,7 @@ public final class Host {
 
     private void sweep() {
         long now = System.nanoTime();
+        atLeastOnce.tick(now);
         pending.forEach((s, p) -> {
             if (now - p.deadline > 0 && pending.remove(s, p)) {
                 String what = switch (p.kind) {
@@ -1770,6 +1871,12 @@ public final class Host {
         m.put("denied", denied.sum());
         m.put("limitRefusals", limitRefusals.sum());
         m.put("pending", (long) pending.size());
+        m.put("atLeastOnceUnacknowledged", (long) atLeastOnce.unacknowledged());
+        m.put("atLeastOnceRefused", atLeastOnce.refused.sum());
+        m.put("atLeastOnceResent", atLeastOnce.retransmitted.sum());
+        m.put("atLeastOnceDuplicates", atLeastOnce.duplicates.sum());
+        m.put("atLeastOnceGaps", atLeastOnce.gaps.sum());
+        m.put("atLeastOnceStreamsReset", atLeastOnce.streamsReset.sum());
         m.put("directoryEntries", (long) directory.owned.size());
         m.put("directoryCache", (long) directory.cacheSize());
         m.put("published", channels.published.sum());
@@ -1777,6 +1884,10 @@ public final class Host {
         m.put("publishesRefused", channels.refused.sum());
         m.put("subscriptions", (long) channels.localSubscriptions());
         m.put("remoteInterests", (long) channels.remoteInterests());
+        m.put("slowConsumerDropped", slowConsumers.dropped.sum());
+        m.put("slowConsumerRefused", slowConsumers.refused.sum());
+        m.put("slowConsumersFailed", slowConsumers.failed.sum());
+        m.put("inboundPauses", slowConsumers.pauses.sum());
         if (backplaneLinks != null) {
             m.put("backplaneDropped", backplaneLinks.dropped.sum());
         }

@@ -28,14 +28,22 @@ import java.util.function.Consumer;
  * <tr><td>maxPeers</td><td>10,000,000 local peers per host</td></tr>
  * <tr><td>maxRegistrationsPerMember</td><td>10,000,000 directory entries one member may hold here</td></tr>
  * <tr><td>maxSubscriptionsPerMember</td><td>100,000 subscription patterns one member may announce here</td></tr>
+ * <tr><td>unackedMessages / unackedBytes</td><td>65,536 / 64 MiB at-least-once messages awaiting acknowledgement,
+ * per remote host</td></tr>
+ * <tr><td>retransmitAfter</td><td>1 s without acknowledgement before at-least-once messages go again (doubling to
+ * 16 times that while nothing moves)</td></tr>
  * <tr><td>backplane</td><td>none: direct links between hosts</td></tr>
+ * <tr><td>peerQueue</td><td>65,536 messages waiting per peer and per subscription,
+ * {@link SlowConsumerPolicy#BACK_PRESSURE} when full</td></tr>
  * </table>
  */
 public record HostOptions(String id, List<URI> listen, String networkId, Duration reconnectDelay,
                           double reconnectDecay, Duration reconnectTimeout, Duration requestTimeout,
                           int directoryCacheSize, int directoryReplicas, int maxPeers,
                           int maxRegistrationsPerMember, int maxSubscriptionsPerMember,
-                          Consumer<NodeOptions.Builder> nodeSettings, Authorizer authorizer, Backplane backplane) {
+                          int unackedMessages, long unackedBytes, Duration retransmitAfter,
+                          Consumer<NodeOptions.Builder> nodeSettings, Authorizer authorizer, Backplane backplane,
+                          ConsumerOptions peerQueue) {
 
     public HostOptions {
         Objects.requireNonNull(id, "id");
@@ -43,6 +51,10 @@ public record HostOptions(String id, List<URI> listen, String networkId, Duratio
         positive(reconnectDelay, "reconnectDelay");
         positive(reconnectTimeout, "reconnectTimeout");
         positive(requestTimeout, "requestTimeout");
+        positive(retransmitAfter, "retransmitAfter");
+        if (unackedMessages < 1 || unackedBytes < 1) {
+            throw new IllegalArgumentException("unackedMessages >= 1, unackedBytes >= 1");
+        }
         if (!(reconnectDecay >= 1.0)) {
             throw new IllegalArgumentException("reconnectDecay: a growth factor, at least 1, was " + reconnectDecay);
         }
@@ -54,6 +66,7 @@ public record HostOptions(String id, List<URI> listen, String networkId, Duratio
         }
         Objects.requireNonNull(nodeSettings, "nodeSettings");
         Objects.requireNonNull(authorizer, "authorizer");
+        Objects.requireNonNull(peerQueue, "peerQueue");
     }
 
     private static void positive(Duration d, String name) {
@@ -96,9 +109,13 @@ public record HostOptions(String id, List<URI> listen, String networkId, Duratio
         private int maxPeers = 10_000_000;
         private int maxRegistrationsPerMember = 10_000_000;
         private int maxSubscriptionsPerMember = 100_000;
+        private int unackedMessages = 65_536;
+        private long unackedBytes = 64L << 20;
+        private Duration retransmitAfter = Duration.ofSeconds(1);
         private Consumer<NodeOptions.Builder> nodeSettings = b -> { };
         private Authorizer authorizer = Authorizer.ALLOW_ALL;
         private Backplane backplane;
+        private ConsumerOptions peerQueue = ConsumerOptions.DEFAULT;
 
         Builder() {
         }
@@ -175,6 +192,23 @@ public record HostOptions(String id, List<URI> listen, String networkId, Duratio
             return this;
         }
 
+        /**
+         * Bounds the at-least-once messages this host keeps for one remote host until they are acknowledged; past
+         * either bound a further {@link Peer#sendAtLeastOnce} to that host fails at once with
+         * {@link io.meshbus.error.BackPressureException} (counted as {@code atLeastOnceRefused}).
+         */
+        public Builder unacked(int messages, long bytes) {
+            this.unackedMessages = messages;
+            this.unackedBytes = bytes;
+            return this;
+        }
+
+        /** How long at-least-once messages wait for an acknowledgement before they go again without a new link. */
+        public Builder retransmitAfter(Duration d) {
+            this.retransmitAfter = d;
+            return this;
+        }
+
         /** What remote hosts may do here (default: everything). */
         public Builder authorizer(Authorizer authorizer) {
             this.authorizer = Objects.requireNonNull(authorizer, "authorizer");
@@ -190,6 +224,19 @@ public record HostOptions(String id, List<URI> listen, String networkId, Duratio
             return this;
         }
 
+        /**
+         * The queue of every peer and subscription of this host that has no queue of its own
+         * ({@link Host#create(String, ConsumerOptions)}, {@link Host#subscribe(String, String, PeerListener,
+         * ConsumerOptions)}): at most {@code capacity} messages wait for its listeners, and {@code policy} says what
+         * a full queue does. Default: 65,536 messages, {@link SlowConsumerPolicy#BACK_PRESSURE}.
+         *
+         * @throws IllegalArgumentException when {@code capacity} is below 1 or {@code policy} is null
+         */
+        public Builder peerQueue(int capacity, SlowConsumerPolicy policy) {
+            this.peerQueue = ConsumerOptions.of(capacity, policy);
+            return this;
+        }
+
         /** Lower-level node settings (transports, executor, frame size, heartbeats...). */
         public Builder node(Consumer<NodeOptions.Builder> settings) {
             this.nodeSettings = Objects.requireNonNull(settings, "settings");
@@ -199,8 +246,9 @@ public record HostOptions(String id, List<URI> listen, String networkId, Duratio
         public HostOptions options() {
             return new HostOptions(id, listen, networkId, reconnectDelay, reconnectDecay, reconnectTimeout,
                     requestTimeout, directoryCacheSize, directoryReplicas, maxPeers,
-                    maxRegistrationsPerMember, maxSubscriptionsPerMember, nodeSettings, authorizer,
-                    backplane);
+                    maxRegistrationsPerMember, maxSubscriptionsPerMember, unackedMessages, unackedBytes,
+                    retransmitAfter, nodeSettings, authorizer,
+                    backplane, peerQueue);
         }
 
         public Host build() {

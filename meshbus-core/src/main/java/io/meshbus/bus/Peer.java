@@ -1,6 +1,5 @@
 package io.meshbus.bus;
 
-import io.meshbus.internal.SerialExecutor;
 import io.meshbus.message.Message;
 import io.meshbus.node.Registration;
 import io.meshbus.node.SendStatus;
@@ -11,19 +10,21 @@ import java.util.concurrent.CompletableFuture;
 
 /**
  * A peer: an id on a host, addressable from any host of the network. Small on purpose (a host may hold millions):
- * its delivery queue is made on first delivery.
+ * its delivery queue is made on first delivery, bounded as {@link #queue()} says.
  */
 public final class Peer {
     private static final PeerListener[] NONE = new PeerListener[0];
 
     private final String id;
     private final Host host;
+    private final ConsumerOptions queue;
     private volatile PeerListener[] listeners = NONE;
-    private volatile SerialExecutor inbox;
+    private volatile ConsumerQueue inbox;
 
-    Peer(String id, Host host) {
+    Peer(String id, Host host, ConsumerOptions queue) {
         this.id = id;
         this.host = host;
+        this.queue = queue;
     }
 
     public String id() {
@@ -32,6 +33,14 @@ public final class Peer {
 
     public Host host() {
         return host;
+    }
+
+    /**
+     * This peer's queue: how many messages may wait for its listeners and what happens when it is full (the host's
+     * {@link HostOptions#peerQueue()} unless the peer was created with its own).
+     */
+    public ConsumerOptions queue() {
+        return queue;
     }
 
     /** Adds a listener of this peer's messages; the registration removes it. */
@@ -61,9 +70,10 @@ public final class Peer {
     /**
      * Sends and completes once the message was handed to the target peer's listeners on its host; fails with
      * {@link io.meshbus.error.PeerNotFoundException}, {@link io.meshbus.error.PeerUnreachableException},
-     * {@link io.meshbus.error.RequestTimeoutException} (after the host's request timeout) or
-     * {@link io.meshbus.error.ClosedException}. A {@link Message} payload is sent as it is (its headers kept),
-     * anything else is encoded by the standard codec rule.
+     * {@link io.meshbus.error.RequestTimeoutException} (after the host's request timeout),
+     * {@link io.meshbus.error.BackPressureException} (the target's queue dropped or refused it: see
+     * {@link SlowConsumerPolicy}) or {@link io.meshbus.error.ClosedException}. A {@link Message} payload is sent as it
+     * is (its headers kept), anything else is encoded by the standard codec rule.
      */
     public CompletableFuture<Void> send(String to, Object payload) {
         return host.send(this, to, payload, host.options().requestTimeout());
@@ -93,7 +103,8 @@ public final class Peer {
      * Fire and forget: no confirmation, no future; the fastest way. The status says whether the message was taken:
      * {@link SendStatus#QUEUED} while the target's location is being looked up (the message follows the lookup, and is
      * dropped and counted in the host's {@code dropped} metric if the peer does not exist) or when the target is
-     * local. Losses on a failing link are possible and counted.
+     * local; {@link SendStatus#BACK_PRESSURED} when the target is local and its full queue did not take the message
+     * (see {@link SlowConsumerPolicy}). Losses on a failing link or at a slow consumer are possible and counted.
      */
     public SendStatus sendAndForget(String to, Object payload) {
         return host.sendAndForget(this, to, payload);
@@ -111,12 +122,22 @@ public final class Peer {
 
     /** Subscribes this peer to a subject pattern; see {@link Host#subscribe(String, PeerListener)}. */
     public CompletableFuture<Subscription> subscribe(String pattern, PeerListener listener) {
-        return host.subscribe(this, pattern, null, listener);
+        return host.subscribe(this, pattern, null, listener, host.options().peerQueue());
     }
 
     /** Subscribes this peer in a queue group; see {@link Host#subscribe(String, String, PeerListener)}. */
     public CompletableFuture<Subscription> subscribe(String pattern, String queueGroup, PeerListener listener) {
-        return host.subscribe(this, pattern, Objects.requireNonNull(queueGroup, "queueGroup"), listener);
+        return host.subscribe(this, pattern, Objects.requireNonNull(queueGroup, "queueGroup"), listener,
+                host.options().peerQueue());
+    }
+
+    /**
+     * Subscribes this peer, in a queue group or not (null), with a queue of its own; see
+     * {@link Host#subscribe(String, String, PeerListener, ConsumerOptions)}.
+     */
+    public CompletableFuture<Subscription> subscribe(String pattern, String queueGroup, PeerListener listener,
+                                                     ConsumerOptions queue) {
+        return host.subscribe(this, pattern, queueGroup, listener, Objects.requireNonNull(queue, "queue"));
     }
 
     /** Publishes on a subject with this peer as the sender (at most once, to the hosts with a matching interest). */
@@ -143,13 +164,14 @@ public final class Peer {
         return listeners;
     }
 
-    SerialExecutor inbox() {
-        SerialExecutor s = inbox;
+    ConsumerQueue inbox() {
+        ConsumerQueue s = inbox;
         if (s == null) {
             synchronized (this) {
                 s = inbox;
                 if (s == null) {
-                    s = new SerialExecutor(host.executor());
+                    s = new ConsumerQueue(host.executor(), queue, host.slowConsumers, "peer " + id,
+                            () -> host.remove(this));
                     inbox = s;
                 }
             }

@@ -1,11 +1,11 @@
 package io.meshbus.bus;
 
-import io.meshbus.internal.SerialExecutor;
 import java.util.concurrent.CompletableFuture;
 
 /**
  * A live subscription to a subject pattern, optionally in a queue group. Its listener runs one message at a time on
- * the host's executor and receives the publisher's id (a peer id, or a host id for host-level publishes).
+ * the host's executor and receives the publisher's id (a peer id, or a host id for host-level publishes). Messages
+ * wait for it in a bounded queue: see {@link #queue()}.
  */
 public final class Subscription {
     private final Channels channels;
@@ -13,15 +13,18 @@ public final class Subscription {
     private final String group;
     private final String owner;
     final PeerListener listener;
-    private volatile SerialExecutor inbox;
+    private final ConsumerOptions queue;
+    private volatile ConsumerQueue inbox;
     private volatile boolean closed;
 
-    Subscription(Channels channels, String pattern, String group, String owner, PeerListener listener) {
+    Subscription(Channels channels, String pattern, String group, String owner, PeerListener listener,
+                 ConsumerOptions queue) {
         this.channels = channels;
         this.pattern = pattern;
         this.group = group;
         this.owner = owner;
         this.listener = listener;
+        this.queue = queue;
     }
 
     public String subject() {
@@ -38,6 +41,16 @@ public final class Subscription {
         return owner;
     }
 
+    /** This subscription's queue: its bound and its policy when full (the host's default unless given its own). */
+    public ConsumerOptions queue() {
+        return queue;
+    }
+
+    /** False once unsubscribed, or cut off as a slow consumer ({@link SlowConsumerPolicy#FAIL}). */
+    public boolean isActive() {
+        return !closed;
+    }
+
     /** Stops delivery here at once; other hosts learn it with the next message on each link. Idempotent. */
     public CompletableFuture<Void> unsubscribe() {
         if (!closed) {
@@ -51,13 +64,15 @@ public final class Subscription {
         return closed;
     }
 
-    SerialExecutor inbox(java.util.concurrent.Executor executor) {
-        SerialExecutor s = inbox;
+    ConsumerQueue inbox(Host host) {
+        ConsumerQueue s = inbox;
         if (s == null) {
             synchronized (this) {
                 s = inbox;
                 if (s == null) {
-                    s = new SerialExecutor(executor);
+                    s = new ConsumerQueue(host.executor(), queue, host.slowConsumers, "subscription " + pattern
+                            + (group == null ? "" : " (group " + group + ")") + (owner == null ? "" : " of " + owner),
+                            this::unsubscribe);
                     inbox = s;
                 }
             }

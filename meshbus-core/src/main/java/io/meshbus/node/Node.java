@@ -367,6 +367,51 @@ public final class Node {
         return java.util.Optional.ofNullable(l == null ? null : l.identity());
     }
 
+    /**
+     * Stops reading from that node until {@link #resumeInbound}: TCP then pushes back on its sender, and nothing is
+     * lost. It holds for a link that replaces the current one too; the link's own inbound limit still applies, and
+     * neither resumes what the other paused. A link not read for longer than {@code idleTimeout} is not taken for
+     * dead meanwhile. Not counted: the caller counts its reasons and pairs each pause with one resume.
+     *
+     * @return completes (on the executor) with true once nothing more is read, what was read before still being
+     *         delivered; with false when no such node is known
+     */
+    public CompletableFuture<Boolean> pauseInbound(String remoteId) {
+        return setInboundPaused(remoteId, true);
+    }
+
+    /**
+     * Reads from that node again, unless its link's inbound limit still holds.
+     *
+     * @return completes (on the executor) with true once reading is allowed again; false when no such node is known
+     */
+    public CompletableFuture<Boolean> resumeInbound(String remoteId) {
+        return setInboundPaused(remoteId, false);
+    }
+
+    private CompletableFuture<Boolean> setInboundPaused(String remoteId, boolean paused) {
+        Remote r = remotes.get(remoteId);
+        if (r == null) {
+            return CompletableFuture.completedFuture(false);
+        }
+        r.inboundPaused = paused;
+        NodeLink l = r.active;
+        if (l == null) {
+            return CompletableFuture.completedFuture(true);
+        }
+        CompletableFuture<Boolean> applied = new CompletableFuture<>();
+        try {
+            l.ch.eventLoop().execute(() -> {
+                l.applyReadState();
+                applied.complete(true);
+            });
+        } catch (java.util.concurrent.RejectedExecutionException closing) {
+            // the event loop is shutting down with the node: there is nothing left to read
+            return CompletableFuture.completedFuture(true);
+        }
+        return onExecutor(applied);
+    }
+
     /** Whether a link to that node has completed its handshake and is up now. */
     public boolean isConnected(String remoteId) {
         Remote r = remotes.get(remoteId);

@@ -65,6 +65,12 @@ final class NodeLink extends ChannelInboundHandlerAdapter {
     final DialContext dial;
     private final int inboundLimit;
     private final AtomicInteger undelivered = new AtomicInteger();
+    /**
+     * Event loop only: reading stopped because {@link #undelivered} reached the inbound limit, until it falls to half.
+     * Kept apart from the other reasons to stop reading ({@link #pausedForVerdict}, {@link Remote#inboundPaused}) so
+     * that none of them resumes what another one paused: see {@link #applyReadState()}.
+     */
+    private boolean overInboundLimit;
 
     State state;
     Remote remote;
@@ -205,7 +211,11 @@ final class NodeLink extends ChannelInboundHandlerAdapter {
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
         if (evt instanceof IdleStateEvent e && state == State.ACTIVE) {
-            if (e.state() == IdleState.READER_IDLE) {
+            if (e.state() == IdleState.READER_IDLE && !ch.config().isAutoRead()) {
+                // The silence is ours: this side stopped reading (inbound limit, a slow consumer), not the remote.
+                LOG.debug("link {} (node {}): not reading for {} ms on purpose", ch.remoteAddress(), remoteId,
+                        node.options.idleTimeout().toMillis());
+            } else if (e.state() == IdleState.READER_IDLE) {
                 node.metrics.idleTimeouts.increment();
                 fail(new PeerUnreachableException("nothing heard from node " + remoteId + " for "
                         + node.options.idleTimeout().toMillis() + " ms"));
@@ -494,9 +504,7 @@ final class NodeLink extends ChannelInboundHandlerAdapter {
         }
         if (pausedForVerdict) {
             pausedForVerdict = false;
-            if (undelivered.get() < inboundLimit) {
-                ch.config().setAutoRead(true);
-            }
+            applyReadState();
         }
         ch.flush();
     }
@@ -683,6 +691,9 @@ final class NodeLink extends ChannelInboundHandlerAdapter {
     void activated(Remote r) {
         remote = r;
         state = State.ACTIVE;
+        if (r.inboundPaused) {
+            applyReadState();
+        }
         lastDataNanos = System.nanoTime();
         if (handshakeTimer != null) {
             handshakeTimer.cancel(false);
@@ -767,8 +778,9 @@ final class NodeLink extends ChannelInboundHandlerAdapter {
         ArrayList<Message> b = batch;
         batch = new ArrayList<>(Math.max(16, b.size()));
         lastDataNanos = System.nanoTime();
-        if (undelivered.addAndGet(b.size()) >= inboundLimit && ch.config().isAutoRead()) {
-            ch.config().setAutoRead(false);
+        if (undelivered.addAndGet(b.size()) >= inboundLimit) {
+            overInboundLimit = true;
+            applyReadState();
         }
         Remote r = remote;
         r.inbound.execute(() -> node.deliver(r.id, b, this));
@@ -777,7 +789,24 @@ final class NodeLink extends ChannelInboundHandlerAdapter {
     /** Called on the listener thread after a batch was delivered: reading resumes below half the limit. */
     void delivered(int n) {
         if (undelivered.addAndGet(-n) <= inboundLimit / 2 && !ch.config().isAutoRead()) {
-            ch.eventLoop().execute(() -> ch.config().setAutoRead(true));
+            ch.eventLoop().execute(() -> {
+                if (undelivered.get() <= inboundLimit / 2) {
+                    overInboundLimit = false;
+                }
+                applyReadState();
+            });
+        }
+    }
+
+    /**
+     * Event loop only: reads when no reason to stop holds (the inbound limit, an authenticator's pending verdict, a
+     * pause asked through {@link Node#pauseInbound}), so one reason's end never resumes what another one paused.
+     */
+    void applyReadState() {
+        Remote r = remote;
+        boolean read = !overInboundLimit && !pausedForVerdict && (r == null || !r.inboundPaused);
+        if (ch.config().isAutoRead() != read) {
+            ch.config().setAutoRead(read);
         }
     }
 

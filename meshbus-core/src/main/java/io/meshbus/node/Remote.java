@@ -27,6 +27,11 @@ final class Remote {
     final io.meshbus.wire.StringCache strings = new io.meshbus.wire.StringCache();
 
     volatile NodeLink active;
+    /**
+     * Set by {@link Node#pauseInbound}: the active link, and any link that replaces it, reads nothing until
+     * {@link Node#resumeInbound}. Volatile: paired with {@link #active} so a link activated while it is set reads it.
+     */
+    volatile boolean inboundPaused;
     // guarded by this
     long incarnation;
     URI address;

@@ -136,6 +136,39 @@ public abstract class BusContract {
     }
 
     @Test
+    void shouldDeliverAtLeastOnceMessagesOnceAndInOrderBothWaysAndRefuseTypedPastTheBound() throws Exception {
+        List<Host> net = network(2);
+        Peer a = net.get(0).create("a");
+        Peer b = net.get(1).create("b");
+        Hosts.Inbox ia = Hosts.Inbox.of(a);
+        Hosts.Inbox ib = Hosts.Inbox.of(b);
+        List<java.util.concurrent.CompletableFuture<Void>> sent = new ArrayList<>();
+        for (int i = 0; i < 500; i++) {
+            sent.add(a.sendAtLeastOnce("b", i));
+            sent.add(b.sendAtLeastOnce("a", i));
+        }
+        java.util.concurrent.CompletableFuture.allOf(sent.toArray(java.util.concurrent.CompletableFuture[]::new))
+                .get(20, TimeUnit.SECONDS);
+        for (int i = 0; i < 500; i++) {
+            assertThat(ib.next().message().decode(Integer.class)).isEqualTo(i);
+            assertThat(ia.next().message().decode(Integer.class)).isEqualTo(i);
+        }
+        assertThat(ia.got).as("nothing twice").isEmpty();
+        assertThat(ib.got).as("nothing twice").isEmpty();
+        assertThat(net.get(0).metrics().get("atLeastOnceUnacknowledged")).isZero();
+        assertThatThrownBy(() -> a.sendAtLeastOnce("nobody", "x").get(10, TimeUnit.SECONDS))
+                .hasCauseInstanceOf(PeerNotFoundException.class);
+        // A peer gone after its location was cached: the refusal crosses back typed through the stream.
+        Peer gone = net.get(1).create("gone");
+        a.sendAtLeastOnce("gone", "first").get(10, TimeUnit.SECONDS);
+        gone.remove();
+        assertThatThrownBy(() -> a.sendAtLeastOnce("gone", "second").get(10, TimeUnit.SECONDS))
+                .hasCauseInstanceOf(PeerNotFoundException.class);
+        a.sendAtLeastOnce("b", "after").get(10, TimeUnit.SECONDS);
+        assertThat(ib.next().message().payloadText()).isEqualTo("after");
+    }
+
+    @Test
     void shouldMatchSubjectWildcardsAcrossHostsAndNothingElse() throws Exception {
         List<Host> net = network(2);
         Hosts.Inbox star = new Hosts.Inbox();

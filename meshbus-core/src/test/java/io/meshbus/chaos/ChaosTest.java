@@ -97,10 +97,10 @@ class ChaosTest {
         onDialled.onMessage(this::received);
         onDialer.onMessage(this::received);
         dialer.join(proxy.uri()).orTimeout(20, TimeUnit.SECONDS).join();
-        flow(onDialer, onDialled, true);
-        flow(onDialer, onDialled, false);
-        flow(onDialled, onDialer, true);
-        flow(onDialled, onDialer, false);
+        for (Mode mode : Mode.values()) {
+            flow(onDialer, onDialled, mode);
+            flow(onDialled, onDialer, mode);
+        }
     }
 
     private static Host host(String id, boolean listens) {
@@ -133,7 +133,7 @@ class ChaosTest {
         awaitUntil(() -> finds(dialer, onDialled.id()) && finds(dialled, onDialer.id()));
         // Faults start once a confirmed send has worked in both directions.
         for (Flow f : flows) {
-            if (f.confirmed) {
+            if (f.mode.waits) {
                 f.send().orTimeout(WAIT.toMillis(), TimeUnit.MILLISECONDS).join();
             }
         }
@@ -173,19 +173,31 @@ class ChaosTest {
         // (c) The link is back, through the proxy, and a confirmed message gets through each way.
         awaitLinked();
         for (Flow f : flows) {
-            if (f.confirmed) {
+            if (f.mode.waits) {
                 f.send().orTimeout(SEND_TIMEOUT.plus(SLACK).toMillis(), TimeUnit.MILLISECONDS).join();
             }
         }
         assertThat(proxy.connectionsAccepted()).as("re-dials went through the proxy")
                 .isGreaterThanOrEqualTo(firstConnections + 3);
 
+        // At least once: every message a stream took arrives, each once and in order, once the link is back.
+        for (Flow f : flows) {
+            if (f.mode == Mode.AT_LEAST_ONCE) {
+                awaitUntil(() -> f.received.containsAll(f.streamed()));
+            }
+        }
         report();
         assertThat(violations).as("duplicates or reordering per sender").isEmpty();
         for (Flow f : flows) {
-            if (f.confirmed) {
+            if (f.mode.waits) {
                 for (Outcome o : f.outcomes) {
                     checkConfirmed(f, o);
+                }
+                if (f.mode == Mode.AT_LEAST_ONCE) {
+                    assertThat(f.received).as(f.name + ": all taken arrived, nothing else")
+                            .containsExactlyInAnyOrderElementsOf(f.streamed());
+                    assertThat(f.streamed().size()).as(f.name + ": the stream took most (refusals are typed)")
+                            .isGreaterThan(f.outcomes.size() / 2);
                 }
             } else {
                 assertThat((long) f.received.size()).as(f.name + ": delivered <= taken")
@@ -195,7 +207,7 @@ class ChaosTest {
         long taken = 0;
         long delivered = 0;
         for (Flow f : flows) {
-            if (!f.confirmed) {
+            if (f.mode == Mode.FORGET) {
                 taken += f.taken.get();
                 delivered += f.received.size();
             }
@@ -231,7 +243,7 @@ class ChaosTest {
     private void burst(List<CompletableFuture<Void>> round) {
         for (int i = 0; i < BURST; i++) {
             for (Flow f : flows) {
-                if (f.confirmed) {
+                if (f.mode.waits) {
                     round.add(f.send());
                 } else {
                     f.sendAndForget();
@@ -272,7 +284,7 @@ class ChaosTest {
 
     private void report() {
         for (Flow f : flows) {
-            if (f.confirmed) {
+            if (f.mode.waits) {
                 long ok = f.outcomes.stream().filter(o -> o.error == null).count();
                 Map<String, Long> errors = new java.util.TreeMap<>();
                 f.outcomes.stream().filter(o -> o.error != null)
@@ -286,7 +298,7 @@ class ChaosTest {
         }
         long lostUncounted = 0;
         for (Flow f : flows) {
-            if (!f.confirmed) {
+            if (f.mode == Mode.FORGET) {
                 lostUncounted += f.taken.get() - f.received.size();
             }
         }
@@ -302,9 +314,21 @@ class ChaosTest {
 
     // ------------------------------------------------------------------ flows: one sender, one receiver, one mode
 
-    private void flow(Peer from, Peer to, boolean confirmed) {
-        Flow f = new Flow(from.id() + (confirmed ? " =confirmed=> " : " -forget-> ") + to.id(), from, to.id(),
-                confirmed);
+    /** A delivery mode: {@code waits} when sends return a future. */
+    private enum Mode {
+        FORGET(" -forget-> ", false), CONFIRMED(" =confirmed=> ", true), AT_LEAST_ONCE(" =at-least-once=> ", true);
+
+        final String arrow;
+        final boolean waits;
+
+        Mode(String arrow, boolean waits) {
+            this.arrow = arrow;
+            this.waits = waits;
+        }
+    }
+
+    private void flow(Peer from, Peer to, Mode mode) {
+        Flow f = new Flow(from.id() + mode.arrow + to.id(), from, to.id(), mode);
         flows.add(f);
         flowsByName.put(f.name, f);
     }
@@ -346,7 +370,7 @@ class ChaosTest {
         final String name;
         final Peer from;
         final String to;
-        final boolean confirmed;
+        final Mode mode;
         /** Only the test thread sends. */
         long next;
         final List<Outcome> outcomes = new ArrayList<>();
@@ -356,17 +380,33 @@ class ChaosTest {
         /** Written by the receiving peer's listener only, which runs one message at a time. */
         volatile long last = -1;
 
-        Flow(String name, Peer from, String to, boolean confirmed) {
+        Flow(String name, Peer from, String to, Mode mode) {
             this.name = name;
             this.from = from;
             this.to = to;
-            this.confirmed = confirmed;
+            this.mode = mode;
+        }
+
+        /**
+         * The at-least-once messages the stream took: all but those refused at once (bound reached) or whose stream
+         * ended with a host; a timeout ends only the wait, so those messages must still arrive.
+         */
+        Set<Long> streamed() {
+            Set<Long> in = new java.util.HashSet<>();
+            for (Outcome o : outcomes) {
+                if (!o.future.isDone() || !(o.error instanceof BackPressureException
+                        || o.error instanceof PeerUnreachableException || o.error instanceof ClosedException)) {
+                    in.add(o.seq);
+                }
+            }
+            return in;
         }
 
         CompletableFuture<Void> send() {
             long seq = next++;
             long at = System.nanoTime();
-            CompletableFuture<Void> sent = from.send(to, name + "|" + seq);
+            CompletableFuture<Void> sent = mode == Mode.AT_LEAST_ONCE ? from.sendAtLeastOnce(to, name + "|" + seq)
+                    : from.send(to, name + "|" + seq);
             Outcome o = new Outcome(seq, at, sent);
             outcomes.add(o);
             // A dependent stage, so the future handed back ends only once the outcome is recorded.

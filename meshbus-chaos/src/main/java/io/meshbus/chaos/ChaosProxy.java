@@ -21,14 +21,17 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * A TCP proxy on 127.0.0.1 that a test breaks at will: {@link #cut()}, {@link #reset()}, {@link #stall()} /
- * {@link #resume()}, {@link #delay(Duration)}, {@link #halfOpen()} and {@link #refuse(boolean)}.
+ * A TCP proxy on 127.0.0.1 that breaks the connections it carries at will: {@link #cut()}, {@link #reset()},
+ * {@link #stall()} / {@link #resume()}, {@link #delay(Duration)}, {@link #halfOpen()} and {@link #refuse(boolean)}.
+ * It exists for fault injection in tests (the core's {@code ChaosTest}) and in the soak benchmark
+ * ({@code bench soak}): make one side dial {@link #uri()} instead of the target, and every connection, the first and
+ * each re-dial, crosses the proxy. It listens on the loopback interface only (port 0) and is no production component.
  *
  * <p>Blocking sockets, two pump threads per connection, one 16 KiB chunk per pump: a pump that may not forward holds
  * its chunk and reads no more, so the kernel buffers fill and TCP pushes back on the sender. Memory stays bounded by
  * {@code maxConnections} chunks of each direction, and a connection over that bound is refused.
  */
-final class ChaosProxy implements AutoCloseable {
+public final class ChaosProxy implements AutoCloseable {
     private static final int CHUNK = 16 * 1024;
     private static final int CONNECT_TIMEOUT_MILLIS = 2_000;
 
@@ -53,11 +56,13 @@ final class ChaosProxy implements AutoCloseable {
     private final AtomicLong chunksDelayed = new AtomicLong();
     private final AtomicInteger threadNo = new AtomicInteger();
 
-    ChaosProxy(String targetHost, int targetPort) throws IOException {
+    /** Proxies to {@code targetHost:targetPort}, at most 32 connections at once. */
+    public ChaosProxy(String targetHost, int targetPort) throws IOException {
         this(targetHost, targetPort, 32);
     }
 
-    ChaosProxy(String targetHost, int targetPort, int maxConnections) throws IOException {
+    /** Proxies to {@code targetHost:targetPort}; connections beyond {@code maxConnections} are refused. */
+    public ChaosProxy(String targetHost, int targetPort, int maxConnections) throws IOException {
         this.target = new InetSocketAddress(targetHost, targetPort);
         this.maxConnections = maxConnections;
         this.server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
@@ -72,44 +77,45 @@ final class ChaosProxy implements AutoCloseable {
     }
 
     /** Proxies to the address of a tcp:// URI. */
-    static ChaosProxy to(URI uri) throws IOException {
+    public static ChaosProxy to(URI uri) throws IOException {
         return new ChaosProxy(uri.getHost(), uri.getPort());
     }
 
-    int port() {
+    /** The proxy's own port on 127.0.0.1. */
+    public int port() {
         return server.getLocalPort();
     }
 
     /** The address to dial instead of the target. */
-    String uri() {
+    public String uri() {
         return "tcp://127.0.0.1:" + port();
     }
 
     // ------------------------------------------------------------------ faults
 
     /** Closes both sides of every current connection at once (each end sees an orderly end of stream). */
-    void cut() {
+    public void cut() {
         for (Conn c : List.copyOf(conns)) {
             c.close(false, true);
         }
     }
 
     /** Closes every current connection with SO_LINGER 0, so both ends get an RST. */
-    void reset() {
+    public void reset() {
         for (Conn c : List.copyOf(conns)) {
             c.close(true, true);
         }
     }
 
     /** Stops forwarding in both directions on every connection, current and new; the sockets stay open. */
-    void stall() {
+    public void stall() {
         synchronized (modes) {
             stalled = true;
         }
     }
 
     /** Ends a stall: held chunks are written out, and forwarding goes on. */
-    void resume() {
+    public void resume() {
         synchronized (modes) {
             stalled = false;
             modes.notifyAll();
@@ -117,7 +123,7 @@ final class ChaosProxy implements AutoCloseable {
     }
 
     /** Delays each forwarded chunk by this much; zero ends the delay. */
-    void delay(Duration d) {
+    public void delay(Duration d) {
         synchronized (modes) {
             delayNanos = d.toNanos();
         }
@@ -128,51 +134,56 @@ final class ChaosProxy implements AutoCloseable {
      * chunk a pump was already reading), and the sockets stay open until {@link #cut()}, {@link #reset()} or
      * {@link #close()}. Connections made afterwards work normally.
      */
-    void halfOpen() {
+    public void halfOpen() {
         for (Conn c : List.copyOf(conns)) {
             c.dead = true;
         }
     }
 
     /** While on, new connections are accepted and closed at once. */
-    void refuse(boolean on) {
+    public void refuse(boolean on) {
         refusing = on;
     }
 
     // ------------------------------------------------------------------ counters
 
-    long bytesRead() {
+    /** Bytes read from either side, forwarded or not. */
+    public long bytesRead() {
         return bytesRead.get();
     }
 
-    long bytesForwarded() {
+    /** Bytes written to the other side. */
+    public long bytesForwarded() {
         return bytesForwarded.get();
     }
 
     /** Connections accepted and forwarded (refused ones not counted). */
-    long connectionsAccepted() {
+    public long connectionsAccepted() {
         return accepted.get();
     }
 
-    long connectionsRefused() {
+    /** Connections closed at once: while refusing, or over {@code maxConnections}. */
+    public long connectionsRefused() {
         return refused.get();
     }
 
     /** Connections the proxy closed by a fault ({@link #cut()}, {@link #reset()}). */
-    long connectionsBroken() {
+    public long connectionsBroken() {
         return connectionsBroken.get();
     }
 
     /** Chunks a stall held back (each is written out on {@link #resume()}). */
-    long chunksHeld() {
+    public long chunksHeld() {
         return chunksHeld.get();
     }
 
-    long chunksDelayed() {
+    /** Chunks a delay held back before forwarding them. */
+    public long chunksDelayed() {
         return chunksDelayed.get();
     }
 
-    int openConnections() {
+    /** Connections open now, half-open ones included. */
+    public int openConnections() {
         return conns.size();
     }
 
@@ -344,6 +355,7 @@ final class ChaosProxy implements AutoCloseable {
         }
     }
 
+    /** Stops accepting, closes every connection (half-open ones too) and waits up to 5 s for the pump threads. */
     @Override
     public void close() {
         closed = true;

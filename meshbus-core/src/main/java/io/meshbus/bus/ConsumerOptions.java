@@ -1,0 +1,28 @@
+package io.meshbus.bus;
+
+/**
+ * The queue of one consumer (a peer or a subscription): how many messages may wait for its listeners, and what a
+ * full queue does ({@link SlowConsumerPolicy}). The host's default is {@link HostOptions.Builder#peerQueue}; a peer
+ * or a subscription can have its own: {@link Host#create(String, ConsumerOptions)},
+ * {@link Host#subscribe(String, String, PeerListener, ConsumerOptions)}.
+ *
+ * @param capacity messages waiting for the listeners, at least 1 (the one running is not counted)
+ * @param policy   what a full queue does
+ */
+public record ConsumerOptions(int capacity, SlowConsumerPolicy policy) {
+    /** 65,536 messages, {@link SlowConsumerPolicy#BACK_PRESSURE}. */
+    public static final ConsumerOptions DEFAULT = new ConsumerOptions(65_536, SlowConsumerPolicy.BACK_PRESSURE);
+
+    public ConsumerOptions {
+        if (capacity < 1) {
+            throw new IllegalArgumentException("capacity: must be at least 1, was " + capacity);
+        }
+        if (policy == null) {
+            throw new IllegalArgumentException("policy: must not be null");
+        }
+    }
+
+    public static ConsumerOptions of(int capacity, SlowConsumerPolicy policy) {
+        return new ConsumerOptions(capacity, policy);
+    }
+}
