@@ -343,7 +343,7 @@ final class SoakScenario implements Scenario {
                 out.add(figure("drops." + counter, dialer.metrics().getOrDefault(counter, 0L)
                         + dialled.metrics().getOrDefault(counter, 0L), "msgs", List.of()));
             }
-            for (String counter : List.of("messagesDropped", "messagesFailed")) {
+            for (String counter : List.of("messagesDropped", "messagesFailed", "messagesLostInFlight")) {
                 out.add(figure("drops." + counter, dialer.node().metrics().snapshot().getOrDefault(counter, 0L)
                         + dialled.node().metrics().snapshot().getOrDefault(counter, 0L), "msgs", List.of()));
             }

@@ -21,6 +21,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.function.Predicate;
 
 /**
  * The at-least-once mode's streams, one per pair of hosts and direction: the sender numbers its messages to a host
@@ -48,6 +49,7 @@ final class AtLeastOnce {
     private static final long UNKNOWN = -1;
     private static final AtomicLong EPOCHS = new AtomicLong();
     private static final long UNKNOWN_ANSWER_GAP_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
+    private static final long ORPHAN_NANOS = TimeUnit.SECONDS.toNanos(5);
 
     private final Host host;
     private final int maxMessages;
@@ -145,9 +147,21 @@ final class AtLeastOnce {
         inbounds.clear();
     }
 
-    /** Called by the host's sweeper: deadlines, blocked writes and resends after a silence. */
-    void tick(long now) {
+    /**
+     * Called by the host's sweeper: deadlines, blocked writes and resends after a silence; and streams to a host that
+     * has not been a member for {@link #ORPHAN_NANOS} end (a send may race the host's removal, or name a host that
+     * never joins), so none holds messages for a host that is gone.
+     */
+    void tick(long now, Predicate<String> member) {
         for (Outbox o : outboxes.values()) {
+            if (member.test(o.toHost)) {
+                o.orphanSince = 0;
+            } else if (o.orphanSince == 0) {
+                o.orphanSince = now;
+            } else if (now - o.orphanSince > ORPHAN_NANOS) {
+                forget(o.toHost, "host " + o.toHost + " is not a member");
+                continue;
+            }
             o.tick(now);
         }
     }
@@ -204,6 +218,8 @@ final class AtLeastOnce {
         /** No waiting future is due before this; see {@link #tick}. */
         private long nextDeadline = System.nanoTime();
         private boolean ended;
+        /** When the sweeper first saw the host not a member (0: it is one); the sweeper's thread only. */
+        long orphanSince;
 
         Outbox(String toHost) {
             this.toHost = toHost;

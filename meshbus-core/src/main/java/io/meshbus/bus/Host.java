@@ -1067,6 +1067,7 @@ public final class Host {
             route(peerId, (h, c) -> sendAtLeastOnceTo(h, false, peerId, original, future, until),
                     future::completeExceptionally);
         });
+
     }
 
     SendStatus sendAndForget(Peer from, String to, Object payload) {
@@ -1799,7 +1800,7 @@ public final class Host {
 
     private void sweep() {
         long now = System.nanoTime();
-        atLeastOnce.tick(now);
+        atLeastOnce.tick(now, members::containsKey);
         pending.forEach((s, p) -> {
             if (now - p.deadline > 0 && pending.remove(s, p)) {
                 String what = switch (p.kind) {

@@ -719,8 +719,15 @@ public final class Node {
             r.reconnectTask.cancel(false);
             r.reconnectTask = null;
         }
+        if (restarted) {
+            r.queue.restartCount();
+            r.received.set(0);
+        } else if (reconnect) {
+            // Behind what is still queued: the receiver learns exactly how many the broken link lost.
+            r.queue.offerTally(true);
+        }
         r.active = link;
-        link.activated(r);
+        link.activated(r, reconnect && !restarted);
         link.ch.flush();
         if (old != null && old != link) {
             metrics.duplicateLinks.increment();

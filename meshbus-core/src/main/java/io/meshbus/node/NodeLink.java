@@ -220,7 +220,13 @@ final class NodeLink extends ChannelInboundHandlerAdapter {
                 fail(new PeerUnreachableException("nothing heard from node " + remoteId + " for "
                         + node.options.idleTimeout().toMillis() + " ms"));
             } else if (e.state() == IdleState.WRITER_IDLE) {
-                ch.writeAndFlush(Frame.Ping.INSTANCE, ch.voidPromise());
+                Remote r = remote;
+                if (r != null && r.queue.offerTally(false)) {
+                    // Idle: a TALLY is the heartbeat, and tells the receiver how many messages are on the way.
+                    node.signalDrain(r);
+                } else {
+                    ch.writeAndFlush(Frame.Ping.INSTANCE, ch.voidPromise());
+                }
                 node.reapIfIdle(this, lastDataNanos);
             }
         }
@@ -375,6 +381,8 @@ final class NodeLink extends ChannelInboundHandlerAdapter {
             case ACTIVE, CLOSING -> {
                 if (f instanceof Frame.Keep k) {
                     node.remoteKeep(this, k.keep());
+                } else if (f instanceof Frame.Tally t) {
+                    onTally(t.count());
                 } else {
                     violation("unexpected " + f.getClass().getSimpleName() + " on an open link");
                 }
@@ -688,8 +696,9 @@ final class NodeLink extends ChannelInboundHandlerAdapter {
     }
 
     /** Called by the node under the remote's lock once this link is the remote's active link. */
-    void activated(Remote r) {
+    void activated(Remote r, boolean reconnect) {
         remote = r;
+        tallyCounts = reconnect;
         state = State.ACTIVE;
         if (r.inboundPaused) {
             applyReadState();
@@ -774,8 +783,37 @@ final class NodeLink extends ChannelInboundHandlerAdapter {
 
     // ------------------------------------------------------------------ inbound
 
+    /**
+     * The remote had sent {@code count} data messages before this frame: what we read is short by what broken links
+     * lost on the way. Counted and logged here; then both counts agree again.
+     */
+    private void onTally(long count) {
+        Remote r = remote;
+        if (r == null) {
+            return; // closing before it was ever active: nothing to compare
+        }
+        long have = r.received.get() + batch.size();
+        long lost = count - have;
+        r.received.addAndGet(lost);
+        if (lost > 0 && tallyCounts) {
+            node.metrics.messagesLostInFlight.add(lost);
+            LOG.warn("node {}: {} messages from node {} were lost with a broken link", node.id(), lost,
+                    remoteId);
+        }
+    }
+
+    /**
+     * Whether a TALLY here measures losses: on a first link to a remote (or its new incarnation) nothing was lost
+     * yet, and a difference only means the remote counts from an earlier meeting we forgot; the TALLY sets the base.
+     */
+    private boolean tallyCounts;
+
     private void dispatch() {
         ArrayList<Message> b = batch;
+        Remote counting = remote;
+        if (counting != null) {
+            counting.received.addAndGet(b.size());
+        }
         batch = new ArrayList<>(Math.max(16, b.size()));
         lastDataNanos = System.nanoTime();
         if (undelivered.addAndGet(b.size()) >= inboundLimit) {
@@ -838,11 +876,15 @@ final class NodeLink extends ChannelInboundHandlerAdapter {
                     try {
                         WireFormat.writeData(buf, m, maxFrame, r.strings);
                     } catch (FrameTooLargeException e) {
+                        r.queue.uncount();
                         node.metrics.framesTooLarge.increment();
                         LOG.warn("not sent to node {}: {}", remoteId, e.getMessage());
                         node.failLater(f, e);
                         continue;
                     }
+                } else if (item instanceof Frame.Tally t) {
+                    WireFormat.writeControl(buf, t);
+                    continue;
                 } else if (item instanceof byte[] frame) {
                     buf.writeBytes(frame);
                 } else {

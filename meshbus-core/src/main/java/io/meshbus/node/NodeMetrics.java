@@ -24,6 +24,8 @@ public final class NodeMetrics {
     final LongAdder sendsBackPressured = new LongAdder();
     final LongAdder messagesDropped = new LongAdder();
     final LongAdder messagesFailed = new LongAdder();
+    /** Data messages a remote sent that never arrived here: lost with broken links (from TALLY frames). */
+    final LongAdder messagesLostInFlight = new LongAdder();
     final LongAdder listenerErrors = new LongAdder();
     final LongAdder authenticationFailures = new LongAdder();
     final LongAdder connectionsRefused = new LongAdder();
@@ -116,6 +118,7 @@ public final class NodeMetrics {
         m.put("sendsBackPressured", sendsBackPressured.sum());
         m.put("messagesDropped", messagesDropped.sum());
         m.put("messagesFailed", messagesFailed.sum());
+        m.put("messagesLostInFlight", messagesLostInFlight.sum());
         m.put("listenerErrors", listenerErrors.sum());
         m.put("authenticationFailures", authenticationFailures.sum());
         m.put("connectionsRefused", connectionsRefused.sum());

@@ -32,6 +32,11 @@ final class Remote {
      * {@link Node#resumeInbound}. Volatile: paired with {@link #active} so a link activated while it is set reads it.
      */
     volatile boolean inboundPaused;
+    /**
+     * Data messages read from this remote's current incarnation, on any link; compared with its TALLY frames. Links
+     * may overlap during a replacement, hence atomic.
+     */
+    final java.util.concurrent.atomic.AtomicLong received = new java.util.concurrent.atomic.AtomicLong();
     // guarded by this
     long incarnation;
     URI address;

@@ -26,6 +26,9 @@ final class SendQueue {
     private int head;
     private int size;
     private long bytes;
+    /** Messages taken since the remote's current incarnation was met (TALLY frames not counted). */
+    private long counted;
+    private long tallied;
 
     /** Starts small and doubles up to {@code capacity}: a node may know thousands of remotes, most of them quiet. */
     SendQueue(int capacity, long maxBytes) {
@@ -73,6 +76,10 @@ final class SendQueue {
                 return FULL;
             }
             while (!fits(weight)) {
+                if (!(items[head] instanceof io.meshbus.wire.Frame.Tally)) {
+                    // Never sent, counted as dropped: not a loss in flight too.
+                    counted--;
+                }
                 evictions.evicted(items[head], futures[head]);
                 bytes -= weights[head];
                 items[head] = null;
@@ -91,7 +98,46 @@ final class SendQueue {
         weights[tail] = weight;
         bytes += weight;
         size++;
+        counted++;
         return result;
+    }
+
+    /**
+     * Queues a TALLY of every message taken so far, unless nothing was taken since the last one and it is not
+     * {@code forced} (after a broken link: the last one may have been lost with it); beyond the bounds, which it may
+     * exceed by its few bytes. True when it was queued and the queue had been empty (signal a drain).
+     */
+    synchronized boolean offerTally(boolean forced) {
+        if (counted == tallied && !forced) {
+            return false;
+        }
+        tallied = counted;
+        if (size == items.length) {
+            grow();
+        }
+        int tail = (head + size) & mask;
+        items[tail] = new io.meshbus.wire.Frame.Tally(counted);
+        futures[tail] = null;
+        weights[tail] = 13;
+        bytes += 13;
+        size++;
+        return size == 1;
+    }
+
+    /** A message taken but never written (too large): it must not read as lost on the way. */
+    synchronized void uncount() {
+        counted--;
+    }
+
+    /** The remote restarted: what is still queued goes to its new incarnation, counted from there. */
+    synchronized void restartCount() {
+        counted = 0;
+        for (int i = 0; i < size; i++) {
+            if (!(items[(head + i) & mask] instanceof io.meshbus.wire.Frame.Tally)) {
+                counted++;
+            }
+        }
+        tallied = -1;
     }
 
     private boolean fits(int weight) {

@@ -48,6 +48,13 @@ public sealed interface Frame {
     record Credential(byte[] token) implements Frame {
     }
 
+    /**
+     * "Before this frame I had sent you {@code count} data messages since we met": travels in order with the data,
+     * through reconnects, so the receiver counts exactly what broken links lost on the way.
+     */
+    record Tally(long count) implements Frame {
+    }
+
     /** Closes a link on purpose, with the reason; the receiver does not treat the close as a failure. */
     record Bye(ErrorCode code, String text) implements Frame {
     }

@@ -2,8 +2,11 @@ package io.meshbus.wire;
 
 /** Constants of the wire protocol; PROTOCOL.md is the normative description. */
 public final class Protocol {
-    /** Version spoken by this build; the handshake refuses any other. Version 2 added the CREDENTIAL frame. */
-    public static final int VERSION = 2;
+    /**
+     * Version spoken by this build; the handshake refuses any other. Version 2 added the CREDENTIAL frame, version 3
+     * the TALLY frame.
+     */
+    public static final int VERSION = 3;
     /** First four bytes of a HELLO body: "MSHB". Lets a node reject a stranger (an HTTP client, say) at once. */
     public static final int MAGIC = 0x4D534842;
     /** Bytes of the length prefix in front of every frame. */
@@ -22,6 +25,7 @@ public final class Protocol {
     public static final byte CHALLENGE = 0x07;
     public static final byte PROOF = 0x08;
     public static final byte CREDENTIAL = 0x09;
+    public static final byte TALLY = 0x0A;
     /** Most bytes of a credential (a u16 length on the wire). */
     public static final int MAX_CREDENTIAL = 65_535;
     /** Bytes of an authentication nonce. */

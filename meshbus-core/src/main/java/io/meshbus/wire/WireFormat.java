@@ -99,6 +99,9 @@ public final class WireFormat {
             out.writeByte(k.keep() ? 1 : 0);
         } else if (f instanceof Frame.Ping) {
             out.writeByte(Protocol.PING);
+        } else if (f instanceof Frame.Tally t) {
+            out.writeByte(Protocol.TALLY);
+            out.writeLong(t.count());
         } else if (f instanceof Frame.Challenge c) {
             out.writeByte(Protocol.CHALLENGE);
             writeStr16(out, c.id());
@@ -176,6 +179,14 @@ public final class WireFormat {
                 result = new Frame.Keep(in.readUnsignedByte() != 0);
             }
             case Protocol.PING -> result = Frame.Ping.INSTANCE;
+            case Protocol.TALLY -> {
+                need(in, end, 8, "TALLY");
+                long count = in.readLong();
+                if (count < 0) {
+                    throw new ProtocolViolationException("TALLY: negative count " + count);
+                }
+                result = new Frame.Tally(count);
+            }
             case Protocol.CHALLENGE -> {
                 String id = readStr16(in, end, "CHALLENGE id");
                 byte[] nonce = readBytes8(in, end, "CHALLENGE nonce");
