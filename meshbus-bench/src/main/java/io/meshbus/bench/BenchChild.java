@@ -24,8 +24,8 @@ import java.util.List;
  */
 public final class BenchChild {
     private static final List<Contender> CONTENDERS = List.of(NodeScenarios.NODE, RawSocketBaselines.RAW,
-            BusScenarios.BUS, BusScenarios.BUS_CONFIRMED, PubSubScenarios.PUBLISH, PubSubScenarios.FANOUT,
-            RouteScenarios.TCP, RouteScenarios.UDP, RawDatagramBaseline.RAW_UDP);
+            BusScenarios.BUS, BusScenarios.BUS_CONFIRMED, BusScenarios.BUS_AT_LEAST_ONCE, PubSubScenarios.PUBLISH,
+            PubSubScenarios.FANOUT, RouteScenarios.TCP, RouteScenarios.UDP, RawDatagramBaseline.RAW_UDP);
 
     private BenchChild() {
     }

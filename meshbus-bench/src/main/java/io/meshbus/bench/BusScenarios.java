@@ -23,12 +23,13 @@ import java.util.concurrent.atomic.AtomicReference;
 /**
  * The bus as a benchmark contender (default host options, as an application gets them): one host per JVM, each
  * listening on 127.0.0.1 port 0; the harness's host joins the child's, and a peer on each talks to the other. Two
- * ways of streaming, {@code bus} (fire and forget) and {@code bus-confirmed} (confirmed sends, a bounded number
- * unconfirmed), which share the child side.
+ * ways of streaming, {@code bus} (fire and forget) and {@code bus-confirmed} / {@code bus-at-least-once} (confirmed
+ * or at-least-once sends, a bounded number unacknowledged), which share the child side.
  */
 final class BusScenarios implements Contender {
-    static final Contender BUS = new BusScenarios(false);
-    static final Contender BUS_CONFIRMED = new BusScenarios(true);
+    static final Contender BUS = new BusScenarios(false, false);
+    static final Contender BUS_CONFIRMED = new BusScenarios(true, false);
+    static final Contender BUS_AT_LEAST_ONCE = new BusScenarios(true, true);
 
     /** The child's peer, which the harness's peer addresses. */
     static final String TARGET = "bench-target";
@@ -44,9 +45,11 @@ final class BusScenarios implements Contender {
     private static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(30);
 
     private final boolean confirmed;
+    private final boolean atLeastOnce;
 
-    private BusScenarios(boolean confirmed) {
+    private BusScenarios(boolean confirmed, boolean atLeastOnce) {
         this.confirmed = confirmed;
+        this.atLeastOnce = atLeastOnce;
     }
 
     /** The bus scenarios, in the order {@code --list} shows them. */
@@ -55,6 +58,9 @@ final class BusScenarios implements Contender {
                 new ThroughputScenario("bus-send-confirmed", "confirmed peer-to-peer sends, at most " + IN_FLIGHT
                         + " unconfirmed, counted on confirmation; baseline: a framed stream on a raw socket",
                         BUS_CONFIRMED, RawSocketBaselines.RAW),
+                new ThroughputScenario("bus-send-at-least-once", "at-least-once peer-to-peer sends, at most "
+                        + IN_FLIGHT + " unacknowledged, counted on acknowledgement; baseline: bus-send-confirmed's "
+                        + "confirmed sends, same run", BUS_AT_LEAST_ONCE, BUS_CONFIRMED),
                 new ThroughputScenario("bus-send", "fire-and-forget peer-to-peer messages, counted on delivery to the "
                         + "peer's listener; baseline: node-throughput's node", BUS, NodeScenarios.NODE),
                 new RttScenario("bus-request-rtt", "peer-to-peer request/reply, one in flight; baseline: the same "
@@ -64,7 +70,7 @@ final class BusScenarios implements Contender {
 
     @Override
     public String name() {
-        return confirmed ? "bus-confirmed" : "bus";
+        return atLeastOnce ? "bus-at-least-once" : confirmed ? "bus-confirmed" : "bus";
     }
 
     @Override
@@ -102,7 +108,7 @@ final class BusScenarios implements Contender {
         Host host = start("bench-harness");
         Peer peer = joinWithPeer(host, address);
         byte[] payload = Contender.payload(size);
-        return confirmed ? new ConfirmedSender(host, peer, payload) : new StreamSender() {
+        return confirmed ? new ConfirmedSender(host, peer, payload, atLeastOnce) : new StreamSender() {
             /** Refused by the last send; offered again before a new message is made. */
             private Message pending;
 
@@ -212,10 +218,13 @@ final class BusScenarios implements Contender {
         private final AtomicLong confirmations = new AtomicLong();
         private final AtomicReference<Throwable> failure = new AtomicReference<>();
 
-        ConfirmedSender(Host host, Peer peer, byte[] payload) {
+        private final boolean atLeastOnce;
+
+        ConfirmedSender(Host host, Peer peer, byte[] payload, boolean atLeastOnce) {
             this.host = host;
             this.peer = peer;
             this.payload = payload;
+            this.atLeastOnce = atLeastOnce;
         }
 
         @Override
@@ -224,7 +233,8 @@ final class BusScenarios implements Contender {
             if (!window.tryAcquire()) {
                 return false;
             }
-            peer.send(TARGET, Message.ofBytes(Headers.EMPTY, ContentType.BYTES, payload)).whenComplete((v, e) -> {
+            Message m = Message.ofBytes(Headers.EMPTY, ContentType.BYTES, payload);
+            (atLeastOnce ? peer.sendAtLeastOnce(TARGET, m) : peer.send(TARGET, m)).whenComplete((v, e) -> {
                 if (e == null) {
                     confirmations.incrementAndGet();
                 } else {

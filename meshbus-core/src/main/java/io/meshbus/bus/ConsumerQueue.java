@@ -289,14 +289,7 @@ final class ConsumerQueue {
 
     private void runInline(Runnable task) {
         runTask(task);
-        boolean again;
-        synchronized (this) {
-            again = !entries.isEmpty();
-            running = again;
-        }
-        if (again) {
-            delegate.execute(runner);
-        }
+        release();
     }
 
     private void run() {
@@ -313,6 +306,11 @@ final class ConsumerQueue {
             }
             runTask(e.task());
         }
+        release();
+    }
+
+    /** Ends a turn: another one is scheduled if tasks came meanwhile, else the queue is idle. */
+    private void release() {
         boolean again;
         synchronized (this) {
             again = !entries.isEmpty();
