@@ -5,6 +5,9 @@ import static org.awaitility.Awaitility.await;
 
 import io.meshbus.bus.Host;
 import io.meshbus.bus.Peer;
+import io.meshbus.chaos.Flows.Flow;
+import io.meshbus.chaos.Flows.Mode;
+import io.meshbus.chaos.Flows.Outcome;
 import io.meshbus.error.BackPressureException;
 import io.meshbus.error.ClosedException;
 import io.meshbus.error.MeshbusException;
@@ -12,20 +15,14 @@ import io.meshbus.error.NotAuthorizedException;
 import io.meshbus.error.PeerNotFoundException;
 import io.meshbus.error.PeerUnreachableException;
 import io.meshbus.error.RequestTimeoutException;
-import io.meshbus.message.Message;
 import io.meshbus.node.NodeListener;
-import io.meshbus.node.SendStatus;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
-import java.util.Map;
-import java.util.Queue;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BooleanSupplier;
@@ -67,9 +64,7 @@ class ChaosTest {
     private Peer onDialer;
     private final AtomicLong dialerConnects = new AtomicLong();
     private final AtomicLong dialerDisconnects = new AtomicLong();
-    private final List<Flow> flows = new ArrayList<>();
-    private final Map<String, Flow> flowsByName = new ConcurrentHashMap<>();
-    private final Queue<String> violations = new ConcurrentLinkedQueue<>();
+    private final Flows flows = new Flows();
 
     @BeforeEach
     void start() throws Exception {
@@ -94,8 +89,8 @@ class ChaosTest {
         dialer.start().orTimeout(10, TimeUnit.SECONDS).join();
         onDialled = dialled.create("p-b");
         onDialer = dialer.create("p-a");
-        onDialled.onMessage(this::received);
-        onDialer.onMessage(this::received);
+        onDialled.onMessage(flows::received);
+        onDialer.onMessage(flows::received);
         dialer.join(proxy.uri()).orTimeout(20, TimeUnit.SECONDS).join();
         for (Mode mode : Mode.values()) {
             flow(onDialer, onDialled, mode);
@@ -132,7 +127,7 @@ class ChaosTest {
         // Registrations reach the directory moments after the join: wait until each side finds the other's peer.
         awaitUntil(() -> finds(dialer, onDialled.id()) && finds(dialled, onDialer.id()));
         // Faults start once a confirmed send has worked in both directions.
-        for (Flow f : flows) {
+        for (Flow f : flows.all()) {
             if (f.mode.waits) {
                 f.send().orTimeout(WAIT.toMillis(), TimeUnit.MILLISECONDS).join();
             }
@@ -172,7 +167,7 @@ class ChaosTest {
 
         // (c) The link is back, through the proxy, and a confirmed message gets through each way.
         awaitLinked();
-        for (Flow f : flows) {
+        for (Flow f : flows.all()) {
             if (f.mode.waits) {
                 f.send().orTimeout(SEND_TIMEOUT.plus(SLACK).toMillis(), TimeUnit.MILLISECONDS).join();
             }
@@ -181,22 +176,22 @@ class ChaosTest {
                 .isGreaterThanOrEqualTo(firstConnections + 3);
 
         // At least once: every message a stream took arrives, each once and in order, once the link is back.
-        for (Flow f : flows) {
+        for (Flow f : flows.all()) {
             if (f.mode == Mode.AT_LEAST_ONCE) {
-                awaitUntil(() -> f.received.containsAll(f.streamed()));
+                awaitUntil(() -> f.received.containsAll(streamed(f)));
             }
         }
         report();
-        assertThat(violations).as("duplicates or reordering per sender").isEmpty();
-        for (Flow f : flows) {
+        assertThat(flows.violations).as("duplicates or reordering per sender").isEmpty();
+        for (Flow f : flows.all()) {
             if (f.mode.waits) {
                 for (Outcome o : f.outcomes) {
                     checkConfirmed(f, o);
                 }
                 if (f.mode == Mode.AT_LEAST_ONCE) {
                     assertThat(f.received).as(f.name + ": all taken arrived, nothing else")
-                            .containsExactlyInAnyOrderElementsOf(f.streamed());
-                    assertThat(f.streamed().size()).as(f.name + ": the stream took most (refusals are typed)")
+                            .containsExactlyInAnyOrderElementsOf(streamed(f));
+                    assertThat(streamed(f).size()).as(f.name + ": the stream took most (refusals are typed)")
                             .isGreaterThan(f.outcomes.size() / 2);
                 }
             } else {
@@ -206,7 +201,7 @@ class ChaosTest {
         }
         long taken = 0;
         long delivered = 0;
-        for (Flow f : flows) {
+        for (Flow f : flows.all()) {
             if (f.mode == Mode.FORGET) {
                 taken += f.taken.get();
                 delivered += f.received.size();
@@ -236,9 +231,7 @@ class ChaosTest {
         if (breaksTheLink) {
             awaitUntil(() -> dialerDisconnects.get() > disconnects && dialerConnects.get() > connects);
         }
-        CompletableFuture.allOf(round.stream().map(f -> f.exceptionally(e -> null))
-                        .toArray(CompletableFuture[]::new))
-                .orTimeout(SEND_TIMEOUT.plus(SLACK).plus(SLACK).toMillis(), TimeUnit.MILLISECONDS).join();
+        Flows.awaitEnded(round, SEND_TIMEOUT.plus(SLACK).plus(SLACK));
         LOG.info("chaos: {} done, proxy read {} / forwarded {} bytes, {} connections", name, proxy.bytesRead(),
                 proxy.bytesForwarded(), proxy.connectionsAccepted());
         awaitLinked();
@@ -246,13 +239,7 @@ class ChaosTest {
 
     private void burst(List<CompletableFuture<Void>> round) {
         for (int i = 0; i < BURST; i++) {
-            for (Flow f : flows) {
-                if (f.mode.waits) {
-                    round.add(f.send());
-                } else {
-                    f.sendAndForget();
-                }
-            }
+            Flows.sendRound(flows.all(), round);
         }
     }
 
@@ -275,38 +262,42 @@ class ChaosTest {
         await().atMost(WAIT).pollInterval(Duration.ofMillis(10)).until(condition::getAsBoolean);
     }
 
-    private void checkConfirmed(Flow f, Outcome o) {
-        CompletableFuture<Void> fut = o.future;
-        assertThat(fut).as(f.name + " #" + o.seq + " ended").isDone();
-        long tookNanos = o.doneNanos - o.sentNanos;
-        assertThat(Duration.ofNanos(tookNanos)).as(f.name + " #" + o.seq + " ended within its timeout")
-                .isLessThanOrEqualTo(SEND_TIMEOUT.plus(SLACK));
+    private static void checkConfirmed(Flow f, Outcome o) {
+        Flows.checkEnded(f, o, SEND_TIMEOUT.plus(SLACK), DOCUMENTED);
         if (o.error == null) {
             // Completion promises the target's listener had it.
             assertThat(f.received).as(f.name + " #" + o.seq + " confirmed, so delivered").contains(o.seq);
-        } else {
-            assertThat(o.error).as(f.name + " #" + o.seq + " failed typed").isInstanceOf(MeshbusException.class);
-            assertThat(DOCUMENTED).as(f.name + " #" + o.seq + " failed with a documented error: " + o.error)
-                    .anyMatch(t -> t.isInstance(o.error));
         }
     }
 
+    /**
+     * The at-least-once messages the stream took: all but those refused at once (bound reached) or whose stream
+     * ended with a host; a timeout ends only the wait, so those messages must still arrive.
+     */
+    private static Set<Long> streamed(Flow f) {
+        Set<Long> in = new HashSet<>();
+        for (Outcome o : f.outcomes) {
+            if (!o.future.isDone() || !(o.error instanceof BackPressureException
+                    || o.error instanceof PeerUnreachableException || o.error instanceof ClosedException)) {
+                in.add(o.seq);
+            }
+        }
+        return in;
+    }
+
     private void report() {
-        for (Flow f : flows) {
+        for (Flow f : flows.all()) {
             if (f.mode.waits) {
                 long ok = f.outcomes.stream().filter(o -> o.error == null).count();
-                Map<String, Long> errors = new java.util.TreeMap<>();
-                f.outcomes.stream().filter(o -> o.error != null)
-                        .forEach(o -> errors.merge(o.error.getClass().getSimpleName(), 1L, Long::sum));
                 LOG.info("chaos: {}: sent {}, confirmed {}, failed {}, delivered {}", f.name, f.outcomes.size(), ok,
-                        errors, f.received.size());
+                        f.errors(), f.received.size());
             } else {
                 LOG.info("chaos: {}: taken {}, refused {}, delivered {}", f.name, f.taken.get(), f.refused.get(),
                         f.received.size());
             }
         }
         long lostUncounted = 0;
-        for (Flow f : flows) {
+        for (Flow f : flows.all()) {
             if (f.mode == Mode.FORGET) {
                 lostUncounted += f.taken.get() - f.received.size();
             }
@@ -321,120 +312,7 @@ class ChaosTest {
                 proxy.connectionsAccepted(), proxy.connectionsRefused(), proxy.connectionsBroken());
     }
 
-    // ------------------------------------------------------------------ flows: one sender, one receiver, one mode
-
-    /** A delivery mode: {@code waits} when sends return a future. */
-    private enum Mode {
-        FORGET(" -forget-> ", false), CONFIRMED(" =confirmed=> ", true), AT_LEAST_ONCE(" =at-least-once=> ", true);
-
-        final String arrow;
-        final boolean waits;
-
-        Mode(String arrow, boolean waits) {
-            this.arrow = arrow;
-            this.waits = waits;
-        }
-    }
-
     private void flow(Peer from, Peer to, Mode mode) {
-        Flow f = new Flow(from.id() + mode.arrow + to.id(), from, to.id(), mode);
-        flows.add(f);
-        flowsByName.put(f.name, f);
-    }
-
-    /** Payloads are "flow name|sequence"; a peer's listener runs one message at a time, so per flow in order. */
-    private void received(String from, Message m) {
-        String text = m.payloadText();
-        int bar = text.lastIndexOf('|');
-        Flow f = bar < 0 ? null : flowsByName.get(text.substring(0, bar));
-        if (f == null) {
-            violations.add("unexpected message from " + from + ": " + text);
-            return;
-        }
-        long seq = Long.parseLong(text.substring(bar + 1));
-        if (!f.received.add(seq)) {
-            violations.add(f.name + ": #" + seq + " arrived twice");
-        } else if (seq <= f.last) {
-            violations.add(f.name + ": #" + seq + " arrived after #" + f.last);
-        }
-        f.last = Math.max(f.last, seq);
-    }
-
-    /** What one confirmed send came to. */
-    private static final class Outcome {
-        final long seq;
-        final long sentNanos;
-        final CompletableFuture<Void> future;
-        volatile long doneNanos;
-        volatile Throwable error;
-
-        Outcome(long seq, long sentNanos, CompletableFuture<Void> future) {
-            this.seq = seq;
-            this.sentNanos = sentNanos;
-            this.future = future;
-        }
-    }
-
-    private static final class Flow {
-        final String name;
-        final Peer from;
-        final String to;
-        final Mode mode;
-        /** Only the test thread sends. */
-        long next;
-        final List<Outcome> outcomes = new ArrayList<>();
-        final AtomicLong taken = new AtomicLong();
-        final AtomicLong refused = new AtomicLong();
-        final Set<Long> received = ConcurrentHashMap.newKeySet();
-        /** Written by the receiving peer's listener only, which runs one message at a time. */
-        volatile long last = -1;
-
-        Flow(String name, Peer from, String to, Mode mode) {
-            this.name = name;
-            this.from = from;
-            this.to = to;
-            this.mode = mode;
-        }
-
-        /**
-         * The at-least-once messages the stream took: all but those refused at once (bound reached) or whose stream
-         * ended with a host; a timeout ends only the wait, so those messages must still arrive.
-         */
-        Set<Long> streamed() {
-            Set<Long> in = new java.util.HashSet<>();
-            for (Outcome o : outcomes) {
-                if (!o.future.isDone() || !(o.error instanceof BackPressureException
-                        || o.error instanceof PeerUnreachableException || o.error instanceof ClosedException)) {
-                    in.add(o.seq);
-                }
-            }
-            return in;
-        }
-
-        CompletableFuture<Void> send() {
-            long seq = next++;
-            long at = System.nanoTime();
-            CompletableFuture<Void> sent = mode == Mode.AT_LEAST_ONCE ? from.sendAtLeastOnce(to, name + "|" + seq)
-                    : from.send(to, name + "|" + seq);
-            Outcome o = new Outcome(seq, at, sent);
-            outcomes.add(o);
-            // A dependent stage, so the future handed back ends only once the outcome is recorded.
-            return sent.whenComplete((v, e) -> {
-                o.error = e == null ? null : unwrap(e);
-                o.doneNanos = System.nanoTime();
-            });
-        }
-
-        void sendAndForget() {
-            SendStatus s = from.sendAndForget(to, name + "|" + next++);
-            (s.accepted() ? taken : refused).incrementAndGet();
-        }
-
-        private static Throwable unwrap(Throwable t) {
-            while (t instanceof CompletionException && t.getCause() != null) {
-                t = t.getCause();
-            }
-            return t;
-        }
+        flows.register(new Flow(from.id() + mode.arrow + to.id(), from, to.id(), mode));
     }
 }

@@ -6,14 +6,15 @@ import static org.awaitility.Awaitility.await;
 import io.meshbus.bus.Host;
 import io.meshbus.bus.HostOptions;
 import io.meshbus.bus.Peer;
+import io.meshbus.chaos.Flows.Flow;
+import io.meshbus.chaos.Flows.Mode;
+import io.meshbus.chaos.Flows.Outcome;
 import io.meshbus.error.BackPressureException;
 import io.meshbus.error.MeshbusException;
 import io.meshbus.error.PeerNotFoundException;
 import io.meshbus.error.PeerUnreachableException;
 import io.meshbus.error.RequestTimeoutException;
-import io.meshbus.message.Message;
 import io.meshbus.node.NodeListener;
-import io.meshbus.node.SendStatus;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -23,18 +24,12 @@ import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Queue;
 import java.util.Set;
-import java.util.TreeMap;
 import java.util.UUID;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -81,10 +76,10 @@ class HostKillTest {
     /** C's id, the same for both of its incarnations. */
     private String c;
     private final List<Child> children = new ArrayList<>();
-    private final Map<String, Flow> flowsByName = new ConcurrentHashMap<>();
-    private final Queue<String> violations = new ConcurrentLinkedQueue<>();
     /** Which incarnation of C is the live one; a message of a flow of another one arriving is a violation. */
     private volatile int incarnation;
+    private final Flows flows = new Flows((f, text) -> f.incarnation == 0 || f.incarnation == incarnation ? null
+            : f.name + ": " + text + " arrived while incarnation " + incarnation + " of C lives");
     private final AtomicLong survivorLinkLosses = new AtomicLong();
 
     @BeforeEach
@@ -96,9 +91,9 @@ class HostKillTest {
         pa = a.create("pa");
         pb = b.create("pb");
         Peer sink = a.create(KillableHostMain.SINK);
-        pa.onMessage(this::received);
-        pb.onMessage(this::received);
-        sink.onMessage(this::received);
+        pa.onMessage(flows::received);
+        pb.onMessage(flows::received);
+        sink.onMessage(flows::received);
         b.join(a.info().toString()).orTimeout(20, TimeUnit.SECONDS).join();
         countLinkLosses(a, b);
         countLinkLosses(b, a);
@@ -186,20 +181,20 @@ class HostKillTest {
             if (r == ROUNDS / 2) {
                 c1.process.destroyForcibly();
             }
-            round(sending, all);
+            Flows.sendRound(sending, all);
         }
         c1.awaitExit();
         // Sent while A and B still try to reconnect, then once they gave C up.
         for (int r = 0; r < ROUNDS / 2; r++) {
-            round(sending, all);
+            Flows.sendRound(sending, all);
         }
         awaitUntil(() -> !a.members().contains(c) && !b.members().contains(c));
         for (int r = 0; r < ROUNDS / 2; r++) {
-            round(sending, all);
+            Flows.sendRound(sending, all);
         }
         awaitEnded(all);
         LOG.info("host kill: C killed and given up, {} ms since start", (System.nanoTime() - t0) / 1_000_000);
-        report(flowsByName.values());
+        report(flows.all());
 
         for (Flow f : sending) {
             f.outcomes.forEach(o -> checkEnded(f, o));
@@ -221,13 +216,13 @@ class HostKillTest {
         assertThat(toVictim.stream().flatMap(f -> f.outcomes.stream()).filter(o -> o.error != null).count())
                 .as("futures to the victim that failed: the kill struck in the middle of the traffic").isPositive();
         for (Flow e : echoes) {
-            Flow original = flowsByName.get(e.name.substring(0, e.name.length() - "/echo".length()));
+            Flow original = flows.get(e.name.substring(0, e.name.length() - "/echo".length()));
             assertThat(original.sentSeqs()).as(e.name + ": echoes only of what was sent").containsAll(e.received);
         }
         // The receiver takes only the next number of a stream, so what it delivered is a prefix of what C sent.
         assertThat(stream1.received).as("C's stream as received on A: a prefix of what C sent")
                 .isEqualTo(range(1, stream1.received.size()));
-        assertThat(violations).as("duplicates, reordering, strangers").isEmpty();
+        assertThat(flows.violations).as("duplicates, reordering, strangers").isEmpty();
         // Given up, C holds nothing on A or B; A <-> B was all acknowledged.
         awaitUntil(() -> retained(a) == 0 && retained(b) == 0);
 
@@ -242,7 +237,7 @@ class HostKillTest {
         awaitVictimReachable();
         List<CompletableFuture<Void>> restarted = new ArrayList<>();
         for (int i = 0; i < RESTART_MESSAGES; i++) {
-            round(again, restarted);
+            Flows.sendRound(again, restarted);
         }
         awaitEnded(restarted);
         String streamed = c2.awaitLine("STREAMED ");
@@ -264,7 +259,7 @@ class HostKillTest {
                 .isEqualTo("STREAMED " + RESTART_STREAM + " OK " + RESTART_STREAM + " FAILED {}");
         assertThat(stream2.received).as("C's new stream on A: complete, from its start")
                 .isEqualTo(range(1, RESTART_STREAM));
-        assertThat(violations).as("duplicates, reordering, strangers, the dead incarnation's messages").isEmpty();
+        assertThat(flows.violations).as("duplicates, reordering, strangers, the dead incarnation's messages").isEmpty();
         awaitUntil(() -> retained(a) == 0 && retained(b) == 0);
 
         // What was kept for the dead incarnation is gone: a few thousand messages' worth would show; a leak of the
@@ -298,10 +293,10 @@ class HostKillTest {
             }
         });
         Peer pd = d.create("pd");
-        pd.onMessage(this::received);
+        pd.onMessage(flows::received);
         d.join(a.info().toString()).orTimeout(20, TimeUnit.SECONDS).join();
         incarnation = 1;
-        Flow held = register(new Flow("alo|pd>" + KillableHostMain.VICTIM + "#hold-run1", pd,
+        Flow held = flows.register(new Flow("alo|pd>" + KillableHostMain.VICTIM + "#hold-run1", pd,
                 KillableHostMain.VICTIM, Mode.AT_LEAST_ONCE, 1));
         Flow heldEcho = receiving(held.name + "/echo", Mode.AT_LEAST_ONCE, 1);
         Child c1 = launch("run1", 0, 1);
@@ -343,7 +338,7 @@ class HostKillTest {
         assertThat(freshEcho.received).as("the new stream: every echo, once").isEqualTo(range(0, 49));
         assertThat(heldEcho.received).as("messages of D's stream to the dead incarnation that reached the new one")
                 .isEmpty();
-        assertThat(violations).as("duplicates, reordering, strangers, the dead incarnation's messages").isEmpty();
+        assertThat(flows.violations).as("duplicates, reordering, strangers, the dead incarnation's messages").isEmpty();
         awaitUntil(() -> retained(d) == 0);
     }
 
@@ -354,31 +349,12 @@ class HostKillTest {
         awaitUntil(() -> finds(a, KillableHostMain.VICTIM) && finds(b, KillableHostMain.VICTIM));
     }
 
-    private static void round(List<Flow> flows, List<CompletableFuture<Void>> into) {
-        for (Flow f : flows) {
-            if (f.mode.waits) {
-                into.add(f.send());
-            } else {
-                f.sendAndForget();
-            }
-        }
-    }
-
-    /** Never hangs: a future that has not ended by its timeout plus slack fails the test here. */
     private static void awaitEnded(List<CompletableFuture<Void>> futures) {
-        CompletableFuture.allOf(futures.stream().map(f -> f.exceptionally(e -> null))
-                        .toArray(CompletableFuture[]::new))
-                .orTimeout(TIMEOUT.plus(SLACK).plus(SLACK).toMillis(), TimeUnit.MILLISECONDS).join();
+        Flows.awaitEnded(futures, TIMEOUT.plus(SLACK).plus(SLACK));
     }
 
     private static void checkEnded(Flow f, Outcome o) {
-        assertThat(o.future).as(f.name + " #" + o.seq + " ended").isDone();
-        assertThat(Duration.ofNanos(o.doneNanos - o.sentNanos)).as(f.name + " #" + o.seq + " ended in time")
-                .isLessThanOrEqualTo(TIMEOUT.plus(SLACK));
-        if (o.error != null) {
-            assertThat(DOCUMENTED).as(f.name + " #" + o.seq + " failed with a documented error: " + o.error)
-                    .anyMatch(t -> t.isInstance(o.error));
-        }
+        Flows.checkEnded(f, o, TIMEOUT.plus(SLACK), DOCUMENTED);
     }
 
     /** At-least-once messages awaiting acknowledgement, and confirmed sends awaiting theirs. */
@@ -409,15 +385,15 @@ class HostKillTest {
         return "alo|" + KillableHostMain.STREAMER + ">" + KillableHostMain.SINK + "#" + tag;
     }
 
-    private void report(Iterable<Flow> flows) {
-        for (Flow f : flows) {
+    private void report(Iterable<Flow> which) {
+        for (Flow f : which) {
             if (f.from == null) {
                 LOG.info("host kill: {}: received {}", f.name, f.received.size());
             } else if (f.to.equals(KillableHostMain.VICTIM)) {
                 LOG.info("host kill: {}: sent {}, failed {}", f.name, f.mode.waits ? f.outcomes.size() : f.next,
-                        errors(f));
+                        f.errors());
             } else if (f.mode.waits) {
-                LOG.info("host kill: {}: sent {}, failed {}, delivered {}", f.name, f.outcomes.size(), errors(f),
+                LOG.info("host kill: {}: sent {}, failed {}, delivered {}", f.name, f.outcomes.size(), f.errors(),
                         f.received.size());
             } else {
                 LOG.info("host kill: {}: taken {}, refused {}, delivered {}", f.name, f.taken.get(), f.refused.get(),
@@ -430,13 +406,6 @@ class HostKillTest {
         for (Host h : moreHosts) {
             LOG.info("host kill: {} metrics {}", h.id(), h.metrics());
         }
-    }
-
-    private static Map<String, Long> errors(Flow f) {
-        Map<String, Long> errors = new TreeMap<>();
-        f.outcomes.stream().filter(o -> o.error != null)
-                .forEach(o -> errors.merge(o.error.getClass().getSimpleName(), 1L, Long::sum));
-        return errors;
     }
 
     // ------------------------------------------------------------------ host C, in a child JVM
@@ -522,130 +491,16 @@ class HostKillTest {
         }
     }
 
-    // ------------------------------------------------------------------ flows: one sender, one receiver, one mode
-
-    private enum Mode {
-        FORGET("ff", false), CONFIRMED("conf", true), AT_LEAST_ONCE("alo", true);
-
-        /** The payload's first field: the victim echoes in the mode it names. */
-        final String tag;
-        final boolean waits;
-
-        Mode(String tag, boolean waits) {
-            this.tag = tag;
-            this.waits = waits;
-        }
-    }
+    // ------------------------------------------------------------------ flows, named for the victim's echo
 
     /** {@code incarnation}: 0 between A and B, else the incarnation of C the flow goes to or comes from. */
     private Flow flow(Mode mode, Peer from, String to, int incarnation) {
         String name = mode.tag + "|" + from.id() + ">" + to + (incarnation == 0 ? "" : "#" + incarnation);
-        return register(new Flow(name, from, to, mode, incarnation));
+        return flows.register(new Flow(name, from, to, mode, incarnation));
     }
 
     /** A flow this JVM only receives: echoes, and C's own stream. */
     private Flow receiving(String name, Mode mode, int incarnation) {
-        return register(new Flow(name, null, null, mode, incarnation));
-    }
-
-    private Flow register(Flow f) {
-        flowsByName.put(f.name, f);
-        return f;
-    }
-
-    /** Payloads are "mode|flow|sequence"; a peer's listener runs one message at a time, so per flow in order. */
-    private void received(String from, Message m) {
-        String text = m.payloadText();
-        int bar = text.lastIndexOf('|');
-        Flow f = bar < 0 ? null : flowsByName.get(text.substring(0, bar));
-        if (f == null) {
-            violations.add("unexpected message from " + from + ": " + text);
-            return;
-        }
-        if (f.incarnation != 0 && f.incarnation != incarnation) {
-            violations.add(f.name + ": " + text + " arrived while incarnation " + incarnation + " of C lives");
-        }
-        long seq = Long.parseLong(text.substring(bar + 1));
-        if (!f.received.add(seq)) {
-            violations.add(f.name + ": #" + seq + " arrived twice");
-        } else if (seq <= f.last) {
-            violations.add(f.name + ": #" + seq + " arrived after #" + f.last);
-        }
-        f.last = Math.max(f.last, seq);
-    }
-
-    /** What one send with a future came to. */
-    private static final class Outcome {
-        final long seq;
-        final long sentNanos;
-        final CompletableFuture<Void> future;
-        volatile long doneNanos;
-        volatile Throwable error;
-
-        Outcome(long seq, long sentNanos, CompletableFuture<Void> future) {
-            this.seq = seq;
-            this.sentNanos = sentNanos;
-            this.future = future;
-        }
-    }
-
-    private static final class Flow {
-        final String name;
-        /** Null when this JVM does not send it. */
-        final Peer from;
-        final String to;
-        final Mode mode;
-        final int incarnation;
-        /** Only the test thread sends. */
-        long next;
-        final List<Outcome> outcomes = new ArrayList<>();
-        final AtomicLong taken = new AtomicLong();
-        final AtomicLong refused = new AtomicLong();
-        final Set<Long> received = ConcurrentHashMap.newKeySet();
-        /** Written by the receiving peer's listener only, which runs one message at a time. */
-        volatile long last = -1;
-
-        Flow(String name, Peer from, String to, Mode mode, int incarnation) {
-            this.name = name;
-            this.from = from;
-            this.to = to;
-            this.mode = mode;
-            this.incarnation = incarnation;
-        }
-
-        Set<Long> sentSeqs() {
-            Set<Long> s = new HashSet<>();
-            for (long i = 0; i < next; i++) {
-                s.add(i);
-            }
-            return s;
-        }
-
-        CompletableFuture<Void> send() {
-            long seq = next++;
-            long at = System.nanoTime();
-            String payload = name + "|" + seq;
-            CompletableFuture<Void> sent = mode == Mode.AT_LEAST_ONCE ? from.sendAtLeastOnce(to, payload)
-                    : from.send(to, payload);
-            Outcome o = new Outcome(seq, at, sent);
-            outcomes.add(o);
-            // A dependent stage, so the future handed back ends only once the outcome is recorded.
-            return sent.whenComplete((v, e) -> {
-                o.error = e == null ? null : unwrap(e);
-                o.doneNanos = System.nanoTime();
-            });
-        }
-
-        void sendAndForget() {
-            SendStatus s = from.sendAndForget(to, name + "|" + next++);
-            (s.accepted() ? taken : refused).incrementAndGet();
-        }
-
-        private static Throwable unwrap(Throwable t) {
-            while (t instanceof CompletionException && t.getCause() != null) {
-                t = t.getCause();
-            }
-            return t;
-        }
+        return flows.register(new Flow(name, null, null, mode, incarnation));
     }
 }
