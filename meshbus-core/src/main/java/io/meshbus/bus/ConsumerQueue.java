@@ -186,39 +186,6 @@ final class ConsumerQueue {
         return taken;
     }
 
-    /**
-     * Takes a task that must run whatever the bound (never dropped, refused or counted): for callers that bound what
-     * they hand over themselves. Prefer {@link #offer}.
-     */
-    void execute(Runnable task) {
-        force(task, false);
-    }
-
-    /** {@link #execute}, run on the calling worker thread when the queue is idle. */
-    void executeInline(Runnable task) {
-        force(task, true);
-    }
-
-    private void force(Runnable task, boolean inline) {
-        boolean runNow = false;
-        boolean schedule = false;
-        synchronized (this) {
-            if (inline && !running && entries.isEmpty()) {
-                running = true;
-                runNow = true;
-            } else {
-                entries.add(new Entry(task, false, null));
-                schedule = !running;
-                running = true;
-            }
-        }
-        if (runNow) {
-            runInline(task);
-        } else if (schedule) {
-            delegate.execute(runner);
-        }
-    }
-
     private String full(String what) {
         return name + " is a slow consumer: its queue is full (capacity " + options.capacity() + ", policy "
                 + options.policy() + "); the message was " + what;
