@@ -85,6 +85,19 @@ class FrameDecoderTest {
     }
 
     @Test
+    void shouldRoundTripTalliesAndRefuseNegativeOrTruncatedOnes() {
+        EmbeddedChannel ch = new EmbeddedChannel(new FrameDecoder(MAX));
+        ch.writeInbound(encode(new Frame.Tally(0), new Frame.Tally(Long.MAX_VALUE)));
+        assertThat(readAll(ch)).containsExactly(new Frame.Tally(0), new Frame.Tally(Long.MAX_VALUE));
+        byte[] negative = {Protocol.TALLY, -1, -1, -1, -1, -1, -1, -1, -1};
+        assertThatThrownBy(() -> WireFormat.read(Unpooled.wrappedBuffer(negative), negative.length))
+                .isInstanceOf(ProtocolViolationException.class).hasMessageContaining("negative");
+        byte[] truncated = {Protocol.TALLY, 0, 0, 1};
+        assertThatThrownBy(() -> WireFormat.read(Unpooled.wrappedBuffer(truncated), truncated.length))
+                .isInstanceOf(ProtocolViolationException.class).hasMessageContaining("TALLY");
+    }
+
+    @Test
     void shouldDecodeTheSameFramesWhateverTheReadBoundaries() {
         List<Message> sent = new ArrayList<>();
         ByteBuf all = Unpooled.buffer();
