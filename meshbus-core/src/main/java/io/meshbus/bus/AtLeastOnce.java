@@ -25,7 +25,7 @@ import java.util.function.Predicate;
 
 /**
  * The at-least-once mode's streams, one per pair of hosts and direction: the sender numbers its messages to a host
- * (op {@code u<epoch>:<seq>}), keeps each until the receiver's cumulative acknowledgement ({@code k}, epoch and the
+ * (op {@code u<epoch>:<incarnation>:<seq>}, the incarnation being the receiver's, 0 when not known yet), keeps each until the receiver's cumulative acknowledgement ({@code k}, epoch and the
  * highest number whose message and all before it were handed to their listeners) covers it, and after a link comes
  * back, or after a silence, sends everything unacknowledged again in order (go-back-N). The receiver takes only the
  * next number: an older one is a duplicate (dropped, acknowledged again), a later one follows a loss (dropped; the
@@ -64,6 +64,7 @@ final class AtLeastOnce {
     final LongAdder duplicates = new LongAdder();
     final LongAdder gaps = new LongAdder();
     final LongAdder streamsReset = new LongAdder();
+    final LongAdder misaddressed = new LongAdder();
 
     AtLeastOnce(Host host, int maxMessages, long maxBytes, long retransmitMillis) {
         this.host = host;
@@ -127,7 +128,7 @@ final class AtLeastOnce {
     void linkUp(String toHost) {
         Outbox o = outboxes.get(toHost);
         if (o != null) {
-            o.resend(true);
+            o.linkUp();
         }
     }
 
@@ -206,7 +207,9 @@ final class AtLeastOnce {
         private final String toHost;
         private final ArrayDeque<Entry> unacked = new ArrayDeque<>();
         private long epoch = nextEpoch();
-        private String prefix = OP_MESSAGE + epoch + ":";
+        /** The receiver's incarnation this stream is for: a new incarnation of its host refuses it. 0: not known. */
+        private long incarnation;
+        private String prefix;
         private long nextSeq = 1;
         private long bytes;
         /** The highest number written in the current pass; the next write must be the one after it. */
@@ -223,6 +226,21 @@ final class AtLeastOnce {
 
         Outbox(String toHost) {
             this.toHost = toHost;
+            this.incarnation = host.incarnationOf(toHost);
+            this.prefix = prefix();
+        }
+
+        private String prefix() {
+            return OP_MESSAGE + epoch + ":" + incarnation + ":";
+        }
+
+        /** The link is up: learn the receiver's incarnation if the stream began before it was known. */
+        synchronized void linkUp() {
+            if (incarnation == 0) {
+                incarnation = host.incarnationOf(toHost);
+                prefix = prefix();
+            }
+            resend(true);
         }
 
         synchronized int size() {
@@ -344,7 +362,7 @@ final class AtLeastOnce {
             unacked.clear();
             bytes = 0;
             epoch = nextEpoch();
-            prefix = OP_MESSAGE + epoch + ":";
+            prefix = prefix();
             nextSeq = 1;
             written = 0;
             blocked = false;
@@ -497,6 +515,11 @@ final class AtLeastOnce {
             }
             long e = es[0];
             long s = es[1];
+            if (es[2] != 0 && es[2] != host.node().incarnation()) {
+                // Meant for an earlier incarnation of this host (copies queued while it restarted): not ours.
+                misaddressed.increment();
+                return 0;
+            }
             if (e != epoch) {
                 if (e < epoch) {
                     return 0;
@@ -629,16 +652,21 @@ final class AtLeastOnce {
         }
     }
 
-    /** {@code u<epoch>:<seq>} or {@code n<epoch>:<seq>}: epoch and number, or null when malformed. */
+    /**
+     * {@code u<epoch>:<incarnation>:<seq>} or {@code n<epoch>:<seq>}: epoch, number and incarnation (0 when absent),
+     * or null when malformed.
+     */
     private static long[] parse(String op) {
-        int colon = op.indexOf(':');
-        if (colon < 2 || colon == op.length() - 1) {
+        int first = op.indexOf(':');
+        int last = op.lastIndexOf(':');
+        if (first < 2 || last == op.length() - 1) {
             return null;
         }
         try {
-            long e = Long.parseLong(op, 1, colon, 10);
-            long s = Long.parseLong(op, colon + 1, op.length(), 10);
-            return e > 0 && s > 0 ? new long[] {e, s} : null;
+            long e = Long.parseLong(op, 1, first, 10);
+            long s = Long.parseLong(op, last + 1, op.length(), 10);
+            long inc = first == last ? 0 : Long.parseLong(op, first + 1, last, 10);
+            return e > 0 && s > 0 ? new long[] {e, s, inc} : null;
         } catch (NumberFormatException x) {
             return null;
         }

@@ -79,6 +79,8 @@ public final class Host {
     /** The counters and link pauses of this host's peer and subscription queues. */
     final SlowConsumers slowConsumers = SlowConsumers.of(this);
     private final AtLeastOnce atLeastOnce;
+    /** The incarnation each linked host last showed: at-least-once streams name their receiver's. */
+    private final ConcurrentHashMap<String, Long> incarnations = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<String, Peer> peers = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<String, Member> members = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<String, CompletableFuture<Member>> admitted = new ConcurrentHashMap<>();
@@ -674,6 +676,11 @@ public final class Host {
 
     void countDropped() {
         dropped.increment();
+    }
+
+    /** The incarnation a linked host last showed, or 0. */
+    long incarnationOf(String host) {
+        return incarnations.getOrDefault(host, 0L);
     }
 
     void countStranger() {
@@ -1425,6 +1432,7 @@ public final class Host {
                 registerOwnedBy(e.id(), directory.members());
             }
         }
+        incarnations.put(e.id(), e.incarnation());
         Map<String, String> hello = new LinkedHashMap<>();
         hello.put("networkId", networkId);
         URI me = info();
@@ -1550,6 +1558,7 @@ public final class Host {
             return;
         }
         admitted.remove(host);
+        incarnations.remove(host);
         LOG.debug("host {}: member {} removed: {}", id(), host, why);
         channels.forget(host);
         forgetHostState(host, why);
@@ -1878,6 +1887,7 @@ public final class Host {
         m.put("atLeastOnceDuplicates", atLeastOnce.duplicates.sum());
         m.put("atLeastOnceGaps", atLeastOnce.gaps.sum());
         m.put("atLeastOnceStreamsReset", atLeastOnce.streamsReset.sum());
+        m.put("atLeastOnceMisaddressed", atLeastOnce.misaddressed.sum());
         m.put("directoryEntries", (long) directory.owned.size());
         m.put("directoryCache", (long) directory.cacheSize());
         m.put("published", channels.published.sum());

@@ -110,6 +110,28 @@ class AtLeastOnceTest {
     }
 
     @Test
+    void shouldNotTakeACopyMeantForAnEarlierIncarnationOfTheReceivingHost() throws Exception {
+        twoHosts(builder("r"), builder("s"));
+        Hosts.Inbox inbox = Hosts.Inbox.of(receiving.create("target"));
+        sender.sendAtLeastOnce("target", "first").get(WAIT_SECONDS, TimeUnit.SECONDS);
+        io.meshbus.message.Message first = inbox.next().message();
+        assertThat(first.header(Host.OP)).as("the stream names the receiver's incarnation")
+                .contains(":" + receiving.node().incarnation() + ":");
+        // What a sender's node still had queued for a previous incarnation: a new stream's first message, which the
+        // receiver would otherwise take (a newer epoch starting at 1).
+        long earlier = receiving.node().incarnation() - 1;
+        io.meshbus.message.Message stale = io.meshbus.message.Message.of(io.meshbus.message.Headers
+                .of(Host.OP, "u" + AtLeastOnce.nextEpoch() + ":" + earlier + ":1")
+                .with(io.meshbus.message.Headers.FROM, "sender").with(io.meshbus.message.Headers.TO, "target"),
+                "meant for the earlier incarnation");
+        assertThat(sending.link(receiving.id(), stale).accepted()).isTrue();
+        sender.sendAtLeastOnce("target", "second").get(WAIT_SECONDS, TimeUnit.SECONDS);
+        assertThat(inbox.next().message().payloadText()).isEqualTo("second");
+        assertThat(inbox.got).isEmpty();
+        assertThat(receiving.metrics().get("atLeastOnceMisaddressed")).isEqualTo(1);
+    }
+
+    @Test
     void shouldFailTypedWhatAConsumerCutOffHeldAndKeepTheStreamGoing() throws Exception {
         twoHosts(builder("r"), builder("s"));
         SlowConsumerTest.Plugged slow = new SlowConsumerTest.Plugged(1);
