@@ -112,9 +112,9 @@ final class AtLeastOnce {
     }
 
     void onRefusal(String fromHost, Message m, String op) {
-        long[] es = parse(op);
+        long[] es = new long[3];
         Outbox o = outboxes.get(fromHost);
-        if (es == null) {
+        if (!parse(op, es)) {
             host.countStranger();
             return;
         }
@@ -495,6 +495,8 @@ final class AtLeastOnce {
         private final List<Message> refusalsToSend = new ArrayList<>(0);
         private boolean ackDue;
         private long unknownEpochAnswered;
+        /** {@link #take}'s scratch, under the lock: nothing allocated per message. */
+        private final long[] parsed = new long[3];
         private long unknownAnsweredAt;
         private boolean flushQueued;
 
@@ -508,8 +510,8 @@ final class AtLeastOnce {
          * copy from an ended stream, none of them delivered.
          */
         synchronized long take(String op) {
-            long[] es = parse(op);
-            if (es == null) {
+            long[] es = parsed;
+            if (!parse(op, es)) {
                 host.countStranger();
                 return 0;
             }
@@ -653,23 +655,23 @@ final class AtLeastOnce {
     }
 
     /**
-     * {@code u<epoch>:<incarnation>:<seq>} or {@code n<epoch>:<seq>}: epoch, number and incarnation (0 when absent),
-     * or null when malformed.
+     * {@code u<epoch>:<incarnation>:<seq>} or {@code n<epoch>:<seq>} into epoch, number and incarnation (0 when
+     * absent); false when malformed.
      */
-    private static long[] parse(String op) {
+    private static boolean parse(String op, long[] into) {
         int first = op.indexOf(':');
         int last = op.lastIndexOf(':');
         if (first < 2 || last == op.length() - 1) {
-            return null;
+            return false;
         }
         try {
-            long e = Long.parseLong(op, 1, first, 10);
-            long s = Long.parseLong(op, last + 1, op.length(), 10);
-            long inc = first == last ? 0 : Long.parseLong(op, first + 1, last, 10);
-            return e > 0 && s > 0 ? new long[] {e, s, inc} : null;
+            into[0] = Long.parseLong(op, 1, first, 10);
+            into[1] = Long.parseLong(op, last + 1, op.length(), 10);
+            into[2] = first == last ? 0 : Long.parseLong(op, first + 1, last, 10);
         } catch (NumberFormatException x) {
-            return null;
+            return false;
         }
+        return into[0] > 0 && into[1] > 0;
     }
 
     private static int parseStatus(String s) {

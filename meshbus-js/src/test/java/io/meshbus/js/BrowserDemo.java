@@ -13,7 +13,8 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * The README's example: a host with a Java peer "echo", a clock publishing on {@code clock.tick}, and a gateway that
- * serves a page whose script joins the network as a peer. Run it, then open http://127.0.0.1:7480/ (see README).
+ * serves a page whose script joins the network as a peer. Run it, then open the address it prints (see README; a
+ * port can be given as the argument, else the system picks a free one).
  */
 public final class BrowserDemo implements AutoCloseable {
     private final Host host;
@@ -65,7 +66,7 @@ public final class BrowserDemo implements AutoCloseable {
     }
 
     public static void main(String[] args) throws Exception {
-        int port = args.length > 0 ? Integer.parseInt(args[0]) : 7480;
+        int port = args.length > 0 ? Integer.parseInt(args[0]) : 0;
         BrowserDemo demo = start(port);
         System.out.println("open http://127.0.0.1:" + demo.gateway().address().getPort() + "/ (Ctrl-C to stop)");
         Runtime.getRuntime().addShutdownHook(new Thread(demo::close));
