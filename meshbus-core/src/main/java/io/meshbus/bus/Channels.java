@@ -1,8 +1,17 @@
 package io.meshbus.bus;
 
+import io.meshbus.bus.channel.Interests;
+import io.meshbus.bus.membership.Membership;
+import io.meshbus.bus.membership.MembershipListener;
+import io.meshbus.bus.protocol.BusContext;
+import io.meshbus.bus.protocol.BusOps;
+import io.meshbus.bus.request.HostCalls;
+import io.meshbus.bus.request.Pending;
+import io.meshbus.bus.request.PendingOps;
 import io.meshbus.error.BackPressureException;
 import io.meshbus.error.ErrorCode;
 import io.meshbus.error.MeshbusException;
+import io.meshbus.error.NotAuthorizedException;
 import io.meshbus.message.Headers;
 import io.meshbus.message.Message;
 import java.util.ArrayList;
@@ -10,13 +19,16 @@ import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.Objects;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Publish/subscribe across the network. Each host keeps an index of its local subscriptions and one of its members'
@@ -26,28 +38,36 @@ import java.util.concurrent.atomic.LongAdder;
  * only to hosts with a matching interest, once per host, encoded once; a queue group's message goes to one host
  * (round robin over the hosts with members) and there to one member.
  */
-final class Channels {
-    /** What a member host is interested in. */
-    record Interest(String host, String pattern, String group) {
-    }
-
+final class Channels implements MembershipListener {
+    private static final Logger LOG = LoggerFactory.getLogger(Channels.class);
     static final String GROUP = "group";
 
-    private final Host host;
+    private final BusContext ctx;
+    private final Membership membership;
+    private final HostCalls calls;
+    private final PendingOps pending;
+    private final Interests remote;
+    /** The backplane when it carries channels itself, else null. */
+    private final Backplane broker;
+    final ConsumerQueue.Factory queues;
     private final SubjectIndex<Subscription> local = new SubjectIndex<>();
-    private final SubjectIndex<Interest> remote = new SubjectIndex<>();
     /** Local subscriptions per (pattern, group); guarded by this, and so is every announcement sent. */
     private final Map<List<String>, Integer> interests = new LinkedHashMap<>();
     private final ConcurrentHashMap<String, AtomicInteger> cursors = new ConcurrentHashMap<>();
-    /** Interests held here per member, against {@code maxSubscriptionsPerMember}. */
-    private final ConcurrentHashMap<String, AtomicInteger> interestsBy = new ConcurrentHashMap<>();
     final LongAdder published = new LongAdder();
     final LongAdder deliveredToSubscribers = new LongAdder();
     /** Publishes a host's send queue refused (at most once: counted, not retried). */
     final LongAdder refused = new LongAdder();
 
-    Channels(Host host) {
-        this.host = host;
+    Channels(BusContext ctx, Membership membership, HostCalls calls, PendingOps pending, Interests remote,
+             Backplane broker, ConsumerQueue.Factory queues) {
+        this.ctx = ctx;
+        this.membership = membership;
+        this.calls = calls;
+        this.pending = pending;
+        this.remote = remote;
+        this.broker = broker;
+        this.queues = queues;
     }
 
     // ------------------------------------------------------------------ subscribing
@@ -62,7 +82,6 @@ final class Channels {
                 queue);
         local.add(pattern, s);
         List<CompletableFuture<Object>> acks = new ArrayList<>();
-        Backplane broker = host.nativeChannels();
         synchronized (this) {
             List<String> key = key(pattern, group);
             int n = interests.merge(key, 1, Integer::sum);
@@ -71,8 +90,8 @@ final class Channels {
             } else if (n == 1 && broker != null && broker.nativeQueueGroups()) {
                 acks.add(broker.subscribe(pattern, group).thenApply(v -> null));
             } else if (n == 1) {
-                for (String m : host.memberIds()) {
-                    acks.add(host.ask(m, "ca", key));
+                for (String m : membership.memberIds()) {
+                    acks.add(calls.ask(m, BusOps.INTEREST_ADD, key));
                 }
             }
         }
@@ -80,7 +99,7 @@ final class Channels {
         // admission with the full interest set); a member that refuses it fails the subscription.
         return CompletableFuture.allOf(acks.stream().map(f -> f.exceptionally(e -> {
             if (refused(e) || refused(e.getCause())) {
-                throw e instanceof RuntimeException r ? r : new java.util.concurrent.CompletionException(e);
+                throw e instanceof RuntimeException r ? r : new CompletionException(e);
             }
             return null;
         })).toArray(CompletableFuture[]::new)).thenApply(v -> s).whenComplete((v, e) -> {
@@ -92,7 +111,7 @@ final class Channels {
 
     /** A member said no: the subscriber's future fails with that (a member that did not answer is not a no). */
     private static boolean refused(Throwable e) {
-        return e instanceof io.meshbus.error.NotAuthorizedException || e instanceof BackPressureException;
+        return e instanceof NotAuthorizedException || e instanceof BackPressureException;
     }
 
     /** How a member's refusal travels in its answer: {@code CODE:text}. */
@@ -106,7 +125,7 @@ final class Channels {
                 // not a coded answer
             }
         }
-        return new io.meshbus.error.NotAuthorizedException(answer);
+        return new NotAuthorizedException(answer);
     }
 
     void unsubscribe(Subscription s) {
@@ -114,14 +133,13 @@ final class Channels {
         synchronized (this) {
             List<String> key = key(s.subject(), s.queueGroup());
             Integer n = interests.computeIfPresent(key, (k, v) -> v == 1 ? null : v - 1);
-            Backplane broker = host.nativeChannels();
-            if (n == null && broker != null && s.queueGroup() == null) {
+                if (n == null && broker != null && s.queueGroup() == null) {
                 broker.unsubscribe(s.subject());
             } else if (n == null && broker != null && broker.nativeQueueGroups()) {
                 broker.unsubscribe(s.subject(), s.queueGroup());
             } else if (n == null) {
-                for (String m : host.memberIds()) {
-                    host.tell(m, "cr", key);
+                for (String m : membership.memberIds()) {
+                    calls.tell(m, BusOps.INTEREST_REMOVE, key);
                 }
             }
         }
@@ -135,26 +153,36 @@ final class Channels {
     }
 
     /** Sends the whole interest set to a host that was just admitted (again). */
-    synchronized void announceAll(String to) {
+    @Override
+    public synchronized void admitted(String to) {
         List<List<String>> all = new ArrayList<>(interests.keySet());
-        Backplane broker = host.nativeChannels();
         if (broker != null) {
             // the broker holds those
             all.removeIf(k -> k.get(1) == null || broker.nativeQueueGroups());
         }
-        host.tell(to, "cs", all);
+        calls.tell(to, BusOps.INTERESTS, all);
     }
 
-    void forget(String gone) {
-        remote.removeIf(i -> i.host().equals(gone));
-        interestsBy.remove(gone);
+    /** The answer to a subscription's {@code ca}: empty, or the member's coded refusal. */
+    void onAdded(Message m, String op) {
+        long s = BusOps.seq(op, 2);
+        Pending p = s < 0 ? null : pending.take(s);
+        if (p == null) {
+            return;
+        }
+        String refusal = m.payloadText();
+        if (refusal.isEmpty()) {
+            p.future().complete(m);
+        } else {
+            p.future().completeExceptionally(refusal(refusal));
+        }
     }
 
     // ------------------------------------------------------------------ publishing
 
     void publish(String from, String subject, Object payload) {
         String[] tokens = Subjects.tokens(subject, false);
-        Message m = Host.toMessage(payload);
+        Message m = Outbound.toMessage(payload);
         Message out = m.withHeaders(m.headers().withAll(Headers.FROM, from, Headers.CHANNEL, subject));
         published.increment();
         Set<String> hosts = new HashSet<>(4);
@@ -166,29 +194,28 @@ final class Channels {
                 groups.computeIfAbsent(i.group(), g -> new HashSet<>()).add(i.host());
             }
         });
-        Backplane broker = host.nativeChannels();
         boolean brokerGroups = broker != null && broker.nativeQueueGroups();
         List<Subscription> plain = new ArrayList<>(2);
         local.match(tokens, s -> {
             if (s.queueGroup() == null) {
                 plain.add(s);
             } else if (!brokerGroups) {
-                groups.computeIfAbsent(s.queueGroup(), g -> new HashSet<>()).add(host.id());
+                groups.computeIfAbsent(s.queueGroup(), g -> new HashSet<>()).add(ctx.id());
             }
         });
         deliverAll(plain, from, out, null);
         if (broker != null) {
-            if (!broker.publish(subject, out.withHeader(Host.OP, "cp")).accepted()) {
+            if (!broker.publish(subject, out.withHeader(BusOps.OP, BusOps.PUBLISH)).accepted()) {
                 refused.increment();
             }
         } else if (!hosts.isEmpty()) {
-            Message wire = out.withHeader(Host.OP, "cp");
+            Message wire = out.withHeader(BusOps.OP, BusOps.PUBLISH);
             // One host: the link's own path (header strings cached per link); several: encoded once for all.
-            int taken = hosts.size() == 1 ? (host.link(hosts.iterator().next(), wire).accepted() ? 1 : 0)
-                    : host.link(hosts, wire);
+            int taken = hosts.size() == 1 ? (ctx.carrier().send(hosts.iterator().next(), wire).accepted() ? 1 : 0)
+                    : ctx.carrier().send(hosts, wire);
             if (taken < hosts.size()) {
                 refused.add(hosts.size() - taken);
-                Host.LOG.debug("publish on {} refused by {} of {} hosts (send queues full)", subject,
+                LOG.debug("publish on {} refused by {} of {} hosts (send queues full)", subject,
                         hosts.size() - taken, hosts.size());
             }
         }
@@ -196,10 +223,11 @@ final class Channels {
             List<String> sorted = new ArrayList<>(candidates);
             sorted.sort(null);
             String target = sorted.get(Math.floorMod(cursor(group).getAndIncrement(), sorted.size()));
-            if (target.equals(host.id())) {
+            if (target.equals(ctx.id())) {
                 deliverToGroup(tokens, group, from, out, null);
             } else {
-                host.link(target, out.withHeaders(out.headers().withAll(Host.OP, "cq", GROUP, group)));
+                ctx.carrier().send(target, out.withHeaders(out.headers().withAll(BusOps.OP, BusOps.GROUP_PUBLISH, GROUP,
+                        group)));
             }
         });
     }
@@ -222,10 +250,10 @@ final class Channels {
             try {
                 s.listener.onMessage(from, m);
             } catch (Throwable t) {
-                Host.LOG.warn("subscriber of {} failed on a message from {}", s.subject(), from, t);
+                LOG.warn("subscriber of {} failed on a message from {}", s.subject(), from, t);
             }
         };
-        s.inbox(host).offer(r, via, true, null, via != null);
+        s.inbox().offer(r, via, true, null, via != null);
     }
 
     /**
@@ -255,87 +283,45 @@ final class Channels {
 
     // ------------------------------------------------------------------ receiving
 
-    @SuppressWarnings("unchecked")
-    void onMessage(String fromHost, Message m, String op) {
-        switch (op.substring(0, 2)) {
-            case "cp" -> {
-                String[] tokens = Subjects.tokens(m.header(Headers.CHANNEL), false);
-                String from = m.header(Headers.FROM);
-                if (!mayPublish(fromHost, from, m)) {
-                    return;
-                }
-                List<Subscription> plain = new ArrayList<>(2);
-                local.match(tokens, s -> {
-                    if (s.queueGroup() == null) {
-                        plain.add(s);
-                    }
-                });
-                deliverAll(plain, from, m, fromHost);
+    /** The channel ops of a member: publishes here, interest ops to {@link Interests}. */
+    void onOp(String fromHost, Message m, String op) {
+        if (op.equals(BusOps.PUBLISH)) {
+            String[] tokens = subjectOf(m);
+            String from = m.header(Headers.FROM);
+            if (tokens == null || !mayPublish(fromHost, from, m)) {
+                return;
             }
-            case "cq" -> {
-                String[] tokens = Subjects.tokens(m.header(Headers.CHANNEL), false);
-                if (!mayPublish(fromHost, m.header(Headers.FROM), m)) {
-                    return;
+            List<Subscription> plain = new ArrayList<>(2);
+            local.match(tokens, s -> {
+                if (s.queueGroup() == null) {
+                    plain.add(s);
                 }
-                if (!deliverToGroup(tokens, m.header(GROUP), m.header(Headers.FROM), m, fromHost)) {
-                    host.countDropped();
-                }
+            });
+            deliverAll(plain, from, m, fromHost);
+        } else if (op.equals(BusOps.GROUP_PUBLISH)) {
+            String[] tokens = subjectOf(m);
+            String group = m.header(GROUP);
+            if (tokens == null || group == null || !mayPublish(fromHost, m.header(Headers.FROM), m)) {
+                return;
             }
-            case "cs" -> {
-                List<List<String>> all = m.decode(List.class);
-                synchronized (remote) {
-                    remote.removeIf(i -> i.host().equals(fromHost));
-                    int kept = 0;
-                    for (List<String> k : all) {
-                        if (kept >= host.options().maxSubscriptionsPerMember()) {
-                            host.limitRefusals.increment();
-                        } else if (host.options().authorizer().maySubscribe(fromHost, k.get(0))) {
-                            remote.add(k.get(0), new Interest(fromHost, k.get(0), k.get(1)));
-                            kept++;
-                        } else {
-                            host.denied.increment();
-                        }
-                    }
-                    interestsBy.put(fromHost, new AtomicInteger(kept));
-                    if (kept < all.size()) {
-                        Host.LOG.warn("host {}: kept {} of the {} subscriptions host {} announced", host.id(), kept,
-                                all.size(), fromHost);
-                    }
-                }
-                host.interestsKnown(fromHost);
+            if (!deliverToGroup(tokens, group, m.header(Headers.FROM), m, fromHost)) {
+                ctx.metrics().dropped.increment();
             }
-            case "ca" -> {
-                List<String> k = m.decode(List.class);
-                if (!host.options().authorizer().maySubscribe(fromHost, k.get(0))) {
-                    host.denied.increment();
-                    Host.LOG.warn("host {}: denied host {} a subscription to {}", host.id(), fromHost, k.get(0));
-                    host.answer(fromHost, op, ErrorCode.NOT_AUTHORIZED.wire() + ":host " + host.id()
-                            + " does not allow a subscription to " + k.get(0));
-                    return;
-                }
-                AtomicInteger n = interestsBy.computeIfAbsent(fromHost, h -> new AtomicInteger());
-                if (n.get() >= host.options().maxSubscriptionsPerMember()) {
-                    host.limitRefusals.increment();
-                    Host.LOG.warn("host {}: host {} already has {} subscriptions here, the limit; refused {}",
-                            host.id(), fromHost, n.get(), k.get(0));
-                    host.answer(fromHost, op, ErrorCode.BACK_PRESSURE.wire() + ":host " + host.id() + " holds "
-                            + n.get() + " subscriptions of host " + fromHost + ", its limit");
-                    return;
-                }
-                remote.add(k.get(0), new Interest(fromHost, k.get(0), k.get(1)));
-                n.incrementAndGet();
-                host.answer(fromHost, op, "");
-            }
-            case "cr" -> {
-                List<String> k = m.decode(List.class);
-                if (remote.remove(k.get(0), new Interest(fromHost, k.get(0), k.get(1)))) {
-                    AtomicInteger n = interestsBy.get(fromHost);
-                    if (n != null) {
-                        n.decrementAndGet();
-                    }
-                }
-            }
-            default -> host.countStranger();
+        } else if (op.startsWith(BusOps.INTEREST_ADDED)) {
+            onAdded(m, op);
+        } else {
+            remote.onOp(fromHost, m, op);
+        }
+    }
+
+    /** The concrete subject's tokens, or null (counted) when the message has none or a malformed one. */
+    private String[] subjectOf(Message m) {
+        String subject = m.header(Headers.CHANNEL);
+        try {
+            return Subjects.tokens(subject, false);
+        } catch (IllegalArgumentException e) {
+            ctx.metrics().strangers.increment();
+            return null;
         }
     }
 
@@ -350,10 +336,10 @@ final class Channels {
             tokens = null;
         }
         if (tokens == null) {
-            host.countStranger();
+            ctx.metrics().strangers.increment();
             return;
         }
-        if (!fromHost.equals(host.id()) && !mayPublish(fromHost, from, m)) {
+        if (!fromHost.equals(ctx.id()) && !mayPublish(fromHost, from, m)) {
             return;
         }
         List<Subscription> members = new ArrayList<>(2);
@@ -363,7 +349,7 @@ final class Channels {
             }
         });
         if (members.isEmpty()) {
-            host.countDropped();
+            ctx.metrics().dropped.increment();
             return;
         }
         deliver(members.get(Math.floorMod(cursor(group).getAndIncrement(), members.size())), from, m, fromHost);
@@ -374,14 +360,14 @@ final class Channels {
         String subject = m.header(Headers.CHANNEL);
         String from = m.header(Headers.FROM);
         if (subject == null || from == null) {
-            host.countStranger();
+            ctx.metrics().strangers.increment();
             return;
         }
         String[] tokens;
         try {
             tokens = Subjects.tokens(subject, false);
         } catch (IllegalArgumentException e) {
-            host.countStranger();
+            ctx.metrics().strangers.increment();
             return;
         }
         if (!mayPublish(fromHost, from, m)) {
@@ -397,11 +383,11 @@ final class Channels {
     }
 
     private boolean mayPublish(String fromHost, String from, Message m) {
-        if (host.options().authorizer().mayPublish(fromHost, from, m.header(Headers.CHANNEL))) {
+        if (ctx.options().authorizer().mayPublish(fromHost, from, m.header(Headers.CHANNEL))) {
             return true;
         }
-        host.denied.increment();
-        Host.LOG.warn("host {}: denied a publish on {} from {} on host {}", host.id(), m.header(Headers.CHANNEL), from,
+        ctx.metrics().denied.increment();
+        LOG.warn("host {}: denied a publish on {} from {} on host {}", ctx.id(), m.header(Headers.CHANNEL), from,
                 fromHost);
         return false;
     }

@@ -69,6 +69,13 @@ final class ConsumerQueue {
     private record Entry(Runnable task, boolean droppable, Consumer<String> onDrop) {
     }
 
+    /** Makes a host's consumer queues: its executor, its counters and pauses. */
+    record Factory(Executor executor, SlowConsumers slowConsumers) {
+        ConsumerQueue create(ConsumerOptions options, String name, Runnable cutOff) {
+            return new ConsumerQueue(executor, options, slowConsumers, name, cutOff);
+        }
+    }
+
     /**
      * @param name   the consumer as logs and errors name it ({@code peer alice})
      * @param cutOff ends the consumer under {@link SlowConsumerPolicy#FAIL}; runs once, outside the queue's lock

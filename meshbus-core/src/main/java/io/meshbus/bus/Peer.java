@@ -170,8 +170,7 @@ public final class Peer {
             synchronized (this) {
                 s = inbox;
                 if (s == null) {
-                    s = new ConsumerQueue(host.executor(), queue, host.slowConsumers, "peer " + id,
-                            () -> host.remove(this));
+                    s = host.queues().create(queue, "peer " + id, () -> host.remove(this));
                     inbox = s;
                 }
             }

@@ -35,23 +35,22 @@ final class SlowConsumers {
         this.pauser = pauser;
     }
 
-    /** For a host: its node's links on a mesh; nothing can be paused on a backplane. */
-    static SlowConsumers of(Host host) {
-        // Read lazily: this is made while the host itself is still being constructed.
-        return new SlowConsumers(host::id, new Pauser() {
+    /** For a host: the links of its carrier, where they can be paused. */
+    static SlowConsumers of(String hostId, io.meshbus.bus.carrier.Carrier carrier) {
+        return new SlowConsumers(() -> hostId, new Pauser() {
             @Override
             public boolean canPause() {
-                return host.options().backplane() == null;
+                return carrier.canPause();
             }
 
             @Override
             public void pause(String remoteHost) {
-                host.node().pauseInbound(remoteHost);
+                carrier.pause(remoteHost);
             }
 
             @Override
             public void resume(String remoteHost) {
-                host.node().resumeInbound(remoteHost);
+                carrier.resume(remoteHost);
             }
         });
     }

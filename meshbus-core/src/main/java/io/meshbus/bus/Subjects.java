@@ -52,4 +52,33 @@ public final class Subjects {
         }
         return p.length == s.length;
     }
+
+    /**
+     * Whether a peer id, read as a dotted subject, matches a pattern's tokens; ids that are not subjects never match.
+     * Allocates nothing: it runs once per local peer for each pattern send.
+     */
+    public static boolean idMatches(String[] pattern, String id) {
+        int at = 0;
+        for (int i = 0; i < pattern.length; i++) {
+            if (at > id.length()) {
+                return false;
+            }
+            int end = id.indexOf('.', at);
+            if (end < 0) {
+                end = id.length();
+            }
+            if (end == at) {
+                return false;
+            }
+            String t = pattern[i];
+            if (t.equals(">")) {
+                return true;
+            }
+            if (!t.equals("*") && !id.regionMatches(at, t, 0, Math.max(t.length(), end - at))) {
+                return false;
+            }
+            at = end + 1;
+        }
+        return at > id.length();
+    }
 }

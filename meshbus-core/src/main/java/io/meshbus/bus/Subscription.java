@@ -64,13 +64,13 @@ public final class Subscription {
         return closed;
     }
 
-    ConsumerQueue inbox(Host host) {
+    ConsumerQueue inbox() {
         ConsumerQueue s = inbox;
         if (s == null) {
             synchronized (this) {
                 s = inbox;
                 if (s == null) {
-                    s = new ConsumerQueue(host.executor(), queue, host.slowConsumers, "subscription " + pattern
+                    s = channels.queues.create(queue, "subscription " + pattern
                             + (group == null ? "" : " (group " + group + ")") + (owner == null ? "" : " of " + owner),
                             this::unsubscribe);
                     inbox = s;

@@ -3,6 +3,7 @@ package io.meshbus.bus;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.meshbus.bus.stream.AtLeastOnce;
 import io.meshbus.error.BackPressureException;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -124,7 +125,7 @@ class AtLeastOnceTest {
                 .of(Host.OP, "u" + AtLeastOnce.nextEpoch() + ":" + earlier + ":1")
                 .with(io.meshbus.message.Headers.FROM, "sender").with(io.meshbus.message.Headers.TO, "target"),
                 "meant for the earlier incarnation");
-        assertThat(sending.link(receiving.id(), stale).accepted()).isTrue();
+        assertThat(sending.node().send(receiving.id(), stale).accepted()).isTrue();
         sender.sendAtLeastOnce("target", "second").get(WAIT_SECONDS, TimeUnit.SECONDS);
         assertThat(inbox.next().message().payloadText()).isEqualTo("second");
         assertThat(inbox.got).isEmpty();

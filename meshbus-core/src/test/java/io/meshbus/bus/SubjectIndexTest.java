@@ -64,14 +64,14 @@ class SubjectIndexTest {
 
     @Test
     void shouldMatchPeerIdsAgainstPatterns() {
-        assertThat(Host.idMatches(Subjects.tokens("sensors.*", true), "sensors.t1")).isTrue();
-        assertThat(Host.idMatches(Subjects.tokens("sensors.*", true), "sensors")).isFalse();
-        assertThat(Host.idMatches(Subjects.tokens("sensors.*", true), "sensors.t1.x")).isFalse();
-        assertThat(Host.idMatches(Subjects.tokens("sensors.>", true), "sensors.t1.x")).isTrue();
-        assertThat(Host.idMatches(Subjects.tokens("sensors.>", true), "sensors")).isFalse();
-        assertThat(Host.idMatches(Subjects.tokens("*.t1", true), "sensors.t1")).isTrue();
-        assertThat(Host.idMatches(Subjects.tokens("sensors.t", true), "sensors.t1")).isFalse();
-        assertThat(Host.idMatches(Subjects.tokens("sensors.*", true), "sensors.")).isFalse();
+        assertThat(Subjects.idMatches(Subjects.tokens("sensors.*", true), "sensors.t1")).isTrue();
+        assertThat(Subjects.idMatches(Subjects.tokens("sensors.*", true), "sensors")).isFalse();
+        assertThat(Subjects.idMatches(Subjects.tokens("sensors.*", true), "sensors.t1.x")).isFalse();
+        assertThat(Subjects.idMatches(Subjects.tokens("sensors.>", true), "sensors.t1.x")).isTrue();
+        assertThat(Subjects.idMatches(Subjects.tokens("sensors.>", true), "sensors")).isFalse();
+        assertThat(Subjects.idMatches(Subjects.tokens("*.t1", true), "sensors.t1")).isTrue();
+        assertThat(Subjects.idMatches(Subjects.tokens("sensors.t", true), "sensors.t1")).isFalse();
+        assertThat(Subjects.idMatches(Subjects.tokens("sensors.*", true), "sensors.")).isFalse();
         assertThat(Subjects.matches("a.*", "a.b")).isTrue();
         assertThat(Subjects.matches("a.>", "a")).isFalse();
     }

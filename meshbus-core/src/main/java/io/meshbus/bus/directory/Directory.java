@@ -1,4 +1,4 @@
-package io.meshbus.bus;
+package io.meshbus.bus.directory;
 
 import java.util.Arrays;
 import java.util.LinkedHashMap;

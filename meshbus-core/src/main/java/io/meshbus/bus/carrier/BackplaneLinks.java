@@ -1,4 +1,6 @@
-package io.meshbus.bus;
+package io.meshbus.bus.carrier;
+
+import io.meshbus.bus.Backplane;
 
 import io.meshbus.message.Message;
 import io.meshbus.node.NodeListener;
@@ -27,13 +29,15 @@ final class BackplaneLinks implements Backplane.Events {
     static final int LANE_LIMIT = 65_536;
     private static final int RUN_LIMIT = 256;
 
-    private final Host host;
+    private final String self;
+    private final LinkEvents host;
     private final Executor executor;
     private final ConcurrentHashMap<String, Lane> lanes = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<String, Long> incarnations = new ConcurrentHashMap<>();
     final LongAdder dropped = new LongAdder();
 
-    BackplaneLinks(Host host, Executor executor) {
+    BackplaneLinks(String hostId, LinkEvents host, Executor executor) {
+        this.self = hostId;
         this.host = host;
         this.executor = executor;
     }
@@ -44,7 +48,7 @@ final class BackplaneLinks implements Backplane.Events {
         if (full(lane, fromHost)) {
             return;
         }
-        lane.add(() -> host.onLinkMessage(fromHost, message));
+        lane.add(() -> host.onMessage(fromHost, message));
     }
 
     private boolean full(Lane lane, String fromHost) {
@@ -54,21 +58,21 @@ final class BackplaneLinks implements Backplane.Events {
         dropped.increment();
         if (lane.warned.compareAndSet(false, true)) {
             LOG.warn("host {}: more than {} messages from host {} wait for the executor; dropping (counted)",
-                    host.id(), LANE_LIMIT, fromHost);
+                    self, LANE_LIMIT, fromHost);
         }
         return true;
     }
 
     @Override
     public void onPublish(String fromHost, String pattern, Message message) {
-        if (fromHost.equals(host.id())) {
+        if (fromHost.equals(self)) {
             return; // delivered locally when it was published
         }
         Lane lane = lane(fromHost);
         if (full(lane, fromHost)) {
             return;
         }
-        lane.add(() -> host.onNativePublish(fromHost, pattern, message));
+        lane.add(() -> host.onPublish(fromHost, pattern, message));
     }
 
     @Override
@@ -77,7 +81,7 @@ final class BackplaneLinks implements Backplane.Events {
         if (full(lane, fromHost)) {
             return;
         }
-        lane.add(() -> host.onNativeGroupPublish(fromHost, pattern, group, message));
+        lane.add(() -> host.onGroupPublish(fromHost, pattern, group, message));
     }
 
     @Override
@@ -102,7 +106,7 @@ final class BackplaneLinks implements Backplane.Events {
 
     @Override
     public void onBrokerReset() {
-        executor.execute(host::reregisterPeers);
+        executor.execute(host::onBrokerReset);
     }
 
     /** The hosts reported alive and not since reported down. */
@@ -145,12 +149,12 @@ final class BackplaneLinks implements Backplane.Events {
                 try {
                     r.run();
                 } catch (RuntimeException e) {
-                    LOG.error("host {}: handling a message from host {} failed", host.id(), from, e);
+                    LOG.error("host {}: handling a message from host {} failed", self, from, e);
                 }
             }
             if (tasks.isEmpty()) {
                 warned.set(false);
-                host.onLinkBatchEnd(from);
+                host.onBatchEnd(from);
             }
             scheduled.set(false);
             if (!tasks.isEmpty() && scheduled.compareAndSet(false, true)) {

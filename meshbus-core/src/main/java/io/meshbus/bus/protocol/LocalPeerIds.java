@@ -1,0 +1,11 @@
+package io.meshbus.bus.protocol;
+
+import java.util.Collection;
+
+/** The ids of a host's own peers, as the rooms that do not deliver to them need them. Threads: any. */
+public interface LocalPeerIds {
+    boolean has(String peerId);
+
+    /** A live view. */
+    Collection<String> ids();
+}
