@@ -23,6 +23,7 @@ import io.netty.handler.codec.http.HttpClientCodec;
 import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http.websocketx.BinaryWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.ContinuationWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.WebSocketClientProtocolConfig;
 import io.netty.handler.codec.http.websocketx.WebSocketClientProtocolHandler;
 import io.netty.handler.codec.http.websocketx.WebSocketFrame;
@@ -35,19 +36,36 @@ import java.net.URI;
 import java.time.Duration;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.LongAdder;
 
 /**
  * {@code ws://host:port/path}: the same frames as {@code tcp}, carried in binary WebSocket messages, so browsers and
  * HTTP proxies can reach a node. The WebSocket messages are only a carrier: outgoing bytes are cut into messages of
  * at most 64 KiB and the frame decoder reassembles frames across them, so the node's frame limit is the only limit.
  * The upper layers' handlers are installed once the WebSocket handshake has completed.
+ *
+ * <p>Until then an accepted connection has proved nothing, so it is bounded apart from live links: the whole HTTP
+ * upgrade (request line, headers, handshake) must arrive within {@link #UPGRADE_TIMEOUT} of the accept, and at most
+ * {@link #MAX_PENDING_UPGRADES} connections per listener may be waiting for theirs; one more is closed at accept. A
+ * connection that sent nothing was once held for ever, and enough of them used up the process's file descriptors.
+ * Both refusals are counted ({@link #metrics()}).
  */
 public final class WsTransport implements Transport {
     static final int CHUNK = 64 * 1024;
+    /** From accept to a completed WebSocket upgrade. */
+    public static final Duration UPGRADE_TIMEOUT = Duration.ofSeconds(10);
+    /** Accepted connections still in their HTTP upgrade, per listener. */
+    public static final int MAX_PENDING_UPGRADES = 256;
+    private static final LongAdder UPGRADE_TIMEOUTS = new LongAdder();
+    private static final LongAdder UPGRADES_REFUSED = new LongAdder();
 
     private final TransportResources resources;
     /** Null for {@code ws://}; the certificates for {@code wss://}. */
     private final TlsConfig tls;
+    private final Duration upgradeTimeout;
+    private final int maxPendingUpgrades;
 
     public WsTransport() {
         this(TransportResources.shared());
@@ -63,8 +81,20 @@ public final class WsTransport implements Transport {
     }
 
     private WsTransport(TransportResources resources, TlsConfig tls) {
+        this(resources, tls, UPGRADE_TIMEOUT, MAX_PENDING_UPGRADES);
+    }
+
+    WsTransport(TransportResources resources, TlsConfig tls, Duration upgradeTimeout, int maxPendingUpgrades) {
         this.resources = resources;
         this.tls = tls;
+        this.upgradeTimeout = upgradeTimeout;
+        this.maxPendingUpgrades = maxPendingUpgrades;
+    }
+
+    /** Process-wide counts: upgrades that missed their deadline, and connections refused while too many waited. */
+    public static java.util.Map<String, Long> metrics() {
+        return java.util.Map.of("wsUpgradeTimeouts", UPGRADE_TIMEOUTS.sum(), "wsUpgradesRefused",
+                UPGRADES_REFUSED.sum());
     }
 
     @Override
@@ -85,6 +115,7 @@ public final class WsTransport implements Transport {
             return CompletableFuture.failedFuture(e);
         }
         String path = path(uri);
+        AtomicInteger pending = new AtomicInteger();
         Class<? extends ServerChannel> type = resources.epoll()
                 ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
         ServerBootstrap b = new ServerBootstrap().group(resources.network()).channel(type)
@@ -94,15 +125,21 @@ public final class WsTransport implements Transport {
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {
+                        if (pending.incrementAndGet() > maxPendingUpgrades) {
+                            pending.decrementAndGet();
+                            UPGRADES_REFUSED.increment();
+                            ch.close();
+                            return;
+                        }
                         if (tls != null) {
                             ch.pipeline().addLast("tls", tls.server().newHandler(ch.alloc()));
                         }
-                        ch.pipeline().addLast(new HttpServerCodec(), new HttpObjectAggregator(8192),
+                        ch.pipeline().addLast(new HttpServerCodec(4096, 8192, 8192), new HttpObjectAggregator(8192),
                                 new WebSocketServerProtocolHandler(WebSocketServerProtocolConfig.newBuilder()
                                         .websocketPath(path).maxFramePayloadLength(CHUNK)
-                                        .handshakeTimeoutMillis(10_000).build()),
+                                        .handshakeTimeoutMillis(upgradeTimeout.toMillis()).build()),
                                 new Carrier(),
-                                new InstallOnHandshake(initializer, true, null));
+                                new InstallOnHandshake(initializer, true, null, pending, upgradeTimeout));
                     }
                 });
         return Bootstraps.bind(b, bind, uri, ch -> TcpTransport.advertised(tls == null ? "ws" : "wss", ch,
@@ -136,7 +173,7 @@ public final class WsTransport implements Transport {
                                         .customHeaders(new DefaultHttpHeaders()).maxFramePayloadLength(CHUNK)
                                         .handshakeTimeoutMillis(timeout.toMillis()).build()),
                                 new Carrier(),
-                                new InstallOnHandshake(initializer, false, ready));
+                                new InstallOnHandshake(initializer, false, ready, null, timeout));
                     }
                 });
         // The link exists only once the WebSocket handshake (and TLS, for wss) is done; until then a failure fails
@@ -149,16 +186,32 @@ public final class WsTransport implements Transport {
         return ready;
     }
 
-    /** Binary WebSocket messages in, their bytes out; bytes in, binary messages of at most 64 KiB out. */
+    /**
+     * Binary WebSocket messages in, their bytes out; bytes in, binary messages of at most 64 KiB out. A binary message
+     * split into continuation frames (RFC 6455 lets intermediaries fragment) is passed on piece by piece: the frame
+     * decoder above reassembles across pieces anyway. Anything else is refused once, and nothing after it is read.
+     */
     static final class Carrier extends ChannelDuplexHandler {
+        private boolean inBinary; // event loop only: a fragmented binary message is under way
+        private boolean refused; // event loop only
+
         @Override
         public void channelRead(ChannelHandlerContext ctx, Object msg) {
-            if (msg instanceof BinaryWebSocketFrame f) {
+            if (refused) {
+                ReferenceCountUtil.release(msg);
+            } else if (msg instanceof BinaryWebSocketFrame f) {
+                inBinary = !f.isFinalFragment();
+                ctx.fireChannelRead(f.content());
+            } else if (msg instanceof ContinuationWebSocketFrame f && inBinary) {
+                inBinary = !f.isFinalFragment();
                 ctx.fireChannelRead(f.content());
             } else if (msg instanceof WebSocketFrame f) {
                 ReferenceCountUtil.release(f);
+                refused = true;
+                ctx.channel().config().setAutoRead(false);
                 ctx.fireExceptionCaught(new ProtocolViolationException("only binary WebSocket messages carry "
                         + "Meshbus frames, got " + f.getClass().getSimpleName()));
+                ctx.close();
             } else {
                 ctx.fireChannelRead(msg);
             }
@@ -189,11 +242,41 @@ public final class WsTransport implements Transport {
         private final LinkInitializer initializer;
         private final boolean accepted;
         private final CompletableFuture<Channel> ready;
+        /** The listener's count of connections still upgrading (accepted side), else null. */
+        private final AtomicInteger pending;
+        private io.netty.util.concurrent.ScheduledFuture<?> deadline; // event loop only
+        private boolean counted; // event loop only
+        private final Duration upgradeTimeout;
 
-        InstallOnHandshake(LinkInitializer initializer, boolean accepted, CompletableFuture<Channel> ready) {
+        InstallOnHandshake(LinkInitializer initializer, boolean accepted, CompletableFuture<Channel> ready,
+                           AtomicInteger pending, Duration upgradeTimeout) {
             this.initializer = initializer;
             this.accepted = accepted;
             this.ready = ready;
+            this.pending = pending;
+            this.counted = pending != null;
+            this.upgradeTimeout = upgradeTimeout;
+        }
+
+        @Override
+        public void handlerAdded(ChannelHandlerContext ctx) {
+            if (accepted) {
+                // The upgrade handler's own timeout starts only once a request has arrived; this one starts now.
+                deadline = ctx.executor().schedule(() -> {
+                    UPGRADE_TIMEOUTS.increment();
+                    ctx.close();
+                }, upgradeTimeout.toMillis(), TimeUnit.MILLISECONDS);
+            }
+        }
+
+        private void upgraded() {
+            if (deadline != null) {
+                deadline.cancel(false);
+            }
+            if (counted) {
+                counted = false;
+                pending.decrementAndGet();
+            }
         }
 
         @Override
@@ -212,6 +295,7 @@ public final class WsTransport implements Transport {
 
         @Override
         public void channelInactive(ChannelHandlerContext ctx) {
+            upgraded();
             if (ready != null) {
                 ready.completeExceptionally(new PeerUnreachableException("connection to "
                         + ctx.channel().remoteAddress() + " closed before the WebSocket handshake completed"));
@@ -224,6 +308,7 @@ public final class WsTransport implements Transport {
             boolean done = accepted ? evt instanceof WebSocketServerProtocolHandler.HandshakeComplete
                     : evt == WebSocketClientProtocolHandler.ClientHandshakeStateEvent.HANDSHAKE_COMPLETE;
             if (done) {
+                upgraded();
                 ctx.pipeline().remove(this);
                 initializer.initialize(ctx.channel(), accepted);
                 if (ready != null) {
