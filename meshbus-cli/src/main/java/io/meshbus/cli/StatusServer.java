@@ -1,20 +1,27 @@
 package io.meshbus.cli;
 
-import com.sun.net.httpserver.HttpExchange;
-import com.sun.net.httpserver.HttpServer;
 import io.meshbus.bus.Host;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.nio.NioEventLoopGroup;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
+import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -23,16 +30,38 @@ import java.util.concurrent.TimeUnit;
  * A host's status over HTTP: {@code /} a live dashboard (plain HTML and a script that polls), {@code /status} the same
  * figures as JSON, {@code /metrics} in Prometheus format (Micrometer), {@code /health} for probes. Binds the loopback
  * address unless told otherwise: it is an operator's window, not a public API.
+ *
+ * <p>Slow or silent clients cannot block it (the JDK's embedded server held a worker per connection until the request
+ * arrived, so two clients that sent half a request took the window away): it runs on one Netty event loop of its
+ * own, every connection must send its whole request within {@link #REQUEST_TIMEOUT} and is closed after
+ * {@link #IDLE_TIMEOUT} without one, at most {@link #MAX_CONNECTIONS} are open at once (the next is closed at accept),
+ * and responses are computed on a small executor, never on the event loop. See {@link StatusHttp}.
  */
 final class StatusServer implements AutoCloseable {
+    static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(5);
+    static final Duration IDLE_TIMEOUT = Duration.ofSeconds(30);
+    static final int MAX_CONNECTIONS = 64;
+
     private final Host host;
-    private final HttpServer http;
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     private final ScheduledExecutorService sampler = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "meshbus-status");
         t.setDaemon(true);
         return t;
     });
+    private final ExecutorService workers = Executors.newFixedThreadPool(2, r -> {
+        Thread t = new Thread(r, "meshbus-http");
+        t.setDaemon(true);
+        return t;
+    });
+    private final EventLoopGroup loop = new NioEventLoopGroup(1, r -> {
+        Thread t = new Thread(r, "meshbus-http-io");
+        t.setDaemon(true);
+        return t;
+    });
+    private final StatusHttp.Limits limits;
+    private final Channel server;
+    private final String page;
     private volatile double inPerSecond;
     private volatile double outPerSecond;
     private long lastIn;
@@ -40,7 +69,12 @@ final class StatusServer implements AutoCloseable {
     private volatile boolean up = true;
 
     StatusServer(Host host, String bind, int port) throws IOException {
+        this(host, bind, port, new StatusHttp.Limits(MAX_CONNECTIONS, REQUEST_TIMEOUT, IDLE_TIMEOUT));
+    }
+
+    StatusServer(Host host, String bind, int port, StatusHttp.Limits limits) throws IOException {
         this.host = host;
+        this.limits = limits;
         for (String key : host.node().metrics().snapshot().keySet()) {
             FunctionCounter.builder("meshbus.node." + key, host, h -> h.node().metrics().snapshot().get(key))
                     .register(registry);
@@ -51,24 +85,50 @@ final class StatusServer implements AutoCloseable {
         Gauge.builder("meshbus.messages.in.rate", this, s -> s.inPerSecond).register(registry);
         Gauge.builder("meshbus.messages.out.rate", this, s -> s.outPerSecond).register(registry);
         sampler.scheduleAtFixedRate(this::sample, 1, 1, TimeUnit.SECONDS);
-        http = HttpServer.create(new InetSocketAddress(bind, port), 16);
-        http.setExecutor(Executors.newFixedThreadPool(2, r -> {
-            Thread t = new Thread(r, "meshbus-http");
-            t.setDaemon(true);
-            return t;
-        }));
-        http.createContext("/", this::page);
-        http.createContext("/status", x -> send(x, 200, "application/json",
-                Payloads.JSON.writeValueAsString(status())));
-        http.createContext("/metrics", x -> send(x, 200, "text/plain; version=0.0.4; charset=utf-8",
-                registry.scrape()));
-        http.createContext("/health", x -> send(x, up ? 200 : 503, "application/json",
-                up ? "{\"status\":\"UP\"}" : "{\"status\":\"DOWN\"}"));
-        http.start();
+        try (InputStream in = StatusServer.class.getResourceAsStream("/status.html")) {
+            page = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        }
+        StatusHttp.Routes routes = path -> switch (path) {
+            case "/" -> new StatusHttp.Response(200, "text/html; charset=utf-8", page);
+            case "/status" -> new StatusHttp.Response(200, "application/json", json(status()));
+            case "/metrics" -> new StatusHttp.Response(200, "text/plain; version=0.0.4; charset=utf-8",
+                    registry.scrape());
+            case "/health" -> up ? new StatusHttp.Response(200, "application/json", "{\"status\":\"UP\"}")
+                    : new StatusHttp.Response(503, "application/json", "{\"status\":\"DOWN\"}");
+            default -> new StatusHttp.Response(404, "text/plain", "not found");
+        };
+        try {
+            server = new ServerBootstrap().group(loop).channel(NioServerSocketChannel.class)
+                    .childHandler(new ChannelInitializer<SocketChannel>() {
+                        @Override
+                        protected void initChannel(SocketChannel ch) {
+                            StatusHttp.configure(ch, limits, routes, workers);
+                        }
+                    })
+                    .bind(new InetSocketAddress(bind, port)).sync().channel();
+        } catch (Exception e) {
+            loop.shutdownGracefully(0, 0, TimeUnit.SECONDS);
+            workers.shutdownNow();
+            sampler.shutdownNow();
+            throw new IOException("cannot serve the status page on " + bind + ":" + port + ": " + e.getMessage(), e);
+        }
     }
 
     int port() {
-        return http.getAddress().getPort();
+        return ((InetSocketAddress) server.localAddress()).getPort();
+    }
+
+    /** Connections refused at accept because {@link #MAX_CONNECTIONS} were open, and those closed by a deadline. */
+    Map<String, Long> httpMetrics() {
+        return limits.snapshot();
+    }
+
+    private static String json(Object o) {
+        try {
+            return Payloads.JSON.writeValueAsString(o);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
     private void sample() {
@@ -110,30 +170,12 @@ final class StatusServer implements AutoCloseable {
         return s;
     }
 
-    private void page(HttpExchange x) throws IOException {
-        if (!x.getRequestURI().getPath().equals("/")) {
-            send(x, 404, "text/plain", "not found");
-            return;
-        }
-        try (InputStream in = StatusServer.class.getResourceAsStream("/status.html")) {
-            send(x, 200, "text/html; charset=utf-8", new String(in.readAllBytes(), StandardCharsets.UTF_8));
-        }
-    }
-
-    private static void send(HttpExchange x, int code, String type, String body) throws IOException {
-        byte[] b = body.getBytes(StandardCharsets.UTF_8);
-        x.getResponseHeaders().set("Content-Type", type);
-        x.getResponseHeaders().set("Cache-Control", "no-store");
-        x.sendResponseHeaders(code, b.length);
-        try (OutputStream out = x.getResponseBody()) {
-            out.write(b);
-        }
-    }
-
     @Override
     public void close() {
         up = false;
-        http.stop(0);
+        server.close().syncUninterruptibly();
+        loop.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+        workers.shutdownNow();
         sampler.shutdownNow();
         registry.close();
     }
