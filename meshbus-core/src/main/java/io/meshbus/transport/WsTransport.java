@@ -36,7 +36,6 @@ import java.net.URI;
 import java.time.Duration;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
 
@@ -134,12 +133,13 @@ public final class WsTransport implements Transport {
                         if (tls != null) {
                             ch.pipeline().addLast("tls", tls.server().newHandler(ch.alloc()));
                         }
-                        ch.pipeline().addLast(new HttpServerCodec(4096, 8192, 8192), new HttpObjectAggregator(8192),
+                        ch.pipeline().addLast(new UpgradeDeadline(upgradeTimeout, UPGRADE_TIMEOUTS),
+                                new HttpServerCodec(4096, 8192, 8192), new HttpObjectAggregator(8192),
                                 new WebSocketServerProtocolHandler(WebSocketServerProtocolConfig.newBuilder()
                                         .websocketPath(path).maxFramePayloadLength(CHUNK)
                                         .handshakeTimeoutMillis(upgradeTimeout.toMillis()).build()),
                                 new Carrier(),
-                                new InstallOnHandshake(initializer, true, null, pending, upgradeTimeout));
+                                new InstallOnHandshake(initializer, true, null, pending));
                     }
                 });
         return Bootstraps.bind(b, bind, uri, ch -> TcpTransport.advertised(tls == null ? "ws" : "wss", ch,
@@ -173,7 +173,7 @@ public final class WsTransport implements Transport {
                                         .customHeaders(new DefaultHttpHeaders()).maxFramePayloadLength(CHUNK)
                                         .handshakeTimeoutMillis(timeout.toMillis()).build()),
                                 new Carrier(),
-                                new InstallOnHandshake(initializer, false, ready, null, timeout));
+                                new InstallOnHandshake(initializer, false, ready, null));
                     }
                 });
         // The link exists only once the WebSocket handshake (and TLS, for wss) is done; until then a failure fails
@@ -244,35 +244,18 @@ public final class WsTransport implements Transport {
         private final CompletableFuture<Channel> ready;
         /** The listener's count of connections still upgrading (accepted side), else null. */
         private final AtomicInteger pending;
-        private io.netty.util.concurrent.ScheduledFuture<?> deadline; // event loop only
         private boolean counted; // event loop only
-        private final Duration upgradeTimeout;
 
         InstallOnHandshake(LinkInitializer initializer, boolean accepted, CompletableFuture<Channel> ready,
-                           AtomicInteger pending, Duration upgradeTimeout) {
+                           AtomicInteger pending) {
             this.initializer = initializer;
             this.accepted = accepted;
             this.ready = ready;
             this.pending = pending;
             this.counted = pending != null;
-            this.upgradeTimeout = upgradeTimeout;
-        }
-
-        @Override
-        public void handlerAdded(ChannelHandlerContext ctx) {
-            if (accepted) {
-                // The upgrade handler's own timeout starts only once a request has arrived; this one starts now.
-                deadline = ctx.executor().schedule(() -> {
-                    UPGRADE_TIMEOUTS.increment();
-                    ctx.close();
-                }, upgradeTimeout.toMillis(), TimeUnit.MILLISECONDS);
-            }
         }
 
         private void upgraded() {
-            if (deadline != null) {
-                deadline.cancel(false);
-            }
             if (counted) {
                 counted = false;
                 pending.decrementAndGet();

@@ -2,6 +2,7 @@ package io.meshbus.js;
 
 import io.meshbus.bus.Host;
 import io.meshbus.transport.TransportResources;
+import io.meshbus.transport.UpgradeDeadline;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
@@ -132,7 +133,10 @@ public final class BrowserGateway {
                         // Netty's own limit is the hard bound on memory; frames between the two limits get our
                         // clear error frame (GatewayConnection), larger ones Netty's close 1009.
                         int max = (int) Math.min(Integer.MAX_VALUE - 1, 2L * options.maxMessageSize() + 1024);
-                        ch.pipeline().addLast(new HttpServerCodec(), new HttpObjectAggregator(16 * 1024),
+                        // Until it upgrades, a connection (or an HTTP client fetching the script) has the hello
+                        // timeout to finish: a silent one would otherwise hold its place for ever.
+                        ch.pipeline().addLast(new UpgradeDeadline(options.helloTimeout(), metrics.upgradeTimeouts),
+                                new HttpServerCodec(), new HttpObjectAggregator(16 * 1024),
                                 new HttpResources(),
                                 new WebSocketServerProtocolHandler(WebSocketServerProtocolConfig.newBuilder()
                                         .websocketPath(options.path()).checkStartsWith(false)
@@ -202,6 +206,7 @@ public final class BrowserGateway {
         m.put("connections", (long) byPeer.size());
         m.put("accepted", metrics.accepted.sum());
         m.put("refused", metrics.refused.sum());
+        m.put("upgradeTimeouts", metrics.upgradeTimeouts.sum());
         m.put("authFailures", metrics.authFailures.sum());
         m.put("originRejected", metrics.originRejected.sum());
         m.put("tooLarge", metrics.tooLarge.sum());
@@ -248,6 +253,7 @@ public final class BrowserGateway {
         final LongAdder framesIn = new LongAdder();
         final LongAdder framesOut = new LongAdder();
         final LongAdder dropped = new LongAdder();
+        final LongAdder upgradeTimeouts = new LongAdder();
     }
 
     private static byte[] load(String name) {

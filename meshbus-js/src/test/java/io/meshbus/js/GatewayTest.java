@@ -171,6 +171,24 @@ class GatewayTest {
     }
 
     @Test
+    void shouldCloseConnectionsThatNeverUpgradeAtTheHelloTimeout() throws Exception {
+        try (JsTestNet net = new JsTestNet(b -> b.helloTimeout(Duration.ofSeconds(1)))) {
+            int port = net.gateway().address().getPort();
+            try (java.net.Socket silent = new java.net.Socket("127.0.0.1", port);
+                 java.net.Socket half = new java.net.Socket("127.0.0.1", port)) {
+                half.getOutputStream().write("GET /meshbus HTTP/1.1\r\nHost: x\r\n"
+                        .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+                silent.setSoTimeout(10_000);
+                half.setSoTimeout(10_000);
+                assertThat(silent.getInputStream().read()).isEqualTo(-1);
+                assertThat(half.getInputStream().read()).isEqualTo(-1);
+            }
+            assertThat(net.gateway().metrics().get("upgradeTimeouts")).isGreaterThanOrEqualTo(2L);
+            Raw.open(net.gateway(), null).hello("after-the-silent-ones");
+        }
+    }
+
+    @Test
     void shouldEndFloodsAndMalformedFramesWithATypedErrorAndCarryOn() throws Exception {
         try (JsTestNet net = new JsTestNet(b -> b.maxMessagesPerSecond(5))) {
             Raw flood = Raw.open(net.gateway(), null);
