@@ -1,5 +1,6 @@
 package io.meshbus.cli;
 
+import com.sun.management.UnixOperatingSystemMXBean;
 import io.meshbus.bus.Host;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
@@ -15,6 +16,8 @@ import io.netty.channel.socket.nio.NioServerSocketChannel;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.lang.management.ManagementFactory;
+import java.lang.management.MemoryUsage;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -123,6 +126,21 @@ final class StatusServer implements AutoCloseable {
         return limits.snapshot();
     }
 
+    /** What an operator watches for leaks: heap, threads and open file descriptors of this JVM. */
+    static Map<String, Object> process() {
+        Map<String, Object> p = new LinkedHashMap<>();
+        MemoryUsage heap = ManagementFactory.getMemoryMXBean().getHeapMemoryUsage();
+        p.put("heapUsed", heap.getUsed());
+        p.put("heapMax", heap.getMax());
+        p.put("threads", ManagementFactory.getThreadMXBean().getThreadCount());
+        if (ManagementFactory.getOperatingSystemMXBean() instanceof UnixOperatingSystemMXBean os) {
+            p.put("openFileDescriptors", os.getOpenFileDescriptorCount());
+            p.put("maxFileDescriptors", os.getMaxFileDescriptorCount());
+        }
+        p.put("pid", ProcessHandle.current().pid());
+        return p;
+    }
+
     private static String json(Object o) {
         try {
             return Payloads.JSON.writeValueAsString(o);
@@ -167,6 +185,8 @@ final class StatusServer implements AutoCloseable {
         drops.put("busNotFound", host.metrics().get("notFound"));
         drops.put("busStrangers", host.metrics().get("strangers"));
         s.put("dropsAndErrors", drops);
+        s.put("process", process());
+        s.put("http", limits.snapshot());
         return s;
     }
 
