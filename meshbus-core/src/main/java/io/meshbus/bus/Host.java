@@ -17,6 +17,7 @@ import io.meshbus.bus.request.PendingOps;
 import io.meshbus.bus.stream.AtLeastOnce;
 import io.meshbus.error.ClosedException;
 import io.meshbus.error.NetworkIdMismatchException;
+import io.meshbus.error.PeerIdTakenException;
 import io.meshbus.error.PeerNotFoundException;
 import io.meshbus.message.Message;
 import io.meshbus.node.Node;
@@ -33,6 +34,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
@@ -83,8 +85,9 @@ public final class Host {
         HostCalls calls = new HostCalls(carrier, pending, options.requestTimeout());
         this.membership = new Membership(ctx, options.networkId(), node.options().handshakeTimeout(), this::info,
                 () -> directory().resolvers().any(), carrier::dial);
-        this.peers = new LocalPeers(ctx, this, membership, calls);
-        this.directory = new PeerDirectory(ctx, membership, peers, pending, calls, carrier.nativeDirectory());
+        this.peers = new LocalPeers(ctx, this, membership, calls, pending);
+        this.directory = new PeerDirectory(ctx, membership, peers, pending, calls, peers::lost,
+                carrier.nativeDirectory());
         peers.replicateTo(directory.replication());
         this.streams = new AtLeastOnce(ctx, membership::incarnationOf, options.unackedMessages(),
                 options.unackedBytes(), options.retransmitAfter().toMillis());
@@ -276,6 +279,40 @@ public final class Host {
     }
 
     /** The local peer with that id, or null. */
+    /**
+     * Creates a peer once the network confirms its id is free: fails with {@code PeerIdTakenException} when a
+     * reachable host holds a peer of that id, which {@link #create} can only tell when this host is one of the id's
+     * directory owners. A clash that no host could see (a partition) is settled when the parts meet: see
+     * {@link PeerIdResolver} and {@link Peer#onRemoved}.
+     */
+    public CompletableFuture<Peer> claim(String peerId) {
+        return claim(peerId, options.peerQueue());
+    }
+
+    public CompletableFuture<Peer> claim(String peerId, ConsumerOptions queue) {
+        Objects.requireNonNull(peerId, "peerId");
+        if (peers.has(peerId)) {
+            return CompletableFuture.failedFuture(new IllegalArgumentException("Id already exists (id: " + peerId
+                    + ")"));
+        }
+        return directory.locator().find(peerId).handle((holder, e) -> {
+            if (e == null && holder != null && !holder.equals(id())) {
+                throw new PeerIdTakenException("Peer id taken (id: " + peerId + ", held by a peer on host " + holder
+                        + ")");
+            }
+            Throwable cause = e instanceof CompletionException && e.getCause() != null
+                    ? e.getCause() : e;
+            if (cause != null && !(cause instanceof PeerNotFoundException)) {
+                throw cause instanceof RuntimeException r ? r : new CompletionException(cause);
+            }
+            return create(peerId, queue);
+        });
+    }
+
+    Executor executor() {
+        return node.options().executor();
+    }
+
     public Peer get(String peerId) {
         return peers.get(peerId);
     }
@@ -407,6 +444,7 @@ public final class Host {
         m.put("strangers", counters.strangers.sum());
         m.put("denied", counters.denied.sum());
         m.put("limitRefusals", counters.limitRefusals.sum());
+        m.put("peerIdsLost", counters.peerIdsLost.sum());
         m.put("pending", (long) pending.size());
         streams.metrics(m);
         directory.replication().metrics(m);

@@ -35,6 +35,7 @@ import java.util.function.Consumer;
  * <tr><td>backplane</td><td>none: direct links between hosts</td></tr>
  * <tr><td>peerQueue</td><td>65,536 messages waiting per peer and per subscription,
  * {@link SlowConsumerPolicy#BACK_PRESSURE} when full</td></tr>
+ * <tr><td>peerIdResolver</td><td>{@link PeerIdResolver#OLDEST}: of two peers with one id, the older keeps it</td></tr>
  * </table>
  */
 public record HostOptions(String id, List<URI> listen, String networkId, Duration reconnectDelay,
@@ -43,7 +44,7 @@ public record HostOptions(String id, List<URI> listen, String networkId, Duratio
                           int maxRegistrationsPerMember, int maxSubscriptionsPerMember,
                           int unackedMessages, long unackedBytes, Duration retransmitAfter,
                           Consumer<NodeOptions.Builder> nodeSettings, Authorizer authorizer, Backplane backplane,
-                          ConsumerOptions peerQueue) {
+                          ConsumerOptions peerQueue, PeerIdResolver peerIdResolver) {
 
     public HostOptions {
         Objects.requireNonNull(id, "id");
@@ -67,6 +68,7 @@ public record HostOptions(String id, List<URI> listen, String networkId, Duratio
         Objects.requireNonNull(nodeSettings, "nodeSettings");
         Objects.requireNonNull(authorizer, "authorizer");
         Objects.requireNonNull(peerQueue, "peerQueue");
+        Objects.requireNonNull(peerIdResolver, "peerIdResolver");
     }
 
     private static void positive(Duration d, String name) {
@@ -114,6 +116,7 @@ public record HostOptions(String id, List<URI> listen, String networkId, Duratio
         private Duration retransmitAfter = Duration.ofSeconds(1);
         private Consumer<NodeOptions.Builder> nodeSettings = b -> { };
         private Authorizer authorizer = Authorizer.ALLOW_ALL;
+        private PeerIdResolver peerIdResolver = PeerIdResolver.OLDEST;
         private Backplane backplane;
         private ConsumerOptions peerQueue = ConsumerOptions.DEFAULT;
 
@@ -209,6 +212,15 @@ public record HostOptions(String id, List<URI> listen, String networkId, Duratio
             return this;
         }
 
+        /**
+         * Which peer keeps an id that two hosts hold, when parts of a network that each created it meet (default:
+         * {@link PeerIdResolver#OLDEST}). Every host of a network must use the same resolver.
+         */
+        public Builder peerIdResolver(PeerIdResolver resolver) {
+            this.peerIdResolver = Objects.requireNonNull(resolver, "peerIdResolver");
+            return this;
+        }
+
         /** What remote hosts may do here (default: everything). */
         public Builder authorizer(Authorizer authorizer) {
             this.authorizer = Objects.requireNonNull(authorizer, "authorizer");
@@ -248,7 +260,7 @@ public record HostOptions(String id, List<URI> listen, String networkId, Duratio
                     requestTimeout, directoryCacheSize, directoryReplicas, maxPeers,
                     maxRegistrationsPerMember, maxSubscriptionsPerMember, unackedMessages, unackedBytes,
                     retransmitAfter, nodeSettings, authorizer,
-                    backplane, peerQueue);
+                    backplane, peerQueue, peerIdResolver);
         }
 
         public Host build() {

@@ -6,7 +6,9 @@ import io.meshbus.bus.protocol.BusContext;
 import io.meshbus.bus.protocol.BusOps;
 import io.meshbus.bus.protocol.LocalPeerIds;
 import io.meshbus.bus.request.HostCalls;
+import io.meshbus.bus.request.PendingOps;
 import io.meshbus.error.ClosedException;
+import io.meshbus.error.PeerIdTakenException;
 import io.meshbus.message.Message;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -19,28 +21,35 @@ import java.util.PriorityQueue;
 import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * This host's peers: creating and removing them (each create or remove tells the directory once), and the
  * network-wide listing, one bounded page per host ({@code pl}/{@code pL}), so no answer grows with the network.
+ * A peer that lost its id to one elsewhere (see {@code DirectoryReplication}) is removed here, told why, and what it
+ * was still waiting for fails typed.
  *
  * <p>Threads: any. The map is the only state.
  */
 final class LocalPeers implements LocalPeerIds {
+    private static final Logger LOG = LoggerFactory.getLogger(LocalPeers.class);
     private static final int MAX_PAGE = 100_000;
 
     private final BusContext ctx;
     private final Host host;
     private final Membership membership;
     private final HostCalls calls;
+    private final PendingOps pending;
     private final ConcurrentHashMap<String, Peer> peers = new ConcurrentHashMap<>();
     private DirectoryReplication replication;
 
-    LocalPeers(BusContext ctx, Host host, Membership membership, HostCalls calls) {
+    LocalPeers(BusContext ctx, Host host, Membership membership, HostCalls calls, PendingOps pending) {
         this.ctx = ctx;
         this.host = host;
         this.membership = membership;
         this.calls = calls;
+        this.pending = pending;
     }
 
     /** Set once, at construction of the host: the directory is built over these peers. */
@@ -51,6 +60,12 @@ final class LocalPeers implements LocalPeerIds {
     @Override
     public boolean has(String peerId) {
         return peers.containsKey(peerId);
+    }
+
+    @Override
+    public long createdAt(String peerId) {
+        Peer p = peers.get(peerId);
+        return p == null ? -1 : p.createdAt();
     }
 
     @Override
@@ -80,7 +95,11 @@ final class LocalPeers implements LocalPeerIds {
             throw new IllegalStateException("host " + ctx.id() + " already has " + ctx.options().maxPeers()
                     + " peers");
         }
-        Peer p = new Peer(peerId, host, queue);
+        String holder = replication.heldElsewhere(peerId);
+        if (holder != null) {
+            throw taken(peerId, holder);
+        }
+        Peer p = new Peer(peerId, host, queue, ctx.clock().currentTimeMillis());
         if (peers.putIfAbsent(peerId, p) != null) {
             throw new IllegalArgumentException("Id already exists (id: " + peerId + ")");
         }
@@ -88,16 +107,37 @@ final class LocalPeers implements LocalPeerIds {
         return p;
     }
 
+    private static PeerIdTakenException taken(String peerId, String holder) {
+        return new PeerIdTakenException("Peer id taken (id: " + peerId + ", held by a peer on host " + holder + ")");
+    }
+
     boolean remove(String peerId) {
-        if (peers.remove(peerId) == null) {
+        Peer p = peers.remove(peerId);
+        if (p == null) {
             return false;
         }
         replication.unregistered(peerId);
+        p.removed(null);
         return true;
     }
 
     boolean remove(Peer peer) {
         return peers.get(peer.id()) == peer && remove(peer.id());
+    }
+
+    /** The network gave this id to a peer on {@code winner}: the local one created at {@code createdAt} goes. */
+    void lost(String peerId, long createdAt, String winner) {
+        Peer p = peers.get(peerId);
+        if (p == null || p.createdAt() != createdAt || !peers.remove(peerId, p)) {
+            return;
+        }
+        ctx.metrics().peerIdsLost.increment();
+        LOG.warn("host {}: peer {} lost its id to a peer on host {} (the network's peer id resolver chose it)",
+                ctx.id(), peerId, winner);
+        replication.unregistered(peerId);
+        PeerIdTakenException why = taken(peerId, winner);
+        pending.failWhere(x -> peerId.equals(x.from()), x -> why);
+        p.removed(why);
     }
 
     // ------------------------------------------------------------------ listing

@@ -86,7 +86,7 @@ final class Outbound {
             return;
         }
         Pending.Retry retry = cached && !retried ? new Pending.Retry(from, m) : null;
-        long s = pending.register(Pending.Kind.SEND, f, host, to, deadline, retry);
+        long s = pending.register(Pending.Kind.SEND, f, host, to, from, deadline, retry);
         Message out = m.withHeaders(m.headers().withAll(Headers.FROM, from, Headers.TO, to,
                 BusOps.OP, BusOps.SEND + s));
         SendStatus st = ctx.carrier().send(host, out);
@@ -182,7 +182,8 @@ final class Outbound {
         Message m = toMessage(payload);
         CompletableFuture<Message> f = new CompletableFuture<>();
         locator.routeWithin(to, timeout, f, (host, cached) -> {
-            long s = pending.register(Pending.Kind.REQUEST, f, host, to, timeout);
+            long s = pending.register(Pending.Kind.REQUEST, f, host, to, from,
+                    ctx.clock().nanoTime() + timeout.toNanos(), null);
             Message out = m.withHeaders(m.headers().withAll(Headers.FROM, from, Headers.TO, to,
                     Headers.REPLY_TO, ctx.id(), Headers.CORRELATION_ID, Long.toString(s),
                     BusOps.OP, BusOps.REQUEST + s));

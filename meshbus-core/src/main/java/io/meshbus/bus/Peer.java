@@ -1,12 +1,16 @@
 package io.meshbus.bus;
 
+import io.meshbus.error.MeshbusException;
 import io.meshbus.message.Message;
 import io.meshbus.node.Registration;
 import io.meshbus.node.SendStatus;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.Consumer;
 
 /**
  * A peer: an id on a host, addressable from any host of the network. Small on purpose (a host may hold millions):
@@ -18,13 +22,19 @@ public final class Peer {
     private final String id;
     private final Host host;
     private final ConsumerOptions queue;
+    private final long createdAt;
     private volatile PeerListener[] listeners = NONE;
     private volatile ConsumerQueue inbox;
+    /** Made on first use: most peers are never watched for removal. Guarded by this. */
+    private List<Consumer<MeshbusException>> removal;
+    private boolean gone; // guarded by this
+    private volatile MeshbusException removedBy;
 
-    Peer(String id, Host host, ConsumerOptions queue) {
+    Peer(String id, Host host, ConsumerOptions queue, long createdAt) {
         this.id = id;
         this.host = host;
         this.queue = queue;
+        this.createdAt = createdAt;
     }
 
     public String id() {
@@ -33,6 +43,64 @@ public final class Peer {
 
     public Host host() {
         return host;
+    }
+
+    /** When this peer was created (its host's wall clock, ms): its claim's age when two hosts hold one id. */
+    public long createdAt() {
+        return createdAt;
+    }
+
+    /**
+     * Runs {@code listener} once, on the host's executor, when this peer is removed from its host: with null after
+     * {@link #remove()}, or with a {@code PeerIdTakenException} when the network gave its id to a peer on another
+     * host (two parts of a network that each had the id met; see {@link PeerIdResolver}). Messages it was still
+     * waiting for (confirmations, replies) then fail with that exception too. Added after the removal, it runs at once.
+     */
+    public Registration onRemoved(Consumer<MeshbusException> listener) {
+        Objects.requireNonNull(listener, "listener");
+        boolean now;
+        synchronized (this) {
+            now = gone;
+            if (!now) {
+                if (removal == null) {
+                    removal = new ArrayList<>(1);
+                }
+                removal.add(listener);
+            }
+        }
+        if (now) {
+            host.executor().execute(() -> listener.accept(removedBy));
+        }
+        return () -> {
+            synchronized (Peer.this) {
+                if (removal != null) {
+                    removal.remove(listener);
+                }
+            }
+        };
+    }
+
+    /** Whether this peer was removed from its host. */
+    public synchronized boolean isRemoved() {
+        return gone;
+    }
+
+    void removed(MeshbusException why) {
+        List<Consumer<MeshbusException>> toRun;
+        synchronized (this) {
+            if (gone) {
+                return;
+            }
+            gone = true;
+            removedBy = why;
+            toRun = removal;
+            removal = null;
+        }
+        if (toRun != null) {
+            for (Consumer<MeshbusException> l : toRun) {
+                host.executor().execute(() -> l.accept(why));
+            }
+        }
     }
 
     /**

@@ -22,7 +22,8 @@ public enum ErrorCode {
     BACK_PRESSURE(14),
     UNEXPECTED_PEER(15),
     REMOTE_FAILURE(16),
-    NOT_AUTHORIZED(17);
+    NOT_AUTHORIZED(17),
+    PEER_ID_TAKEN(18);
 
     private static final ErrorCode[] BY_WIRE = new ErrorCode[32];
 

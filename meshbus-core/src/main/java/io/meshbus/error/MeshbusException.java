@@ -39,6 +39,7 @@ public class MeshbusException extends RuntimeException {
             case BACK_PRESSURE -> new BackPressureException(message);
             case UNEXPECTED_PEER -> new UnexpectedPeerException(message);
             case NOT_AUTHORIZED -> new NotAuthorizedException(message);
+            case PEER_ID_TAKEN -> new PeerIdTakenException(message);
             default -> new MeshbusException(code, message);
         };
     }

@@ -20,8 +20,8 @@ final class Directory {
     private final int replicas;
     private final int cacheSize;
     private volatile String[] members;
-    /** Entries this host owns: peer id to the id of the host that has the peer. Host ids are shared instances. */
-    final ConcurrentHashMap<String, String> owned = new ConcurrentHashMap<>();
+    /** Entries this host owns: peer id to where the peer is and since when. Host ids are shared instances. */
+    final ConcurrentHashMap<String, Entry> owned = new ConcurrentHashMap<>();
     private final LinkedHashMap<String, String> cache;
 
     Directory(String self, int replicas, int cacheSize) {
@@ -116,9 +116,19 @@ final class Directory {
         }
     }
 
+    /** An owner's entry: the host that has the peer, and when the peer was created there (its claim's age). */
+    record Entry(String host, long createdAt) {
+    }
+
+    /** The host of an owned entry, or null. */
+    String ownedHost(String peerId) {
+        Entry e = owned.get(peerId);
+        return e == null ? null : e.host();
+    }
+
     /** Forgets everything known about a host that left, crashed or restarted. */
     void forgetHost(String host) {
-        owned.values().removeIf(host::equals);
+        owned.values().removeIf(e -> e.host().equals(host));
         synchronized (cache) {
             cache.values().removeIf(host::equals);
         }

@@ -1,12 +1,14 @@
 package io.meshbus.bus.directory;
 
 import io.meshbus.bus.Backplane;
+import io.meshbus.bus.PeerClaim;
 import io.meshbus.bus.membership.Member;
 import io.meshbus.bus.membership.Membership;
 import io.meshbus.bus.membership.MembershipListener;
 import io.meshbus.bus.protocol.BusContext;
 import io.meshbus.bus.protocol.BusOps;
 import io.meshbus.bus.protocol.LocalPeerIds;
+import io.meshbus.bus.request.HostCalls;
 import io.meshbus.bus.request.PendingOps;
 import io.meshbus.message.Headers;
 import io.meshbus.message.Message;
@@ -19,6 +21,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.LongAdder;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -31,6 +34,11 @@ import org.slf4j.LoggerFactory;
  * <p>Invariants: an owner never stores entries for its own peers; a member holds at most
  * {@code maxRegistrationsPerMember} entries here (the rest refused, counted and logged; its peers stay reachable
  * through their own host, the other owner). On a broker that holds the directory, this room only registers.
+ *
+ * <p>Peer ids are unique across the network: a registration carries the peer's creation time, and an owner that
+ * finds an id claimed by two hosts (both still holding it, which it checks with the older holder: a peer that moved
+ * is not a clash) lets the host's {@link io.meshbus.bus.PeerIdResolver} choose, tells the loser's host
+ * ({@code dx}) and keeps the winner. Both owners of an id see the same two claims, so they choose alike.
  *
  * <p>Threads: ops and membership events on the executor; {@link #registered}/{@link #unregistered} from any thread.
  * {@code queueLock} guards the registration batches and {@code flushScheduled}; {@code this} guards the cleanup timer.
@@ -45,8 +53,11 @@ public final class DirectoryReplication implements MembershipListener {
     private final Membership membership;
     private final LocalPeerIds local;
     private final PendingOps pending;
+    private final HostCalls calls;
+    private final IdLost lost;
     /** The backplane when it holds the directory, else null. */
     private final Backplane nativeDirectory;
+    private final LongAdder clashes = new LongAdder();
     private final Object queueLock = new Object();
     private final Map<String, List<String>> registrations = new HashMap<>();
     private final Map<String, List<String>> unregistrations = new HashMap<>();
@@ -55,14 +66,31 @@ public final class DirectoryReplication implements MembershipListener {
     private final ConcurrentHashMap<String, AtomicInteger> registeredBy = new ConcurrentHashMap<>();
     private ScheduledFuture<?> cleanup;
 
+    /** Told when a local peer lost its id to a peer on another host. */
+    public interface IdLost {
+        /** @param createdAt the creation time of the local peer that lost (a newer one of that id keeps it) */
+        void lost(String peerId, long createdAt, String winnerHost);
+    }
+
     DirectoryReplication(BusContext ctx, Directory directory, Membership membership, LocalPeerIds local,
-                         PendingOps pending, Backplane nativeDirectory) {
+                         PendingOps pending, HostCalls calls, IdLost lost, Backplane nativeDirectory) {
         this.ctx = ctx;
         this.directory = directory;
         this.membership = membership;
         this.local = local;
         this.pending = pending;
+        this.calls = calls;
+        this.lost = lost;
         this.nativeDirectory = nativeDirectory;
+    }
+
+    /**
+     * The host that holds a peer of this id according to this host's own directory entries (it is one of the id's
+     * owners), or null: lets a create fail at once when the id is known to be taken.
+     */
+    public String heldElsewhere(String peerId) {
+        String h = directory.ownedHost(peerId);
+        return h != null && !h.equals(ctx.id()) && membership.isMember(h) ? h : null;
     }
 
     // ------------------------------------------------------------------ local peers
@@ -182,7 +210,7 @@ public final class DirectoryReplication implements MembershipListener {
             if (directory.isOwner(e.getKey(), ctx.id(), now)) {
                 return false;
             }
-            uncount(e.getValue());
+            uncount(e.getValue().host());
             return true;
         });
     }
@@ -236,14 +264,33 @@ public final class DirectoryReplication implements MembershipListener {
             unregistrations.clear();
             flushScheduled = false;
         }
-        unreg.forEach((owner, ids) -> sendIds(owner, BusOps.UNREGISTER, ids));
-        reg.forEach((owner, ids) -> sendIds(owner, BusOps.REGISTER, ids));
+        unreg.forEach((owner, ids) -> {
+            for (int from = 0; from < ids.size(); from += REGISTRATION_CHUNK) {
+                ctx.carrier().send(owner, BusOps.ids(BusOps.UNREGISTER,
+                        ids.subList(from, Math.min(ids.size(), from + REGISTRATION_CHUNK))));
+            }
+        });
+        reg.forEach(this::sendClaims);
     }
 
-    private void sendIds(String owner, String op, List<String> ids) {
-        for (int from = 0; from < ids.size(); from += REGISTRATION_CHUNK) {
-            List<String> chunk = ids.subList(from, Math.min(ids.size(), from + REGISTRATION_CHUNK));
-            ctx.carrier().send(owner, BusOps.ids(op, chunk));
+    /** Registrations with their creation times; a peer removed since it was queued is left out. */
+    private void sendClaims(String owner, List<String> ids) {
+        List<String> chunk = new ArrayList<>(Math.min(ids.size(), REGISTRATION_CHUNK));
+        long[] at = new long[Math.min(ids.size(), REGISTRATION_CHUNK)];
+        for (String p : ids) {
+            long t = local.createdAt(p);
+            if (t < 0) {
+                continue;
+            }
+            at[chunk.size()] = t;
+            chunk.add(p);
+            if (chunk.size() == at.length) {
+                ctx.carrier().send(owner, BusOps.claims(BusOps.REGISTER, chunk, at));
+                chunk.clear();
+            }
+        }
+        if (!chunk.isEmpty()) {
+            ctx.carrier().send(owner, BusOps.claims(BusOps.REGISTER, chunk, at));
         }
     }
 
@@ -255,13 +302,30 @@ public final class DirectoryReplication implements MembershipListener {
             onRegister(fromHost, m);
         } else if (op.startsWith(BusOps.UNREGISTER)) {
             for (String p : BusOps.ids(m.payload())) {
-                if (directory.owned.remove(p, fromHost)) {
+                Directory.Entry e = directory.owned.get(p);
+                if (e != null && e.host().equals(fromHost) && directory.owned.remove(p, e)) {
                     uncount(fromHost);
                 }
             }
+        } else if (op.startsWith(BusOps.HOLDS_ANSWER)) {
+            if (!calls.onAnswer(op, m.decode(Boolean.class))) {
+                ctx.metrics().strangers.increment();
+            }
+        } else if (op.startsWith(BusOps.HOLDS)) {
+            Map<?, ?> q = m.decode(Map.class);
+            Object id = q.get("id");
+            Object at = q.get("at");
+            calls.answer(fromHost, op, id instanceof String p && at instanceof Number n
+                    && local.createdAt(p) == n.longValue());
+        } else if (op.startsWith(BusOps.TAKEN)) {
+            Map<?, ?> q = m.decode(Map.class);
+            if (q.get("id") instanceof String p && q.get("at") instanceof Number at
+                    && q.get("winner") instanceof String winner) {
+                lost.lost(p, at.longValue(), winner);
+            }
         } else if (op.startsWith(BusOps.LOOKUP)) {
             String peerId = m.header(Headers.TO);
-            String h = peerId == null ? null : local.has(peerId) ? ctx.id() : directory.owned.get(peerId);
+            String h = peerId == null ? null : local.has(peerId) ? ctx.id() : directory.ownedHost(peerId);
             ctx.carrier().send(fromHost, BusOps.control(BusOps.LOOKUP_ANSWER + op.substring(2), h == null ? "" : h));
         } else if (op.startsWith(BusOps.LOOKUP_ANSWER)) {
             long s = BusOps.seq(op, 2);
@@ -284,28 +348,88 @@ public final class DirectoryReplication implements MembershipListener {
         // One id instance for all of a member's entries (there may be millions).
         String fromHost = member.id();
         AtomicInteger count = registeredBy.computeIfAbsent(fromHost, k -> new AtomicInteger());
-        int refused = 0;
+        int[] refused = {0};
         int limit = ctx.options().maxRegistrationsPerMember();
-        for (String p : BusOps.ids(m.payload())) {
-            if (count.get() >= limit && !fromHost.equals(directory.owned.get(p))) {
-                refused++;
-                continue;
+        BusOps.claims(m.payload(), (p, at) -> {
+            Directory.Entry before = directory.owned.get(p);
+            boolean same = before != null && before.host().equals(fromHost);
+            if (!same && count.get() >= limit) {
+                refused[0]++;
+                return;
             }
-            String before = directory.owned.put(p, fromHost);
-            if (!fromHost.equals(before)) {
-                count.incrementAndGet();
-                uncount(before);
+            long here = local.createdAt(p);
+            if (here >= 0) {
+                clashWithLocal(p, here, fromHost, at);
+            } else if (before == null || same || !membership.isMember(before.host())) {
+                store(p, new Directory.Entry(fromHost, at), before);
+            } else {
+                clash(p, before, new Directory.Entry(fromHost, at));
             }
-        }
-        if (refused > 0) {
-            ctx.metrics().limitRefusals.add(refused);
+        });
+        if (refused[0] > 0) {
+            ctx.metrics().limitRefusals.add(refused[0]);
             LOG.warn("host {}: member {} holds {} directory entries here, the limit; {} more refused", ctx.id(),
-                    fromHost, count.get(), refused);
+                    fromHost, count.get(), refused[0]);
         }
+    }
+
+    /** Puts an entry in place of {@code before} (null: none), keeping the per-member counts. */
+    private boolean store(String p, Directory.Entry e, Directory.Entry before) {
+        boolean done = before == null ? directory.owned.putIfAbsent(p, e) == null
+                : directory.owned.replace(p, before, e);
+        if (done && (before == null || !before.host().equals(e.host()))) {
+            registeredBy.computeIfAbsent(e.host(), k -> new AtomicInteger()).incrementAndGet();
+            if (before != null) {
+                uncount(before.host());
+            }
+        }
+        return done;
+    }
+
+    /** A member claims an id a peer of this host holds. */
+    private void clashWithLocal(String p, long here, String other, long at) {
+        clashes.increment();
+        PeerClaim mine = new PeerClaim(p, ctx.id(), here);
+        PeerClaim theirs = new PeerClaim(p, other, at);
+        if (ctx.options().peerIdResolver().choose(mine, theirs) == mine) {
+            tellLoser(theirs, ctx.id());
+        } else {
+            lost.lost(p, here, other);
+            store(p, new Directory.Entry(other, at), directory.owned.get(p));
+        }
+    }
+
+    /**
+     * Two members claim one id. The older holder is asked first whether it still has that peer: a peer removed there
+     * and created elsewhere is a move, not a clash, and the unregistration may simply not have arrived yet.
+     */
+    private void clash(String p, Directory.Entry held, Directory.Entry claim) {
+        calls.ask(held.host(), BusOps.HOLDS, Map.of("id", p, "at", held.createdAt())).whenCompleteAsync((v, e) -> {
+            if (!Boolean.TRUE.equals(v)) {
+                store(p, claim, held);
+                return;
+            }
+            clashes.increment();
+            PeerClaim a = new PeerClaim(p, held.host(), held.createdAt());
+            PeerClaim b = new PeerClaim(p, claim.host(), claim.createdAt());
+            if (ctx.options().peerIdResolver().choose(a, b) == a) {
+                tellLoser(b, a.hostId());
+            } else if (store(p, claim, held)) {
+                tellLoser(a, b.hostId());
+            }
+        }, ctx.executor());
+    }
+
+    private void tellLoser(PeerClaim loser, String winner) {
+        LOG.info("host {}: peer id {} is claimed by hosts {} and {}; {} keeps it", ctx.id(), loser.peerId(),
+                loser.hostId(), winner, winner);
+        calls.tell(loser.hostId(), BusOps.TAKEN, Map.of("id", loser.peerId(), "at", loser.createdAtMillis(),
+                "winner", winner));
     }
 
     public void metrics(Map<String, Long> into) {
         into.put("directoryEntries", (long) directory.owned.size());
+        into.put("peerIdClashes", clashes.sum());
         into.put("directoryCache", (long) directory.cacheSize());
     }
 }

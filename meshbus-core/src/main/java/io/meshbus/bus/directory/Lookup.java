@@ -89,7 +89,7 @@ final class Lookup {
         String found = at.local.has(peerId) ? self : null;
         for (String o : owners) {
             if (o.equals(self)) {
-                String h = at.directory.owned.get(peerId);
+                String h = at.directory.ownedHost(peerId);
                 if (h != null && at.membership.isMember(h)) {
                     found = h;
                 }

@@ -17,12 +17,16 @@ public final class PeerDirectory {
     private final PeerLocator locator;
     private final Resolvers resolvers;
 
-    /** @param nativeDirectory the backplane when it holds the directory itself, else null */
+    /**
+     * @param lost            told when a local peer lost its id to a peer elsewhere
+     * @param nativeDirectory the backplane when it holds the directory itself, else null
+     */
     public PeerDirectory(BusContext ctx, Membership membership, LocalPeerIds local, PendingOps pending,
-                         HostCalls calls, Backplane nativeDirectory) {
+                         HostCalls calls, DirectoryReplication.IdLost lost, Backplane nativeDirectory) {
         Directory directory = new Directory(ctx.id(), ctx.options().directoryReplicas(),
                 ctx.options().directoryCacheSize());
-        this.replication = new DirectoryReplication(ctx, directory, membership, local, pending, nativeDirectory);
+        this.replication = new DirectoryReplication(ctx, directory, membership, local, pending, calls, lost,
+                nativeDirectory);
         this.resolvers = new Resolvers(ctx, membership, local, calls);
         this.locator = new PeerLocator(ctx, directory, membership, local, pending, resolvers, nativeDirectory);
         membership.addListener(replication);

@@ -15,6 +15,11 @@ import java.util.concurrent.TimeUnit;
 public interface BusClock {
     long nanoTime();
 
+    /** Wall-clock time in milliseconds: only for what hosts compare across the network (a peer's creation time). */
+    default long currentTimeMillis() {
+        return System.currentTimeMillis();
+    }
+
     ScheduledFuture<?> schedule(Runnable task, long delay, TimeUnit unit);
 
     ScheduledFuture<?> scheduleWithFixedDelay(Runnable task, long initialDelay, long delay, TimeUnit unit);

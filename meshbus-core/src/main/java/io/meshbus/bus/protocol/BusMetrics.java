@@ -21,4 +21,6 @@ public final class BusMetrics {
     public final LongAdder denied = new LongAdder();
     /** Registrations and subscriptions past a member's limit, refused. */
     public final LongAdder limitRefusals = new LongAdder();
+    /** Local peers removed because the network gave their id to a peer on another host. */
+    public final LongAdder peerIdsLost = new LongAdder();
 }

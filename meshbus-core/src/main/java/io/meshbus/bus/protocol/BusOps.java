@@ -41,6 +41,9 @@ public final class BusOps {
     // directory and listing
     public static final String REGISTER = "dr";
     public static final String UNREGISTER = "du";
+    public static final String HOLDS = "dh";
+    public static final String HOLDS_ANSWER = "dH";
+    public static final String TAKEN = "dx";
     public static final String LOOKUP = "dl";
     public static final String LOOKUP_ANSWER = "dL";
     public static final String LIST = "pl";
@@ -112,6 +115,40 @@ public final class BusOps {
             out.putInt(b.length).put(b);
         }
         return Message.ofBytes(Headers.of(OP, op), ContentType.BYTES, out.array());
+    }
+
+    /** Peer claims as a payload: each id as a 4-byte length and its UTF-8 bytes, then its 8-byte creation time. */
+    public static Message claims(String op, List<String> ids, long[] createdAt) {
+        List<byte[]> raw = new ArrayList<>(ids.size());
+        int size = 0;
+        for (String s : ids) {
+            byte[] b = s.getBytes(StandardCharsets.UTF_8);
+            raw.add(b);
+            size += 12 + b.length;
+        }
+        ByteBuffer out = ByteBuffer.allocate(size);
+        for (int i = 0; i < raw.size(); i++) {
+            out.putInt(raw.get(i).length).put(raw.get(i)).putLong(createdAt[i]);
+        }
+        return Message.ofBytes(Headers.of(OP, op), ContentType.BYTES, out.array());
+    }
+
+    /** Receives the claims of a {@link #claims} payload, in order. */
+    public interface ClaimSink {
+        void claim(String peerId, long createdAt);
+    }
+
+    /** Reads a {@link #claims} payload; a truncated tail is ignored. */
+    public static void claims(ByteBuffer in, ClaimSink sink) {
+        while (in.remaining() >= 4) {
+            int n = in.getInt();
+            if (n < 0 || n > in.remaining() - 8) {
+                break;
+            }
+            byte[] b = new byte[n];
+            in.get(b);
+            sink.claim(new String(b, StandardCharsets.UTF_8), in.getLong());
+        }
     }
 
     /** The ids of an {@link #ids} payload; a truncated tail is ignored. */

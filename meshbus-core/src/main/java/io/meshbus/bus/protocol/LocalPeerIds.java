@@ -6,6 +6,9 @@ import java.util.Collection;
 public interface LocalPeerIds {
     boolean has(String peerId);
 
+    /** When the local peer was created (wall clock, ms), or -1 when there is none here. */
+    long createdAt(String peerId);
+
     /** A live view. */
     Collection<String> ids();
 }

@@ -24,6 +24,7 @@ public final class Pending {
     private final CompletableFuture<Object> future;
     private final String host;
     private final String peerId;
+    private final String from;
     private final long deadline;
     private final Retry retry;
 
@@ -34,11 +35,13 @@ public final class Pending {
     public record Retry(String from, Message message) {
     }
 
-    Pending(Kind kind, CompletableFuture<Object> future, String host, String peerId, long deadline, Retry retry) {
+    Pending(Kind kind, CompletableFuture<Object> future, String host, String peerId, String from, long deadline,
+            Retry retry) {
         this.kind = kind;
         this.future = future;
         this.host = host;
         this.peerId = peerId;
+        this.from = from;
         this.deadline = deadline;
         this.retry = retry;
     }
@@ -59,6 +62,11 @@ public final class Pending {
     /** The peer it is about, or null. */
     public String peerId() {
         return peerId;
+    }
+
+    /** The local peer that sent it (sends and requests), or null. */
+    public String from() {
+        return from;
     }
 
     /** Its deadline on the bus clock (nanoseconds). */

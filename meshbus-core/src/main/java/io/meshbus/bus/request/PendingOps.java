@@ -36,15 +36,19 @@ public final class PendingOps implements MembershipListener {
 
     /** Files an operation due within {@code timeout}; its sequence number names it on the wire. */
     public long register(Pending.Kind kind, CompletableFuture<?> f, String host, String peerId, Duration timeout) {
-        return register(kind, f, host, peerId, clock.nanoTime() + timeout.toNanos(), null);
+        return register(kind, f, host, peerId, null, clock.nanoTime() + timeout.toNanos(), null);
     }
 
-    /** One map write: the hot path of confirmed sends. */
+    /**
+     * One map write: the hot path of confirmed sends.
+     *
+     * @param from the local peer that sends it, or null
+     */
     @SuppressWarnings({"unchecked", "rawtypes"})
-    public long register(Pending.Kind kind, CompletableFuture<?> f, String host, String peerId, long deadline,
-                         Pending.Retry retry) {
+    public long register(Pending.Kind kind, CompletableFuture<?> f, String host, String peerId, String from,
+                         long deadline, Pending.Retry retry) {
         long s = seq.incrementAndGet();
-        pending.put(s, new Pending(kind, (CompletableFuture) f, host, peerId, deadline, retry));
+        pending.put(s, new Pending(kind, (CompletableFuture) f, host, peerId, from, deadline, retry));
         String closer = closedBy;
         if (closer != null) {
             fail(s, new ClosedException("host " + closer + " is closed"));

@@ -106,6 +106,11 @@ class LookupTest {
         }
 
         @Override
+        public long createdAt(String peerId) {
+            return -1;
+        }
+
+        @Override
         public Collection<String> ids() {
             return Set.of();
         }
@@ -116,7 +121,7 @@ class LookupTest {
                 uri -> new CompletableFuture<>());
         PendingOps pending = new PendingOps(clock, Runnable::run);
         return new PeerDirectory(ctx, membership, noPeers, pending,
-                new HostCalls(carrier, pending, Duration.ofSeconds(5)), null).locator();
+                new HostCalls(carrier, pending, Duration.ofSeconds(5)), (id, at, winner) -> { }, null).locator();
     }
 
     @Test
