@@ -98,8 +98,8 @@ final class NodeLink extends ChannelInboundHandlerAdapter {
     private boolean deciding;
     private ArrayDeque<Object> deferred;
     private boolean pausedForVerdict;
-    /** The remote address this accepted link is counted under for the per-address limit, or null. */
-    java.net.InetAddress countedAddress;
+    /** What {@link ConnectionLimits} counted this link under (null for a link dialled out). */
+    ConnectionLimits.Admission admission;
 
     NodeLink(Node node, Channel ch, DialContext dial) {
         this.node = node;
@@ -139,7 +139,7 @@ final class NodeLink extends ChannelInboundHandlerAdapter {
             return;
         }
         started = true;
-        node.linkOpened(this);
+        node.limits.opened(this);
         long ms = node.options.handshakeTimeout().toMillis();
         handshakeTimer = ctx.executor().schedule(() -> {
             if (state != State.ACTIVE && state != State.CLOSING) {
@@ -203,7 +203,7 @@ final class NodeLink extends ChannelInboundHandlerAdapter {
     public void channelWritabilityChanged(ChannelHandlerContext ctx) {
         Remote r = remote;
         if (ch.isWritable() && r != null && r.active == this) {
-            node.signalDrain(r);
+            node.drainer.signalDrain(r);
         }
         ctx.fireChannelWritabilityChanged();
     }
@@ -223,11 +223,11 @@ final class NodeLink extends ChannelInboundHandlerAdapter {
                 Remote r = remote;
                 if (r != null && r.queue.offerTally(false)) {
                     // Idle: a TALLY is the heartbeat, and tells the receiver how many messages are on the way.
-                    node.signalDrain(r);
+                    node.drainer.signalDrain(r);
                 } else {
                     ch.writeAndFlush(Frame.Ping.INSTANCE, ch.voidPromise());
                 }
-                node.reapIfIdle(this, lastDataNanos);
+                node.reconnector.reapIfIdle(this, lastDataNanos);
             }
         }
         ctx.fireUserEventTriggered(evt);
@@ -353,14 +353,14 @@ final class NodeLink extends ChannelInboundHandlerAdapter {
                         return;
                     }
                     remoteId = a.id();
-                    node.activate(this, a.id(), a.incarnation(), a.address(), a.keep());
+                    node.arbiter.activate(this, a.id(), a.incarnation(), a.address(), a.keep());
                 } else if (f instanceof Frame.Hello h) {
                     if (!checkIdentity(h.id(), h.version()) || !mustArbitrate(h.id(), true)
                             || !authenticated(h.id(), f)) {
                         return;
                     }
                     remoteId = h.id();
-                    node.arbitrate(this, h.id(), h.incarnation(), h.address(), h.keep(), false);
+                    node.arbiter.arbitrate(this, h.id(), h.incarnation(), h.address(), h.keep(), false);
                 } else if (f instanceof Frame.Reject r) {
                     onReject(r);
                 } else {
@@ -369,7 +369,7 @@ final class NodeLink extends ChannelInboundHandlerAdapter {
             }
             case AWAIT_DECISION -> {
                 if (f instanceof Frame.Accept a && a.id().equals(remoteId)) {
-                    node.activate(this, a.id(), a.incarnation(), a.address(), a.keep());
+                    node.arbiter.activate(this, a.id(), a.incarnation(), a.address(), a.keep());
                 } else if (f instanceof Frame.Reject r) {
                     // The arbiter kept another link; nothing failed on this side.
                     failure = MeshbusException.of(r.code(), r.text());
@@ -380,7 +380,7 @@ final class NodeLink extends ChannelInboundHandlerAdapter {
             }
             case ACTIVE, CLOSING -> {
                 if (f instanceof Frame.Keep k) {
-                    node.remoteKeep(this, k.keep());
+                    node.arbiter.remoteKeep(this, k.keep());
                 } else if (f instanceof Frame.Tally t) {
                     onTally(t.count());
                 } else {
@@ -624,7 +624,7 @@ final class NodeLink extends ChannelInboundHandlerAdapter {
         }
         remoteId = h.id();
         if (node.id().compareTo(h.id()) < 0) {
-            node.arbitrate(this, h.id(), h.incarnation(), h.address(), h.keep(), h.replace());
+            node.arbiter.arbitrate(this, h.id(), h.incarnation(), h.address(), h.keep(), h.replace());
         } else {
             state = State.AWAIT_DECISION;
             ch.writeAndFlush(new Frame.Hello(Protocol.VERSION, node.id(), node.incarnation(), node.advertisedText(),
@@ -673,7 +673,7 @@ final class NodeLink extends ChannelInboundHandlerAdapter {
         if (r.code() == ErrorCode.DUPLICATE_LINK && !r.id().isEmpty() && dial != null) {
             failure = e;
             dialHandedOver = true;
-            node.awaitDuplicate(dial, r.id());
+            node.arbiter.awaitDuplicate(dial, r.id());
             ch.close();
             return;
         }
@@ -690,7 +690,7 @@ final class NodeLink extends ChannelInboundHandlerAdapter {
                 : MeshbusException.of(b.code(), b.text());
         setFailure(cause);
         state = State.CLOSING;
-        node.linkDown(this, cause);
+        node.reconnector.linkDown(this, cause);
         // Everything written before the goodbye still goes out; then the channel closes.
         ch.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
     }
@@ -726,7 +726,7 @@ final class NodeLink extends ChannelInboundHandlerAdapter {
             setFailure(cause);
             // Stop sending on this link at once (new sends queue for the next link), keep reading until the other
             // side, having read the goodbye, closes: what it sent before that still arrives.
-            node.linkDown(this, cause);
+            node.reconnector.linkDown(this, cause);
             ch.writeAndFlush(new Frame.Bye(code, text));
             ch.eventLoop().schedule(() -> ch.close(), node.options.closeTimeout().toMillis(), TimeUnit.MILLISECONDS);
         });
@@ -821,7 +821,7 @@ final class NodeLink extends ChannelInboundHandlerAdapter {
             applyReadState();
         }
         Remote r = remote;
-        r.inbound.execute(() -> node.deliver(r.id, b, this));
+        r.inbound.execute(() -> node.events.deliver(r.id, b, this));
     }
 
     /** Called on the listener thread after a batch was delivered: reading resumes below half the limit. */
@@ -840,6 +840,21 @@ final class NodeLink extends ChannelInboundHandlerAdapter {
      * Event loop only: reads when no reason to stop holds (the inbound limit, an authenticator's pending verdict, a
      * pause asked through {@link Node#pauseInbound}), so one reason's end never resumes what another one paused.
      */
+    /** Applies the read gate on the event loop; completes once it holds (at once when the loop is shutting down). */
+    CompletableFuture<Boolean> applyReadStateLater() {
+        CompletableFuture<Boolean> applied = new CompletableFuture<>();
+        try {
+            ch.eventLoop().execute(() -> {
+                applyReadState();
+                applied.complete(true);
+            });
+        } catch (RejectedExecutionException closing) {
+            // the event loop is shutting down with the node: there is nothing left to read
+            applied.complete(true);
+        }
+        return applied;
+    }
+
     void applyReadState() {
         Remote r = remote;
         boolean read = !overInboundLimit && !pausedForVerdict && (r == null || !r.inboundPaused);
@@ -879,7 +894,7 @@ final class NodeLink extends ChannelInboundHandlerAdapter {
                         r.queue.uncount();
                         node.metrics.framesTooLarge.increment();
                         LOG.warn("not sent to node {}: {}", remoteId, e.getMessage());
-                        node.failLater(f, e);
+                        node.completions.fail(f, e);
                         continue;
                     }
                 } else if (item instanceof Frame.Tally t) {
@@ -940,7 +955,7 @@ final class NodeLink extends ChannelInboundHandlerAdapter {
         if (futures == null) {
             ch.write(buf, ch.voidPromise());
         } else {
-            ch.write(buf).addListener(w -> node.completeLater(futures, w.isSuccess() ? null
+            ch.write(buf).addListener(w -> node.completions.complete(futures, w.isSuccess() ? null
                     : new PeerUnreachableException("write to node " + remoteId + " failed: " + w.cause(),
                             w.cause())));
         }
