@@ -52,12 +52,8 @@ public final class Node {
 
     final NodeOptions options;
     final NodeMetrics metrics = new NodeMetrics();
-    /** The network secret, or null when links need none. */
-    final Secret secret;
-    /** Checks what remotes present, or null when any remote may link. */
-    final Authenticator authenticator;
-    /** What this node presents to the other side's authenticator (empty for none). */
-    final byte[] credentials;
+    /** What this node's handshakes show of it and ask of the other side. */
+    final LocalNode local;
     private final String id;
     private final long incarnation;
     private final EventExecutorGroup scheduler = TransportResources.shared().network();
@@ -80,9 +76,8 @@ public final class Node {
         this.id = options.id();
         // Changes on every start of the process (time-based, plus randomness for two starts in one millisecond).
         this.incarnation = (System.currentTimeMillis() << 16) | ThreadLocalRandom.current().nextInt(1 << 16);
-        this.secret = options.secret() == null ? null : new Secret(options.secret());
-        this.authenticator = options.authenticator();
-        this.credentials = options.credentials();
+        this.local = new LocalNode(id, incarnation, () -> advertised, options.credentials(),
+                options.secret() == null ? null : new Secret(options.secret()), options.authenticator(), this::isKept);
         Scheduler timer = (task, nanos) -> scheduler.schedule(task, nanos, TimeUnit.NANOSECONDS);
         this.completions = new Completions(options.executor());
         this.remotes = new Remotes(options);
@@ -127,10 +122,6 @@ public final class Node {
     /** Every address this node listens on, the advertised one first. */
     public List<URI> addresses() {
         return addresses;
-    }
-
-    String advertisedText() {
-        return advertised;
     }
 
     // ------------------------------------------------------------------ lifecycle
@@ -394,7 +385,7 @@ public final class Node {
         if (l == null) {
             return CompletableFuture.completedFuture(true);
         }
-        return onExecutor(l.applyReadStateLater());
+        return onExecutor(l.inbound.applyReadStateLater());
     }
 
     /** Whether a link to that node has completed its handshake and is up now. */

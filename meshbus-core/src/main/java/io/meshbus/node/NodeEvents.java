@@ -68,7 +68,7 @@ final class NodeEvents {
     }
 
     /** Runs on the remote's serial executor: hands one read's messages to every listener, then tells the link. */
-    void deliver(String from, List<Message> batch, NodeLink link) {
+    void deliver(String from, List<Message> batch, LinkInbound link) {
         MessageListener[] ls = messageListeners;
         for (int i = 0, n = batch.size(); i < n; i++) {
             Message m = batch.get(i);

@@ -156,7 +156,7 @@ final class RemoteDrainer {
         for (;;) {
             NodeLink l = r.active;
             if (l != null) {
-                l.writeFrom(r);
+                l.writer.writeFrom(r);
             }
             missed = r.wip.addAndGet(-missed);
             if (missed == 0) {
