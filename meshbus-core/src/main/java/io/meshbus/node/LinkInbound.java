@@ -12,9 +12,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The inbound side of one active link: batches the messages of one read and hands each batch to the remote's serial
- * executor, compares TALLY frames with what arrived, and gates reading. Reading stops for any of three reasons, each
+ * executor, compares TALLY frames with what arrived, and gates reading. Reading stops for any of four reasons, each
  * kept apart so that none resumes what another paused: more than {@code inboundLimit} messages undelivered (until
- * half are), an authenticator's pending verdict, and a pause asked through {@link Node#pauseInbound}.
+ * half are), an authenticator's pending verdict, a pause asked through {@link Node#pauseInbound}, and for good once
+ * the link refused a frame or failed.
  *
  * <p>Invariant: every message read is delivered once, in the order read, after the batch before it.
  *
@@ -41,6 +42,8 @@ final class LinkInbound {
     /** When reading last resumed after a pause: a silence that began while this side did not read is not death. */
     private long readingSince = System.nanoTime();
     private boolean overInboundLimit;
+    /** The link refused or failed: it never reads again. */
+    private boolean stopped;
     /**
      * Whether a TALLY here measures losses: on a first link to a remote (or its new incarnation) nothing was lost
      * yet, and a difference only means the remote counts from an earlier meeting we forgot; the TALLY sets the base.
@@ -146,11 +149,18 @@ final class LinkInbound {
         return applied;
     }
 
+    /** Stops reading for good (the link refused a frame or failed); no other reason's end resumes it. */
+    void stop() {
+        stopped = true;
+        applyReadState();
+    }
+
     /** Reads when no reason to stop holds, so one reason's end never resumes what another one paused. */
     void applyReadState() {
         assert ch.eventLoop().inEventLoop();
         Remote r = remote;
-        boolean read = !overInboundLimit && !verdictPending.getAsBoolean() && (r == null || !r.inboundPaused);
+        boolean read = !stopped && !overInboundLimit && !verdictPending.getAsBoolean()
+                && (r == null || !r.inboundPaused);
         if (ch.config().isAutoRead() != read) {
             ch.config().setAutoRead(read);
             if (read) {

@@ -9,6 +9,7 @@ import io.meshbus.error.PeerUnreachableException;
 import io.meshbus.error.ProtocolViolationException;
 import io.meshbus.message.Message;
 import io.meshbus.wire.Frame;
+import io.meshbus.wire.FrameDecoder;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
@@ -65,6 +66,8 @@ final class NodeLink extends ChannelInboundHandlerAdapter implements LinkHandsha
     /** A refused dial whose future now waits for the link the other side kept; closing this one must not fail it. */
     private boolean dialHandedOver;
     private boolean started;
+    /** The link refused a frame or failed: nothing it reads from now on is handled. */
+    private boolean discarding;
 
     NodeLink(Node node, Channel ch, DialContext dial) {
         this.node = node;
@@ -116,6 +119,9 @@ final class NodeLink extends ChannelInboundHandlerAdapter implements LinkHandsha
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (discarding) {
+            return; // decoded in the same read as the refused frame: dropped, never handled
+        }
         if (handshake.deciding()) {
             handshake.defer(msg);
             inbound.applyReadState();
@@ -129,6 +135,9 @@ final class NodeLink extends ChannelInboundHandlerAdapter implements LinkHandsha
     }
 
     private void read(Object msg) {
+        if (discarding) {
+            return;
+        }
         if (msg instanceof Message m) {
             if (remote == null) {
                 violation("DATA frame before the handshake completed");
@@ -292,6 +301,7 @@ final class NodeLink extends ChannelInboundHandlerAdapter implements LinkHandsha
 
     @Override
     public void handOver(MeshbusException why, String arbiterId) {
+        stopReading();
         failure = why;
         dialHandedOver = true;
         node.arbiter.awaitDuplicate(dial, arbiterId);
@@ -300,6 +310,7 @@ final class NodeLink extends ChannelInboundHandlerAdapter implements LinkHandsha
 
     @Override
     public void refusedBy(MeshbusException why) {
+        stopReading();
         failure = why;
         if (dial != null) {
             dial.fail(why);
@@ -371,6 +382,7 @@ final class NodeLink extends ChannelInboundHandlerAdapter implements LinkHandsha
 
     @Override
     public void reject(MeshbusException why, Frame.Reject told) {
+        stopReading();
         setFailure(why);
         if (dial != null) {
             dial.fail(why);
@@ -389,6 +401,7 @@ final class NodeLink extends ChannelInboundHandlerAdapter implements LinkHandsha
     /** Closes this link because of a failure, telling the other side why when possible. */
     @Override
     public void fail(MeshbusException e) {
+        stopReading();
         setFailure(e);
         if (dial != null) {
             dial.fail(e);
@@ -402,6 +415,19 @@ final class NodeLink extends ChannelInboundHandlerAdapter implements LinkHandsha
         Frame why = was == State.ACTIVE ? new Frame.Bye(e.code(), e.getMessage())
                 : new Frame.Reject(e.code(), e.getMessage(), nodeId);
         ch.writeAndFlush(why).addListener(ChannelFutureListener.CLOSE);
+    }
+
+    /**
+     * Reads nothing more: the decoder drops what it holds and what arrives, frames it decoded already in the same
+     * read are dropped here, and the channel stops reading while the refusal is written and the link closes.
+     */
+    private void stopReading() {
+        discarding = true;
+        inbound.stop();
+        FrameDecoder decoder = ch.pipeline().get(FrameDecoder.class);
+        if (decoder != null) {
+            decoder.discardRest();
+        }
     }
 
     private void setFailure(MeshbusException e) {
