@@ -15,23 +15,18 @@ import io.meshbus.transport.TransportResources;
 import io.meshbus.wire.ControlFrameEncoder;
 import io.meshbus.wire.Frame;
 import io.meshbus.wire.FrameDecoder;
-import io.meshbus.wire.WireFormat;
-import io.netty.buffer.ByteBuf;
-import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.channel.Channel;
 import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.concurrent.EventExecutorGroup;
 import java.net.URI;
 import java.util.ArrayList;
 import java.util.Collection;
-import java.util.Collections;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
-import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
@@ -44,6 +39,11 @@ import org.slf4j.LoggerFactory;
  * by remote id; a kept link that breaks is re-dialled with a {@link Delay} until a give-up time; dead links are found
  * by heartbeats and an idle timeout.
  *
+ * <p>This class is the facade: lifecycle, dialling and the public API. The work is done by rooms with one job each
+ * (see ARCHITECTURE.md, "The node as rooms"): {@link Remotes} (who is known), {@link LinkArbiter} (which link is
+ * active), {@link Reconnector} (losses, re-dials, give-ups), {@link ConnectionLimits}, {@link RemoteDrainer} (send
+ * queues to links), {@link NodeEvents} (listeners) and, per channel, {@link NodeLink} with its handshake.
+ *
  * <p>Threads: I/O runs on Netty event loops; listeners run on the node's executor, in order per remote node. Every
  * method is thread-safe and none blocks: results come as {@link SendStatus} or {@link CompletableFuture}.
  */
@@ -52,27 +52,19 @@ public final class Node {
 
     final NodeOptions options;
     final NodeMetrics metrics = new NodeMetrics();
-    /** The network secret, or null when links need none. */
-    final Secret secret;
-    /** Checks what remotes present, or null when any remote may link. */
-    final Authenticator authenticator;
-    /** What this node presents to the other side's authenticator (empty for none). */
-    final byte[] credentials;
+    /** What this node's handshakes show of it and ask of the other side. */
+    final LocalNode local;
     private final String id;
     private final long incarnation;
     private final EventExecutorGroup scheduler = TransportResources.shared().network();
-    private final ConcurrentHashMap<String, Remote> remotes = new ConcurrentHashMap<>();
-    private final List<NodeListener> nodeListeners = new CopyOnWriteArrayList<>();
-    private volatile MessageListener[] messageListeners = new MessageListener[0];
-    private final Set<Channel> channels = ConcurrentHashMap.newKeySet();
+    final Completions completions;
+    final Remotes remotes;
+    final NodeEvents events;
+    final RemoteDrainer drainer;
+    final ConnectionLimits limits;
+    final LinkArbiter arbiter;
+    final Reconnector reconnector;
     private final List<Listener> listeners = new CopyOnWriteArrayList<>();
-    private final SerialExecutor nodeEvents;
-    private final SendQueue.Evictions evictions = (item, future) -> {
-        metrics.messagesDropped.increment();
-        release(item);
-        failLater(future, new BackPressureException(
-                "dropped: the send queue overflowed and its policy drops the oldest"));
-    };
     private final CompletableFuture<Void> closeFuture = new CompletableFuture<>();
     private volatile List<URI> addresses = List.of();
     private volatile String advertised = "";
@@ -84,10 +76,19 @@ public final class Node {
         this.id = options.id();
         // Changes on every start of the process (time-based, plus randomness for two starts in one millisecond).
         this.incarnation = (System.currentTimeMillis() << 16) | ThreadLocalRandom.current().nextInt(1 << 16);
-        this.nodeEvents = new SerialExecutor(options.executor());
-        this.secret = options.secret() == null ? null : new Secret(options.secret());
-        this.authenticator = options.authenticator();
-        this.credentials = options.credentials();
+        this.local = new LocalNode(id, incarnation, () -> advertised, options.credentials(),
+                options.secret() == null ? null : new Secret(options.secret()), options.authenticator(), this::isKept);
+        Scheduler timer = (task, nanos) -> scheduler.schedule(task, nanos, TimeUnit.NANOSECONDS);
+        this.completions = new Completions(options.executor());
+        this.remotes = new Remotes(options);
+        this.events = new NodeEvents(id, metrics, new SerialExecutor(options.executor()));
+        this.drainer = new RemoteDrainer(options, metrics, remotes, completions);
+        this.limits = new ConnectionLimits(id, options, metrics, () -> closed);
+        Dialler dialler = this::dial;
+        this.arbiter = new LinkArbiter(id, incarnation, options, metrics, remotes, events, drainer, timer,
+                () -> advertised, () -> closed, dialler);
+        this.reconnector = new Reconnector(id, options, metrics, remotes, events, drainer, timer, System::nanoTime,
+                () -> closed, dialler);
     }
 
     /** A builder of {@link NodeOptions} whose {@code build()} makes the node. */
@@ -121,10 +122,6 @@ public final class Node {
     /** Every address this node listens on, the advertised one first. */
     public List<URI> addresses() {
         return addresses;
-    }
-
-    String advertisedText() {
-        return advertised;
     }
 
     // ------------------------------------------------------------------ lifecycle
@@ -169,7 +166,7 @@ public final class Node {
             advertised = uris.isEmpty() ? "" : uris.get(0).toString();
             for (URI u : uris) {
                 LOG.info("node {} listening on {}", id, u);
-                nodeEvents.execute(() -> nodeListeners.forEach(l -> l.onListening(u)));
+                events.listening(u);
             }
             return this;
         }));
@@ -187,19 +184,19 @@ public final class Node {
             closed = true;
         }
         listeners.forEach(Listener::close);
-        for (Remote r : remotes.values()) {
+        for (Remote r : remotes.all()) {
             boolean linked;
             synchronized (r) {
-                forget(r);
+                remotes.forget(r);
                 linked = r.active != null;
             }
             if (!linked) {
-                failQueue(r, new ClosedException("node " + id + " closed"));
+                drainer.failQueue(r, new ClosedException("node " + id + " closed"));
             }
             // A linked remote's queue is written out before the goodbye (the drain runs first on the event loop);
             // whatever is left fails when the goodbye takes the link down.
         }
-        for (Channel ch : channels) {
+        for (Channel ch : limits.channels()) {
             NodeLink l = ch.pipeline().get(NodeLink.class);
             if (l != null) {
                 l.goodbye(ErrorCode.CLOSED, "node " + id + " is closing");
@@ -207,7 +204,7 @@ public final class Node {
                 ch.close();
             }
         }
-        scheduler.schedule(() -> channels.forEach(Channel::close), options.closeTimeout().toMillis(),
+        scheduler.schedule(() -> limits.channels().forEach(Channel::close), options.closeTimeout().toMillis(),
                 TimeUnit.MILLISECONDS);
         checkClosed();
         return onExecutor(closeFuture);
@@ -218,7 +215,7 @@ public final class Node {
     }
 
     private void checkClosed() {
-        if (closed && channels.isEmpty()) {
+        if (closed && limits.channels().isEmpty()) {
             closeFuture.complete(null);
         }
     }
@@ -226,24 +223,13 @@ public final class Node {
     // ------------------------------------------------------------------ listeners
 
     /** Adds a message listener; the returned registration removes it. */
-    public synchronized Registration onMessage(MessageListener listener) {
-        Objects.requireNonNull(listener, "listener");
-        List<MessageListener> l = new ArrayList<>(List.of(messageListeners));
-        l.add(listener);
-        messageListeners = l.toArray(new MessageListener[0]);
-        return () -> {
-            synchronized (Node.this) {
-                List<MessageListener> c = new ArrayList<>(List.of(messageListeners));
-                c.remove(listener);
-                messageListeners = c.toArray(new MessageListener[0]);
-            }
-        };
+    public Registration onMessage(MessageListener listener) {
+        return events.onMessage(listener);
     }
 
     /** Adds a listener of link events; the returned registration removes it. */
     public Registration addListener(NodeListener listener) {
-        nodeListeners.add(Objects.requireNonNull(listener, "listener"));
-        return () -> nodeListeners.remove(listener);
+        return events.addListener(listener);
     }
 
     // ------------------------------------------------------------------ links
@@ -308,7 +294,7 @@ public final class Node {
 
     /** Closes the link to a node and stops keeping it (the other side may still re-dial if it keeps this node). */
     public CompletableFuture<Void> disconnect(String remoteId) {
-        Remote r = remotes.get(remoteId);
+        Remote r = remotes.find(remoteId);
         if (r == null) {
             return CompletableFuture.failedFuture(new PeerNotFoundException("no node " + remoteId + " is connected"));
         }
@@ -330,7 +316,7 @@ public final class Node {
 
     /** Keeps (re-dials when it breaks) or stops keeping the link to a connected node, and tells that node. */
     public void keep(String remoteId, boolean keep) {
-        Remote r = remotes.get(remoteId);
+        Remote r = remotes.find(remoteId);
         if (r == null) {
             throw new PeerNotFoundException("no node " + remoteId + " is connected");
         }
@@ -348,7 +334,7 @@ public final class Node {
     }
 
     public boolean isKept(String remoteId) {
-        Remote r = remotes.get(remoteId);
+        Remote r = remotes.find(remoteId);
         if (r == null) {
             return false;
         }
@@ -361,10 +347,10 @@ public final class Node {
      * The identity the authenticator gave the node at the other end of the active link (a token's owner, a
      * certificate's name), or empty when there is no such link or no authenticator named it.
      */
-    public java.util.Optional<String> identity(String remoteId) {
-        Remote r = remotes.get(remoteId);
+    public Optional<String> identity(String remoteId) {
+        Remote r = remotes.find(remoteId);
         NodeLink l = r == null ? null : r.active;
-        return java.util.Optional.ofNullable(l == null ? null : l.identity());
+        return Optional.ofNullable(l == null ? null : l.identity());
     }
 
     /**
@@ -390,7 +376,7 @@ public final class Node {
     }
 
     private CompletableFuture<Boolean> setInboundPaused(String remoteId, boolean paused) {
-        Remote r = remotes.get(remoteId);
+        Remote r = remotes.find(remoteId);
         if (r == null) {
             return CompletableFuture.completedFuture(false);
         }
@@ -399,34 +385,18 @@ public final class Node {
         if (l == null) {
             return CompletableFuture.completedFuture(true);
         }
-        CompletableFuture<Boolean> applied = new CompletableFuture<>();
-        try {
-            l.ch.eventLoop().execute(() -> {
-                l.applyReadState();
-                applied.complete(true);
-            });
-        } catch (java.util.concurrent.RejectedExecutionException closing) {
-            // the event loop is shutting down with the node: there is nothing left to read
-            return CompletableFuture.completedFuture(true);
-        }
-        return onExecutor(applied);
+        return onExecutor(l.inbound.applyReadStateLater());
     }
 
     /** Whether a link to that node has completed its handshake and is up now. */
     public boolean isConnected(String remoteId) {
-        Remote r = remotes.get(remoteId);
+        Remote r = remotes.find(remoteId);
         return r != null && r.active != null;
     }
 
     /** The ids of nodes with a link whose handshake completed (not those still connecting). */
     public Set<String> connections() {
-        Set<String> ids = new TreeSet<>();
-        remotes.forEach((k, r) -> {
-            if (r.active != null) {
-                ids.add(k);
-            }
-        });
-        return Collections.unmodifiableSet(ids);
+        return remotes.linked();
     }
 
     // ------------------------------------------------------------------ sending
@@ -441,12 +411,12 @@ public final class Node {
         if (closed) {
             return SendStatus.CLOSED;
         }
-        checkSize(message);
-        Remote r = remotes.get(to);
+        drainer.checkSize(message);
+        Remote r = remotes.find(to);
         if (r == null) {
             return SendStatus.NOT_CONNECTED;
         }
-        return enqueue(r, message, null);
+        return drainer.enqueue(r, message, null);
     }
 
     /**
@@ -457,496 +427,36 @@ public final class Node {
         if (closed) {
             return 0;
         }
-        if (message.payloadSize() <= SMALL_FRAME) {
-            // Small frames are shared as a plain array: no reference counting, no pooled buffer freed on another
-            // thread; each link copies the bytes into its batch anyway.
-            byte[] frame = encodeSmall(message);
-            int taken = 0;
-            for (String t : to) {
-                Remote r = remotes.get(t);
-                if (r != null && enqueue(r, frame, null).accepted()) {
-                    taken++;
-                }
-            }
-            return taken;
-        }
-        ByteBuf frame = PooledByteBufAllocator.DEFAULT.heapBuffer(message.payloadSize() + 128);
-        try {
-            WireFormat.writeData(frame, message, options.maxFrameSize());
-            int taken = 0;
-            for (String t : to) {
-                Remote r = remotes.get(t);
-                if (r != null && enqueue(r, frame.retainedDuplicate(), null).accepted()) {
-                    taken++;
-                }
-            }
-            return taken;
-        } finally {
-            frame.release();
-        }
-    }
-
-    /** Payloads up to this size are multi-dispatched as a byte array (copied per link), larger ones as one buffer. */
-    private static final int SMALL_FRAME = 4096;
-    private static final ThreadLocal<ByteBuf> SCRATCH = ThreadLocal.withInitial(
-            () -> io.netty.buffer.Unpooled.buffer(SMALL_FRAME + 1024));
-    private static final ThreadLocal<io.meshbus.wire.StringCache> SCRATCH_STRINGS =
-            ThreadLocal.withInitial(io.meshbus.wire.StringCache::new);
-
-    private byte[] encodeSmall(Message message) {
-        ByteBuf scratch = SCRATCH.get().clear();
-        WireFormat.writeData(scratch, message, options.maxFrameSize(), SCRATCH_STRINGS.get());
-        byte[] frame = new byte[scratch.readableBytes()];
-        scratch.readBytes(frame);
-        if (scratch.capacity() > 4 * (SMALL_FRAME + 1024)) {
-            SCRATCH.remove();
-        }
-        return frame;
+        return drainer.send(to, message);
     }
 
     /**
      * Sends and completes once the message has been written to the link, or fails: {@link PeerNotFoundException}
-     * (no such node), {@link io.meshbus.error.BackPressureException} (queue full), {@link PeerUnreachableException}
-     * (the node was given up), {@link ClosedException}.
+     * (no such node), {@link BackPressureException} (queue full), {@link PeerUnreachableException} (the node was
+     * given up), {@link ClosedException}.
      */
     public CompletableFuture<Void> sendAsync(String to, Message message) {
         if (closed) {
             return CompletableFuture.failedFuture(new ClosedException("node " + id + " is closed"));
         }
-        checkSize(message);
-        Remote r = remotes.get(to);
+        drainer.checkSize(message);
+        Remote r = remotes.find(to);
         if (r == null) {
             return CompletableFuture.failedFuture(new PeerNotFoundException("no node " + to + " is connected"));
         }
         CompletableFuture<Void> f = new CompletableFuture<>();
-        enqueue(r, message, f);
+        drainer.enqueue(r, message, f);
         return f;
     }
 
-    private void checkSize(Message m) {
-        if (m.payloadSize() > options.maxFrameSize()) {
-            metrics.framesTooLarge.increment();
-            throw new FrameTooLargeException("message of " + m.payloadSize() + " payload bytes is larger than the"
-                    + " maximum frame size " + options.maxFrameSize());
-        }
-    }
-
-    private SendStatus enqueue(Remote r, Object item, CompletableFuture<?> future) {
-        int res = r.queue.offer(item, weight(item), future, options.overflowPolicy() == OverflowPolicy.DROP_OLDEST,
-                evictions);
-        if (res == SendQueue.FULL) {
-            metrics.sendsBackPressured.increment();
-            release(item);
-            failLater(future, new BackPressureException("send queue to node " + r.id + " is full (at most "
-                    + options.sendQueueCapacity() + " messages and " + options.maxQueuedBytes() + " bytes)"));
-            return SendStatus.BACK_PRESSURED;
-        }
-        if (res == SendQueue.OK_WAS_EMPTY) {
-            signalDrain(r);
-        }
-        if (r.gone) {
-            // Lost a race with forget(): make sure nothing stays queued on a forgotten remote.
-            failQueue(r, new PeerUnreachableException("node " + r.id + " was given up"));
-        }
-        return r.active != null ? SendStatus.SENT : SendStatus.QUEUED;
-    }
-
-    /** About the bytes an item will take on the wire: what the per-remote byte limit counts. */
-    private static int weight(Object item) {
-        if (item instanceof Message m) {
-            io.meshbus.message.Headers h = m.headers();
-            int n = 24 + m.payloadSize();
-            for (int i = 0, c = h.size(); i < c; i++) {
-                n += 3 + h.keyAt(i).length() + h.valueAt(i).length();
-            }
-            return n;
-        }
-        if (item instanceof byte[] frame) {
-            return frame.length;
-        }
-        return ((ByteBuf) item).readableBytes();
-    }
-
-    /**
-     * Makes sure one drainer moves the remote's queue to its active link. Producers call it only when the queue turns
-     * non-empty, so a stream of sends costs no atomic per message; the drainer loops until nobody signalled again.
-     */
-    void signalDrain(Remote r) {
-        if (r.wip.getAndIncrement() == 0) {
-            NodeLink l = r.active;
-            if (l != null) {
-                l.ch.eventLoop().execute(() -> drainLoop(r));
-            } else {
-                drainLoop(r);
-            }
-        }
-    }
-
-    private void drainLoop(Remote r) {
-        int missed = 1;
-        for (;;) {
-            NodeLink l = r.active;
-            if (l != null) {
-                l.writeFrom(r);
-            }
-            missed = r.wip.addAndGet(-missed);
-            if (missed == 0) {
-                return;
-            }
-        }
-    }
-
-    /** Releases a queued item that holds a buffer (messages and shared arrays need nothing). */
-    private static void release(Object item) {
-        if (item instanceof ByteBuf b) {
-            b.release();
-        }
-    }
-
-    private void failQueue(Remote r, MeshbusException cause) {
-        Object[] items = new Object[Remote.DRAIN_BATCH];
-        CompletableFuture<?>[] futures = new CompletableFuture<?>[Remote.DRAIN_BATCH];
-        int n;
-        while ((n = r.queue.drain(items, futures, items.length)) > 0) {
-            metrics.messagesFailed.add(n);
-            for (int i = 0; i < n; i++) {
-                release(items[i]);
-                failLater(futures[i], cause);
-            }
-        }
-    }
-
-    void failLater(CompletableFuture<?> f, Throwable t) {
-        if (f != null) {
-            options.executor().execute(() -> f.completeExceptionally(t));
-        }
-    }
-
-    void completeLater(List<CompletableFuture<?>> futures, Throwable t) {
-        options.executor().execute(() -> {
-            for (CompletableFuture<?> f : futures) {
-                if (t == null) {
-                    f.complete(null);
-                } else {
-                    f.completeExceptionally(t);
-                }
-            }
-        });
-    }
-
-    // ------------------------------------------------------------------ link decisions (called by NodeLink)
-
-    private Remote remote(String remoteId) {
-        return remotes.computeIfAbsent(remoteId,
-                k -> new Remote(k, options.sendQueueCapacity(), options.maxQueuedBytes(),
-                        new SerialExecutor(options.executor())));
-    }
-
-    /**
-     * This node is the smaller id of the pair, so it decides: the new link wins when no live link exists, when the
-     * other side restarted (new incarnation), or when it asks to replace a link it has lost; otherwise the new link
-     * is refused as a duplicate and the existing one stays.
-     */
-    void arbitrate(NodeLink link, String remoteId, long inc, String address, boolean remoteKeeps, boolean replace) {
-        for (;;) {
-            Remote r = remote(remoteId);
-            synchronized (r) {
-                if (r.gone) {
-                    continue;
-                }
-                NodeLink current = r.active;
-                boolean accept = current == null || current.state != NodeLink.State.ACTIVE || r.incarnation != inc
-                        || replace;
-                if (!accept) {
-                    metrics.duplicateLinks.increment();
-                    link.state = NodeLink.State.CLOSING;
-                    if (link.dial != null) {
-                        link.dial.succeed(remoteId);
-                    }
-                    link.ch.writeAndFlush(new Frame.Reject(ErrorCode.DUPLICATE_LINK, "node " + id
-                            + " already has a link to node " + remoteId, id))
-                            .addListener(io.netty.channel.ChannelFutureListener.CLOSE);
-                    return;
-                }
-                link.ch.write(new Frame.Accept(id, incarnation, advertised, r.keptLocal || keepFlag(link)));
-                activateLocked(r, link, inc, address, remoteKeeps);
-            }
-            return;
-        }
-    }
-
-    private static boolean keepFlag(NodeLink link) {
-        return link.dial != null && link.dial.keep();
-    }
-
-    /** The other side arbitrated and kept this link: make it active, replacing any older one. */
-    void activate(NodeLink link, String remoteId, long inc, String address, boolean remoteKeeps) {
-        for (;;) {
-            Remote r = remote(remoteId);
-            synchronized (r) {
-                if (r.gone) {
-                    continue;
-                }
-                activateLocked(r, link, inc, address, remoteKeeps);
-            }
-            return;
-        }
-    }
-
-    private void activateLocked(Remote r, NodeLink link, long inc, String address, boolean remoteKeeps) {
-        NodeLink old = r.active;
-        boolean restarted = r.incarnation != 0 && r.incarnation != inc;
-        boolean reconnect = r.everConnected;
-        if (closed) {
-            link.goodbye(ErrorCode.CLOSED, "node " + id + " is closing");
-            return;
-        }
-        r.incarnation = inc;
-        if (link.dial != null) {
-            r.address = link.dial.uri();
-            r.keptLocal |= link.dial.keep();
-        } else if (!address.isEmpty()) {
-            try {
-                r.address = URI.create(address);
-            } catch (IllegalArgumentException e) {
-                LOG.warn("node {} advertises an address that is not a URI: {}", r.id, address);
-            }
-        }
-        r.keptRemote = remoteKeeps;
-        r.downSince = 0;
-        r.everConnected = true;
-        if (r.reconnectTask != null) {
-            r.reconnectTask.cancel(false);
-            r.reconnectTask = null;
-        }
-        if (restarted) {
-            r.queue.restartCount();
-            r.received.set(0);
-        } else if (reconnect) {
-            // Behind what is still queued: the receiver learns exactly how many the broken link lost.
-            r.queue.offerTally(true);
-        }
-        r.active = link;
-        link.activated(r, reconnect && !restarted);
-        link.ch.flush();
-        if (old != null && old != link) {
-            metrics.duplicateLinks.increment();
-            old.goodbye(ErrorCode.DUPLICATE_LINK, "replaced by a newer link");
-        }
-        List<Runnable> waiting = new ArrayList<>(r.onActive);
-        r.onActive.clear();
-        waiting.forEach(Runnable::run);
-        URI addr = r.address;
-        NodeListener.ConnectEvent ev = new NodeListener.ConnectEvent(r.id, inc, addr, reconnect, restarted);
-        LOG.debug("node {} linked to {} ({}{})", id, r.id, addr, restarted ? ", restarted" : "");
-        r.inbound.execute(() -> nodeListeners.forEach(l -> l.onConnect(ev)));
-        signalDrain(r);
-    }
-
-    /**
-     * A dial was refused as a duplicate: the other side (the arbiter) has or is about to confirm another link. Wait
-     * for it; if none becomes active within the handshake timeout, this side has lost its link while the other still
-     * believes in it, so dial again asking to replace it.
-     */
-    void awaitDuplicate(DialContext d, String remoteId) {
-        metrics.duplicateLinks.increment();
-        Remote r = remote(remoteId);
-        synchronized (r) {
-            if (r.active != null && r.active.state == NodeLink.State.ACTIVE) {
-                d.succeed(remoteId);
-                return;
-            }
-            r.onActive.add(() -> d.succeed(remoteId));
-        }
-        scheduler.schedule(() -> {
-            if (d.result().isDone() || closed) {
-                return;
-            }
-            dial(d.uri(), remoteId, d.keep(), true).whenComplete((rid, err) -> {
-                if (err != null) {
-                    d.fail(unwrap(err));
-                } else {
-                    d.succeed(rid);
-                }
-            });
-        }, options.handshakeTimeout().toMillis(), TimeUnit.MILLISECONDS);
-    }
-
-    void remoteKeep(NodeLink link, boolean keep) {
-        Remote r = link.remote;
-        synchronized (r) {
-            r.keptRemote = keep;
-        }
-    }
-
-    /** Counts the link and applies the connection limits to links dialled in (the offender alone is refused). */
-    void linkOpened(NodeLink link) {
-        channels.add(link.ch);
-        metrics.linksOpened.increment();
-        if (closed) {
-            link.ch.close();
-            return;
-        }
-        if (link.dial == null) {
-            java.net.InetAddress from = remoteAddress(link);
-            int fromThere = from == null ? 0 : perAddress.merge(from, 1, Integer::sum);
-            link.countedAddress = from;
-            if (channels.size() > options.maxConnections() || fromThere > options.maxConnectionsPerAddress()) {
-                metrics.connectionsRefused.increment();
-                LOG.warn("node {}: refusing a connection from {}: {} links ({} from that address) exceed the limits "
-                        + "({} / {})", id, from, channels.size(), fromThere, options.maxConnections(),
-                        options.maxConnectionsPerAddress());
-                link.refuse(new io.meshbus.error.BackPressureException("node " + id + " has too many connections"
-                        + (fromThere > options.maxConnectionsPerAddress() ? " from " + from : "")));
-            }
-        }
-    }
-
-    private final ConcurrentHashMap<java.net.InetAddress, Integer> perAddress = new ConcurrentHashMap<>();
-
-    private static java.net.InetAddress remoteAddress(NodeLink link) {
-        return link.ch.remoteAddress() instanceof java.net.InetSocketAddress a ? a.getAddress() : null;
-    }
+    // ------------------------------------------------------------------ links closing (by NodeLink)
 
     void linkClosed(NodeLink link, MeshbusException cause) {
-        channels.remove(link.ch);
-        if (link.countedAddress != null) {
-            perAddress.computeIfPresent(link.countedAddress, (k, v) -> v == 1 ? null : v - 1);
-        }
-        metrics.linksClosed.increment();
+        limits.closed(link);
         if (link.remote != null) {
-            linkDown(link, cause);
+            reconnector.linkDown(link, cause);
         }
         checkClosed();
-    }
-
-    /** The link stopped carrying traffic (goodbye, failure, close). If it was its remote's active link, act on it. */
-    void linkDown(NodeLink link, MeshbusException cause) {
-        Remote r = link.remote;
-        if (r == null) {
-            return;
-        }
-        boolean reconnecting;
-        long since;
-        synchronized (r) {
-            if (r.active != link) {
-                return;
-            }
-            r.active = null;
-            reconnecting = !closed && (r.keptLocal || r.keptRemote);
-            since = System.nanoTime();
-            if (reconnecting) {
-                r.downSince = since;
-                if (r.keptLocal) {
-                    scheduleReconnect(r, 1);
-                }
-            } else {
-                forget(r);
-            }
-        }
-        RuntimeException why = cause;
-        LOG.debug("node {} lost link to {}: {} (reconnecting: {})", id, r.id, cause.getMessage(), reconnecting);
-        r.inbound.execute(() -> nodeListeners.forEach(l -> l.onDisconnect(
-                new NodeListener.DisconnectEvent(r.id, why, reconnecting))));
-        if (reconnecting) {
-            scheduler.schedule(() -> giveUp(r, since), options.reconnectGiveUp().toMillis(), TimeUnit.MILLISECONDS);
-        } else {
-            failQueue(r, cause instanceof ClosedException ? cause
-                    : new PeerUnreachableException("link to node " + r.id + " lost: " + cause.getMessage(), cause));
-        }
-    }
-
-    private void forget(Remote r) {
-        r.gone = true;
-        remotes.remove(r.id, r);
-        if (r.reconnectTask != null) {
-            r.reconnectTask.cancel(false);
-        }
-    }
-
-    private void scheduleReconnect(Remote r, int attempt) {
-        long delay = options.reconnectDelay().delay(attempt).toNanos();
-        r.reconnectTask = scheduler.schedule(() -> reconnect(r, attempt), delay, TimeUnit.NANOSECONDS);
-    }
-
-    private void reconnect(Remote r, int attempt) {
-        URI addr;
-        synchronized (r) {
-            if (r.gone || r.active != null || closed || !r.keptLocal || r.address == null) {
-                return;
-            }
-            addr = r.address;
-        }
-        metrics.reconnectAttempts.increment();
-        dial(addr, r.id, true, false).whenComplete((rid, err) -> {
-            if (err == null) {
-                return;
-            }
-            synchronized (r) {
-                if (!r.gone && r.active == null && !closed) {
-                    LOG.debug("node {}: reconnect {} to {} failed: {}", id, attempt, r.id, err.getMessage());
-                    scheduleReconnect(r, attempt + 1);
-                }
-            }
-        });
-    }
-
-    private void giveUp(Remote r, long since) {
-        synchronized (r) {
-            if (r.gone || r.active != null || r.downSince != since) {
-                return;
-            }
-            forget(r);
-        }
-        metrics.givenUp.increment();
-        PeerUnreachableException cause = new PeerUnreachableException("gave up on node " + r.id + " after "
-                + options.reconnectGiveUp().toMillis() + " ms without a link");
-        LOG.info("node {}: {}", id, cause.getMessage());
-        r.inbound.execute(() -> nodeListeners.forEach(l -> l.onDisconnect(
-                new NodeListener.DisconnectEvent(r.id, cause, false))));
-        failQueue(r, cause);
-    }
-
-    /** Closes a link neither side keeps once it carried no data for {@code reapIdleUnkept}. */
-    void reapIfIdle(NodeLink link, long lastDataNanos) {
-        Remote r = link.remote;
-        if (r == null || System.nanoTime() - lastDataNanos < options.reapIdleUnkept().toNanos()) {
-            return;
-        }
-        synchronized (r) {
-            if (r.keptLocal || r.keptRemote || r.active != link) {
-                return;
-            }
-        }
-        LOG.debug("node {}: closing idle link to {} that nobody keeps", id, r.id);
-        link.goodbye(ErrorCode.CLOSED, "idle link that nobody keeps");
-    }
-
-    // ------------------------------------------------------------------ delivery
-
-    void deliver(String from, List<Message> batch, NodeLink link) {
-        MessageListener[] ls = messageListeners;
-        for (int i = 0, n = batch.size(); i < n; i++) {
-            Message m = batch.get(i);
-            for (MessageListener l : ls) {
-                try {
-                    l.onMessage(from, m);
-                } catch (Throwable t) {
-                    metrics.listenerErrors.increment();
-                    LOG.warn("message listener of node {} failed on a message from {}", id, from, t);
-                }
-            }
-        }
-        for (MessageListener l : ls) {
-            try {
-                l.onBatchEnd(from);
-            } catch (Throwable t) {
-                metrics.listenerErrors.increment();
-                LOG.warn("message listener of node {} failed at the end of a batch from {}", id, from, t);
-            }
-        }
-        metrics.messagesReceived.add(batch.size());
-        link.delivered(batch.size());
     }
 
     // ------------------------------------------------------------------ helpers

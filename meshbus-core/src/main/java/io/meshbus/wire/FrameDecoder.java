@@ -13,7 +13,9 @@ import java.util.List;
  * The length prefix is checked against the limit before a single byte of the frame is buffered, so an oversized
  * frame is refused at its first read. Errors are {@link ProtocolViolationException}s passed up the pipeline as
  * exception events (the link handler closes the link and counts the cause); after one, the rest of the stream is
- * discarded.
+ * discarded. The link handler asks for the same with {@link #discardRest} when it refuses a frame itself.
+ *
+ * <p>Threads: the channel's event loop only.
  */
 public final class FrameDecoder extends ByteToMessageDecoder {
     private final int maxFrameSize;
@@ -25,6 +27,14 @@ public final class FrameDecoder extends ByteToMessageDecoder {
             throw new IllegalArgumentException("maxFrameSize: must be at least " + Protocol.MIN_MAX_FRAME_SIZE);
         }
         this.maxFrameSize = maxFrameSize;
+    }
+
+    /**
+     * Decodes nothing more: the bytes buffered and every byte that arrives later are dropped (nothing after a refused
+     * frame is read, PROTOCOL.md "Frames").
+     */
+    public void discardRest() {
+        failed = true;
     }
 
     @Override

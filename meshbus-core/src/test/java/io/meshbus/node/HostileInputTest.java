@@ -189,6 +189,31 @@ class HostileInputTest {
     }
 
     @Test
+    void shouldReadNothingAfterARefusedHelloEvenInTheSameWrite() throws Exception {
+        ByteBuf data = Unpooled.buffer();
+        WireFormat.writeData(data, Message.of("after the refusal"), 1024);
+        byte[] bytes = new byte[data.readableBytes()];
+        data.readBytes(bytes);
+        ByteBuf both = Unpooled.buffer();
+        WireFormat.writeControl(both, hello("zzz-fake", 99));
+        WireFormat.writeControl(both, new Frame.Credential(new byte[0]));
+        both.writeBytes(bytes);
+        byte[] oneWrite = new byte[both.readableBytes()];
+        both.readBytes(oneWrite);
+        try (Socket s = raw()) {
+            s.getOutputStream().write(oneWrite);
+            s.getOutputStream().flush();
+            Frame.Reject r = (Frame.Reject) readUntilClosed(s);
+            assertThat(r.code()).isEqualTo(ErrorCode.INCOMPATIBLE_VERSION);
+        }
+        assertThat(a.metrics().handshakesRejected()).isEqualTo(1);
+        assertThat(a.metrics().protocolViolations()).as("the CREDENTIAL and DATA behind it were never read").isZero();
+        assertThat(a.metrics().internalErrors()).isZero();
+        assertThat(rc.messages).isEmpty();
+        assertHealthyLinkStillWorks();
+    }
+
+    @Test
     void shouldDetectAPeerThatFallsSilentAfterTheHandshake() throws Exception {
         Node watcher = nodes.start(nodes.builder(Nodes.uniqueId("a")).heartbeatInterval(Duration.ofMillis(100))
                 .idleTimeout(Duration.ofMillis(400)));

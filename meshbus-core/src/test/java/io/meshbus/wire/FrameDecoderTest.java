@@ -232,4 +232,16 @@ class FrameDecoderTest {
         String[] kv = {"k", "v", "k", "w"};
         assertThatThrownBy(() -> Headers.adopt(kv)).hasMessageContaining("appears twice");
     }
+
+    @Test
+    void shouldDecodeNothingOnceToldToDiscardTheRest() {
+        FrameDecoder decoder = new FrameDecoder(MAX);
+        EmbeddedChannel ch = new EmbeddedChannel(decoder);
+        ch.writeInbound(encode(Frame.Ping.INSTANCE));
+        decoder.discardRest();
+        ch.writeInbound(encode(Message.of("dropped"), new Frame.Keep(true)));
+        ch.writeInbound(Unpooled.wrappedBuffer(new byte[] {0, 0, 0, 1, 0x7f}));
+        assertThat(readAll(ch)).containsExactly(Frame.Ping.INSTANCE);
+        assertThat(ch.finish()).isFalse();
+    }
 }

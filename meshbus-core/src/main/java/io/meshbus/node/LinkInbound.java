@@ -1,0 +1,171 @@
+package io.meshbus.node;
+
+import io.meshbus.message.Message;
+import io.netty.channel.Channel;
+import java.util.ArrayList;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BooleanSupplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The inbound side of one active link: batches the messages of one read and hands each batch to the remote's serial
+ * executor, compares TALLY frames with what arrived, and gates reading. Reading stops for any of four reasons, each
+ * kept apart so that none resumes what another paused: more than {@code inboundLimit} messages undelivered (until
+ * half are), an authenticator's pending verdict, a pause asked through {@link Node#pauseInbound}, and for good once
+ * the link refused a frame or failed.
+ *
+ * <p>Invariant: every message read is delivered once, in the order read, after the batch before it.
+ *
+ * <p>Threads: the channel's event loop, except {@link #delivered} (the listener thread) and
+ * {@link #applyReadStateLater} (any thread); both hand the read gate back to the loop.
+ */
+final class LinkInbound {
+    private static final Logger LOG = LoggerFactory.getLogger(LinkInbound.class);
+
+    private final Channel ch;
+    private final NodeOptions options;
+    private final NodeMetrics metrics;
+    private final NodeEvents events;
+    private final String nodeId;
+    /** Whether the handshake's authenticator holds reading (one of the read gate's reasons). */
+    private final BooleanSupplier verdictPending;
+    private final int inboundLimit;
+    /** Messages handed to the remote's executor and not yet delivered; written by both threads. */
+    private final AtomicInteger undelivered = new AtomicInteger();
+    // event loop only
+    private Remote remote;
+    private ArrayList<Message> batch = new ArrayList<>();
+    private long lastDataNanos = System.nanoTime();
+    /** When reading last resumed after a pause: a silence that began while this side did not read is not death. */
+    private long readingSince = System.nanoTime();
+    private boolean overInboundLimit;
+    /** The link refused or failed: it never reads again. */
+    private boolean stopped;
+    /**
+     * Whether a TALLY here measures losses: on a first link to a remote (or its new incarnation) nothing was lost
+     * yet, and a difference only means the remote counts from an earlier meeting we forgot; the TALLY sets the base.
+     */
+    private boolean tallyCounts;
+
+    LinkInbound(Channel ch, NodeOptions options, NodeMetrics metrics, NodeEvents events, String nodeId,
+                BooleanSupplier verdictPending) {
+        this.ch = ch;
+        this.options = options;
+        this.metrics = metrics;
+        this.events = events;
+        this.nodeId = nodeId;
+        this.verdictPending = verdictPending;
+        this.inboundLimit = options.inboundLimit();
+    }
+
+    /** The link became the remote's active one; {@code reconnect}: an earlier link to this incarnation existed. */
+    void activated(Remote r, boolean reconnect) {
+        assert ch.eventLoop().inEventLoop();
+        remote = r;
+        tallyCounts = reconnect;
+        lastDataNanos = System.nanoTime();
+        if (r.inboundPaused) {
+            applyReadState();
+        }
+    }
+
+    /** Adds a message of the current read to its batch. Only once active. */
+    void add(Message m) {
+        batch.add(m);
+    }
+
+    /** Hands the messages of the read to the remote's executor, if there are any. */
+    void endOfRead() {
+        if (batch.isEmpty()) {
+            return;
+        }
+        ArrayList<Message> b = batch;
+        Remote r = remote;
+        r.received.addAndGet(b.size());
+        batch = new ArrayList<>(Math.max(16, b.size()));
+        lastDataNanos = System.nanoTime();
+        if (undelivered.addAndGet(b.size()) >= inboundLimit) {
+            overInboundLimit = true;
+            applyReadState();
+        }
+        r.inbound.execute(() -> events.deliver(r.id, b, this));
+    }
+
+    /** When DATA last arrived (nanoTime). */
+    long lastDataNanos() {
+        return lastDataNanos;
+    }
+
+    /** Whether a reader-idle silence is this side's doing: it is not reading, or began to only recently. */
+    boolean silenceIsOurs() {
+        return !ch.config().isAutoRead() || System.nanoTime() - readingSince < options.idleTimeout().toNanos();
+    }
+
+    /**
+     * The remote had sent {@code count} data messages before this frame: what we read is short by what broken links
+     * lost on the way. Counted and logged here; then both counts agree again.
+     */
+    void onTally(long count, String remoteId) {
+        Remote r = remote;
+        if (r == null) {
+            return; // closing before it was ever active: nothing to compare
+        }
+        long have = r.received.get() + batch.size();
+        long lost = count - have;
+        r.received.addAndGet(lost);
+        if (lost > 0 && tallyCounts) {
+            metrics.messagesLostInFlight.add(lost);
+            LOG.warn("node {}: {} messages from node {} were lost with a broken link", nodeId, lost, remoteId);
+        }
+    }
+
+    /** Called on the listener thread after a batch was delivered: reading resumes below half the limit. */
+    void delivered(int n) {
+        if (undelivered.addAndGet(-n) <= inboundLimit / 2 && !ch.config().isAutoRead()) {
+            ch.eventLoop().execute(() -> {
+                if (undelivered.get() <= inboundLimit / 2) {
+                    overInboundLimit = false;
+                }
+                applyReadState();
+            });
+        }
+    }
+
+    /** Applies the read gate on the event loop; completes once it holds (at once when the loop is shutting down). */
+    CompletableFuture<Boolean> applyReadStateLater() {
+        CompletableFuture<Boolean> applied = new CompletableFuture<>();
+        try {
+            ch.eventLoop().execute(() -> {
+                applyReadState();
+                applied.complete(true);
+            });
+        } catch (RejectedExecutionException closing) {
+            // the event loop is shutting down with the node: there is nothing left to read
+            applied.complete(true);
+        }
+        return applied;
+    }
+
+    /** Stops reading for good (the link refused a frame or failed); no other reason's end resumes it. */
+    void stop() {
+        stopped = true;
+        applyReadState();
+    }
+
+    /** Reads when no reason to stop holds, so one reason's end never resumes what another one paused. */
+    void applyReadState() {
+        assert ch.eventLoop().inEventLoop();
+        Remote r = remote;
+        boolean read = !stopped && !overInboundLimit && !verdictPending.getAsBoolean()
+                && (r == null || !r.inboundPaused);
+        if (ch.config().isAutoRead() != read) {
+            ch.config().setAutoRead(read);
+            if (read) {
+                readingSince = System.nanoTime();
+            }
+        }
+    }
+}
