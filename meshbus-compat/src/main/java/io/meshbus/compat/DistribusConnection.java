@@ -30,9 +30,26 @@ import java.util.concurrent.TimeUnit;
  * One WebSocket connection speaking distribus's "requestify" envelope: requests {@code {"id","message"}}, responses
  * {@code {"id","message","error"}}, notifications {@code {"message"}}; text frames only, both ways. Unlike
  * distribus, pending requests fail at once when the connection closes.
+ *
+ * <p>Threads: the handler methods run on the channel's event loop; {@link #request}, {@link #notify} and
+ * {@link #respond} may be called from any thread (Netty hands the writes to the loop).
  */
 final class DistribusConnection extends SimpleChannelInboundHandler<WebSocketFrame> {
-    private final DistribusGateway gateway;
+    /** What a connection reports to its host's links. */
+    interface Owner {
+        /** An incoming connection finished its WebSocket handshake. */
+        void accepted(DistribusConnection c);
+
+        /** The other host sent what distribus never sends; the connection is being closed. */
+        void protocolError(DistribusConnection c, RuntimeException e);
+
+        void closed(DistribusConnection c);
+
+        /** A request ({@code id} set) or notification ({@code id} null) from the other host. */
+        void onRequest(DistribusConnection c, JsonNode id, JsonNode message);
+    }
+
+    private final Owner owner;
     private final boolean outgoing;
     private final Duration requestTimeout;
     private final Map<String, CompletableFuture<JsonNode>> pending = new ConcurrentHashMap<>();
@@ -45,8 +62,8 @@ final class DistribusConnection extends SimpleChannelInboundHandler<WebSocketFra
     volatile boolean leaving;
     private boolean reported;
 
-    DistribusConnection(DistribusGateway gateway, boolean outgoing, String url, Duration requestTimeout) {
-        this.gateway = gateway;
+    DistribusConnection(Owner owner, boolean outgoing, String url, Duration requestTimeout) {
+        this.owner = owner;
         this.outgoing = outgoing;
         this.url = url;
         this.requestTimeout = requestTimeout;
@@ -130,7 +147,7 @@ final class DistribusConnection extends SimpleChannelInboundHandler<WebSocketFra
                 || evt instanceof WebSocketServerProtocolHandler.HandshakeComplete) {
             opened.complete(this);
             if (!outgoing) {
-                gateway.accepted(this);
+                owner.accepted(this);
             }
         } else if (evt == WebSocketClientProtocolHandler.ClientHandshakeStateEvent.HANDSHAKE_TIMEOUT) {
             opened.completeExceptionally(new PeerUnreachableException("WebSocket handshake with " + url
@@ -175,7 +192,7 @@ final class DistribusConnection extends SimpleChannelInboundHandler<WebSocketFra
             }
             return;
         }
-        gateway.onRequest(this, id, env.get("message"));
+        owner.onRequest(this, id, env.get("message"));
     }
 
     private String who() {
@@ -193,7 +210,7 @@ final class DistribusConnection extends SimpleChannelInboundHandler<WebSocketFra
             return;
         }
         reported = true;
-        gateway.protocolError(this, e);
+        owner.protocolError(this, e);
         ch.writeAndFlush(new CloseWebSocketFrame(status)).addListener(x -> ch.close());
     }
 
@@ -221,7 +238,7 @@ final class DistribusConnection extends SimpleChannelInboundHandler<WebSocketFra
         pending.values().forEach(f -> f.completeExceptionally(e));
         pending.clear();
         closed.complete(null);
-        gateway.closed(this);
+        owner.closed(this);
         super.channelInactive(ctx);
     }
 }

@@ -72,6 +72,14 @@ public final class DistroJson {
         return MAPPER.getNodeFactory().textNode(Base64.getEncoder().encodeToString(p));
     }
 
+    /** The other way: a JSON value as what a peer sends (text stays text, other values are JSON; none is null). */
+    static Object toPayload(JsonNode value) {
+        if (value == null || value.isNull() || value.isMissingNode()) {
+            return null;
+        }
+        return value.isTextual() ? value.asText() : value;
+    }
+
     /** Parses distro JSON (header values other than strings become their JSON text); throws CodecException. */
     public static Message decode(byte[] json) {
         try {

@@ -90,7 +90,7 @@ class ParserFuzzTest {
      */
     @FuzzTest(maxDuration = "30s")
     void distribusEnvelope(byte[] input) throws IOException {
-        DistribusConnection c = new DistribusConnection(gateway(), true, DEAD_URL, Duration.ofMinutes(1));
+        DistribusConnection c = new DistribusConnection(gateway().links(), true, DEAD_URL, Duration.ofMinutes(1));
         EmbeddedChannel ch = new EmbeddedChannel(c);
         try {
             ch.pipeline().fireUserEventTriggered(WebSocketClientProtocolHandler.ClientHandshakeStateEvent

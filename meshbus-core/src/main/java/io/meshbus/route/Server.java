@@ -1,5 +1,6 @@
 package io.meshbus.route;
 
+import io.meshbus.message.Verb;
 import java.util.concurrent.CompletableFuture;
 
 /**
@@ -21,34 +22,37 @@ public interface Server {
         return this;
     }
 
-    default Server head(String uri, RouteHandler h) {
-        router().head(uri, h);
+    /**
+     * A route for any verb. The verb shortcuts below call it, so a server that must do more for each route (subscribe
+     * its channel, say) overrides this one method.
+     */
+    default Server on(Verb verb, String uri, RouteHandler h) {
+        router().on(verb, uri, h);
         return this;
+    }
+
+    default Server head(String uri, RouteHandler h) {
+        return on(Verb.HEAD, uri, h);
     }
 
     default Server get(String uri, RouteHandler h) {
-        router().get(uri, h);
-        return this;
+        return on(Verb.GET, uri, h);
     }
 
     default Server post(String uri, RouteHandler h) {
-        router().post(uri, h);
-        return this;
+        return on(Verb.POST, uri, h);
     }
 
     default Server put(String uri, RouteHandler h) {
-        router().put(uri, h);
-        return this;
+        return on(Verb.PUT, uri, h);
     }
 
     default Server patch(String uri, RouteHandler h) {
-        router().patch(uri, h);
-        return this;
+        return on(Verb.PATCH, uri, h);
     }
 
     /** distro called it {@code del}. */
     default Server delete(String uri, RouteHandler h) {
-        router().delete(uri, h);
-        return this;
+        return on(Verb.DELETE, uri, h);
     }
 }

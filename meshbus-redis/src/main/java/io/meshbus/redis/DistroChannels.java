@@ -43,7 +43,7 @@ final class DistroChannels {
 
     /** The pattern of a catch-all ({@code receive}) handler: every route channel of the namespace, nothing else. */
     String catchAll() {
-        return RedisBackplane.globEscape(routePrefix) + "*";
+        return RedisNames.globEscape(routePrefix) + "*";
     }
 
     /** What a server subscribes to for one route: exact channels and, only for wildcard routes, patterns. */
@@ -65,7 +65,7 @@ final class DistroChannels {
         }
         List<String> channels = new ArrayList<>();
         List<String> patterns = new ArrayList<>();
-        String escapedBase = RedisBackplane.globEscape(base);
+        String escapedBase = RedisNames.globEscape(base);
         if (segs.isEmpty()) {
             if (wildcard) {
                 patterns.add(escapedBase + "/*");
@@ -82,7 +82,7 @@ final class DistroChannels {
                 params = true;
                 glob.append('*');
             } else {
-                glob.append(RedisBackplane.globEscape(s));
+                glob.append(RedisNames.globEscape(s));
             }
         }
         if (params) {

@@ -27,7 +27,7 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 import org.slf4j.Logger;
@@ -45,10 +45,10 @@ public final class RedisDistroClient implements Client {
     private final DistroChannels channels;
     private final String replyChannel;
     private final RedisClient client;
+    private final InFlight inFlight;
     private final ConcurrentHashMap<String, Pending> pending = new ConcurrentHashMap<>();
     private final AtomicLong seq = new AtomicLong();
     private final String prefix = Long.toHexString(System.nanoTime()) + "-";
-    private final AtomicInteger inFlight = new AtomicInteger();
     private final LongAdder published = new LongAdder();
     private final LongAdder undelivered = new LongAdder();
     private final LongAdder malformed = new LongAdder();
@@ -56,7 +56,7 @@ public final class RedisDistroClient implements Client {
     private final Object lock = new Object();
     private CompletableFuture<StatefulRedisConnection<byte[], byte[]>> connection;
     private CompletableFuture<StatefulRedisPubSubConnection<byte[], byte[]>> replies;
-    private volatile boolean closed;
+    private final AtomicBoolean closed = new AtomicBoolean();
 
     /** An exchange waiting for its answer; a request counts NOT_FOUNDs until every receiver has said so. */
     private static final class Pending {
@@ -77,6 +77,7 @@ public final class RedisDistroClient implements Client {
         this.logger = logger;
         this.channels = new DistroChannels(target.namespace());
         this.replyChannel = channels.reply(UUID.randomUUID().toString());
+        this.inFlight = new InFlight(options.maxInFlight());
         this.client = RedisDistroTransport.newClient(target, options);
         connection();
     }
@@ -120,30 +121,39 @@ public final class RedisDistroClient implements Client {
                 + cause.getMessage(), cause);
     }
 
-    /** The route channel of a message, or the unrouted one for a verb no route can have (the server says ERROR). */
-    private String channel(Message m) {
+    /** A message ready to publish (its channel and record), or why it cannot be sent. */
+    private record Outgoing(String channel, byte[] record, RuntimeException refused) {
+    }
+
+    /**
+     * The route channel of a message (the unrouted one for a verb no route can have: the server says ERROR) and its
+     * record; refused without a uri or above the size limit.
+     */
+    private Outgoing outgoing(Message m) {
         String uri = m.header(Headers.URI);
         if (uri == null) {
-            throw new IllegalArgumentException("message " + m.id() + " has no uri header");
+            return new Outgoing(null, null, new IllegalArgumentException("message " + m.id() + " has no uri header"));
+        }
+        String ch;
+        try {
+            ch = channels.route(Verb.parse(m.header(Headers.VERB)), uri);
+        } catch (IllegalArgumentException e) {
+            ch = channels.unrouted;
         }
         try {
-            return channels.route(Verb.parse(m.header(Headers.VERB)), uri);
-        } catch (IllegalArgumentException e) {
-            return channels.unrouted;
+            return new Outgoing(ch, RedisDistroTransport.encode(m, options.maxRecordSize()), null);
+        } catch (IllegalArgumentException | FrameTooLargeException e) {
+            return new Outgoing(null, null, e);
         }
     }
 
     @Override
     public CompletableFuture<Void> send(Message m) {
-        String ch;
-        byte[] record;
-        try {
-            ch = channel(m);
-            record = RedisDistroTransport.encode(m, options.maxRecordSize());
-        } catch (IllegalArgumentException | FrameTooLargeException e) {
-            return CompletableFuture.failedFuture(e);
+        Outgoing o = outgoing(m);
+        if (o.refused() != null) {
+            return CompletableFuture.failedFuture(o.refused());
         }
-        return publishRouted(ch, record).thenAcceptAsync(n -> {
+        return publishRouted(o.channel(), o.record()).thenAcceptAsync(n -> {
             if (n == 0) {
                 undelivered.increment();
                 logger.debug("redis distro client: {} reached no server in namespace {}", m.id(),
@@ -157,18 +167,17 @@ public final class RedisDistroClient implements Client {
      * still answers (NOT_FOUND, as a server on the other carriers would). Completes with the number of receivers.
      */
     private CompletableFuture<Long> publishRouted(String ch, byte[] record) {
-        if (closed) {
+        if (closed.get()) {
             return CompletableFuture.failedFuture(new ClosedException("client closed"));
         }
-        if (inFlight.incrementAndGet() > options.maxInFlight()) {
-            inFlight.decrementAndGet();
-            return CompletableFuture.failedFuture(new BackPressureException(options.maxInFlight()
+        if (!inFlight.tryAcquire()) {
+            return CompletableFuture.failedFuture(new BackPressureException(inFlight.max()
                     + " publishes are waiting for Redis at " + target.display()));
         }
         return connection().thenCompose(c -> publish(c, ch, record).thenCompose(n -> n > 0
                         || ch.equals(channels.unrouted) ? CompletableFuture.completedFuture(n)
                         : publish(c, channels.unrouted, record)))
-                .whenComplete((n, e) -> inFlight.decrementAndGet());
+                .whenComplete((n, e) -> inFlight.release());
     }
 
     private CompletableFuture<Long> publish(StatefulRedisConnection<byte[], byte[]> c, String ch, byte[] record) {
@@ -198,17 +207,13 @@ public final class RedisDistroClient implements Client {
                 ? m.withHeaders(m.headers().withAll(Headers.CORRELATION_ID, corr, Headers.REPLY_TO, replyChannel))
                 : m.withHeaders(m.headers().withAll(Headers.CORRELATION_ID, corr, Exchange.CONFIRM, "1",
                         RedisDistroTransport.CONFIRM_TO, replyChannel));
-        String ch;
-        byte[] record;
-        try {
-            ch = channel(out);
-            record = RedisDistroTransport.encode(out, options.maxRecordSize());
-        } catch (IllegalArgumentException | FrameTooLargeException e) {
-            return CompletableFuture.failedFuture(e);
+        Outgoing o = outgoing(out);
+        if (o.refused() != null) {
+            return CompletableFuture.failedFuture(o.refused());
         }
         Pending p = new Pending(request);
         pending.put(corr, p);
-        replies().thenCompose(s -> publishRouted(ch, record)).whenCompleteAsync((n, e) -> {
+        replies().thenCompose(s -> publishRouted(o.channel(), o.record())).whenCompleteAsync((n, e) -> {
             if (e != null) {
                 fail(corr, p, e instanceof CompletionException && e.getCause() != null ? e.getCause() : e);
             } else if (n == 0) {
@@ -308,11 +313,8 @@ public final class RedisDistroClient implements Client {
     /** Stops; exchanges still waiting fail at once with ClosedException rather than at their timeout. */
     @Override
     public CompletableFuture<Void> close() {
-        synchronized (lock) {
-            if (closed) {
-                return CompletableFuture.completedFuture(null);
-            }
-            closed = true;
+        if (!closed.compareAndSet(false, true)) {
+            return CompletableFuture.completedFuture(null);
         }
         pending.forEach((k, p) -> fail(k, p, new ClosedException("client closed")));
         return client.shutdownAsync(0, 2, TimeUnit.SECONDS);
@@ -326,7 +328,7 @@ public final class RedisDistroClient implements Client {
     /** Counters: published, undelivered (no server took it), malformed answers, connections opened, inFlight. */
     public Map<String, Long> metrics() {
         return Map.of("published", published.sum(), "undelivered", undelivered.sum(), "malformed", malformed.sum(),
-                "connections", connections.sum(), "inFlight", (long) inFlight.get());
+                "connections", connections.sum(), "inFlight", (long) inFlight.size());
     }
 
     @Override

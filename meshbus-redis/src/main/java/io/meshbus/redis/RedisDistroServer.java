@@ -26,7 +26,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
 import org.slf4j.Logger;
 
@@ -45,7 +44,7 @@ public final class RedisDistroServer implements Server {
     private final Object lock = new Object();
     private final Set<String> wantedChannels = new LinkedHashSet<>();
     private final Set<String> wantedPatterns = new LinkedHashSet<>();
-    private final AtomicInteger inFlight = new AtomicInteger();
+    private final InFlight inFlight;
     private final LongAdder received = new LongAdder();
     private final LongAdder duplicates = new LongAdder();
     private final LongAdder malformed = new LongAdder();
@@ -66,6 +65,7 @@ public final class RedisDistroServer implements Server {
         this.options = options;
         this.logger = logger;
         this.channels = new DistroChannels(target.namespace());
+        this.inFlight = new InFlight(options.maxInFlight());
         wantedChannels.add(channels.unrouted);
     }
 
@@ -81,42 +81,13 @@ public final class RedisDistroServer implements Server {
         return this;
     }
 
-    /** A route for any verb; the shortcuts below call it. */
+    /** A route for any verb, with its channel subscribed; the verb shortcuts of {@link Server} call it. */
+    @Override
     public RedisDistroServer on(Verb verb, String uriPattern, RouteHandler h) {
         router.on(verb, uriPattern, h);
         DistroChannels.Subscriptions s = channels.forRoute(verb, uriPattern);
         want(s.channels(), s.patterns());
         return this;
-    }
-
-    @Override
-    public RedisDistroServer head(String uri, RouteHandler h) {
-        return on(Verb.HEAD, uri, h);
-    }
-
-    @Override
-    public RedisDistroServer get(String uri, RouteHandler h) {
-        return on(Verb.GET, uri, h);
-    }
-
-    @Override
-    public RedisDistroServer post(String uri, RouteHandler h) {
-        return on(Verb.POST, uri, h);
-    }
-
-    @Override
-    public RedisDistroServer put(String uri, RouteHandler h) {
-        return on(Verb.PUT, uri, h);
-    }
-
-    @Override
-    public RedisDistroServer patch(String uri, RouteHandler h) {
-        return on(Verb.PATCH, uri, h);
-    }
-
-    @Override
-    public RedisDistroServer delete(String uri, RouteHandler h) {
-        return on(Verb.DELETE, uri, h);
     }
 
     private void want(List<String> chans, List<String> patterns) {
@@ -312,15 +283,14 @@ public final class RedisDistroServer implements Server {
             answersDropped.increment();
             return;
         }
-        if (inFlight.incrementAndGet() > options.maxInFlight()) {
-            inFlight.decrementAndGet();
+        if (!inFlight.tryAcquire()) {
             answersDropped.increment();
             logger.warn("redis distro server: {} answers waiting for Redis; answer to {} dropped",
                     options.maxInFlight(), to);
             return;
         }
         p.async().publish(to.getBytes(StandardCharsets.UTF_8), record).whenComplete((n, e) -> {
-            inFlight.decrementAndGet();
+            inFlight.release();
             if (e != null) {
                 answersDropped.increment();
                 logger.debug("redis distro server: answer to {} not published: {}", to, e.toString());
@@ -363,7 +333,7 @@ public final class RedisDistroServer implements Server {
     public Map<String, Long> metrics() {
         return Map.of("received", received.sum(), "duplicates", duplicates.sum(), "malformed", malformed.sum(),
                 "answered", answered.sum(), "answersDropped", answersDropped.sum(), "inFlight",
-                (long) inFlight.get());
+                (long) inFlight.size());
     }
 
     @Override

@@ -1,6 +1,5 @@
 package io.meshbus.redis;
 
-import io.lettuce.core.ClientOptions;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisURI;
 import io.lettuce.core.resource.ClientResources;
@@ -16,7 +15,6 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Objects;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ForkJoinPool;
 import org.slf4j.Logger;
@@ -142,13 +140,7 @@ public final class RedisDistroTransport implements DistroTransport {
 
     /** One Lettuce client per server or client, all on shared event loops (threads are costly, clients are not). */
     static RedisClient newClient(Target t, Options o) {
-        RedisClient c = RedisClient.create(resources(), t.uri());
-        c.setOptions(ClientOptions.builder()
-                .autoReconnect(true)
-                .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
-                .requestQueueSize(o.maxInFlight + 64)
-                .build());
-        return c;
+        return RedisClients.create(resources(), t.uri(), o.maxInFlight + 64);
     }
 
     private static ClientResources resources() {
@@ -184,11 +176,12 @@ public final class RedisDistroTransport implements DistroTransport {
         }
     }
 
-    /** Builds a {@link RedisDistroTransport}. */
-    public static final class Builder {
+    /**
+     * Builds a {@link RedisDistroTransport}. {@code commandTimeout} is overridden by a {@code timeout} in the URI;
+     * {@code maxInFlight} bounds each client's publishes and each server's answers.
+     */
+    public static final class Builder extends RedisClients.Settings<Builder> {
         private String namespace = "meshbus";
-        private Duration commandTimeout = Duration.ofSeconds(5);
-        private int maxInFlight = 65_536;
         private int maxRecordSize = Protocol.DEFAULT_MAX_FRAME_SIZE;
 
         Builder() {
@@ -203,18 +196,6 @@ public final class RedisDistroTransport implements DistroTransport {
             return this;
         }
 
-        /** How long a Redis command may take, unless the URI sets {@code timeout} (default 5 s). */
-        public Builder commandTimeout(Duration timeout) {
-            this.commandTimeout = Objects.requireNonNull(timeout, "timeout");
-            return this;
-        }
-
-        /** Publishes per client or server not yet acknowledged by Redis; past it sends fail with BackPressure. */
-        public Builder maxInFlight(int publishes) {
-            this.maxInFlight = publishes;
-            return this;
-        }
-
         /** Largest record sent or accepted, in bytes of JSON (default 4 MiB, the node protocol's frame limit). */
         public Builder maxRecordSize(int bytes) {
             this.maxRecordSize = bytes;
@@ -222,13 +203,13 @@ public final class RedisDistroTransport implements DistroTransport {
         }
 
         Options options() {
-            if (maxInFlight < 1 || maxRecordSize < Protocol.MIN_MAX_FRAME_SIZE) {
+            if (maxInFlight() < 1 || maxRecordSize < Protocol.MIN_MAX_FRAME_SIZE) {
                 throw new IllegalArgumentException("maxInFlight >= 1, maxRecordSize >= " + Protocol.MIN_MAX_FRAME_SIZE);
             }
-            if (commandTimeout.isNegative() || commandTimeout.isZero()) {
+            if (commandTimeout().isNegative() || commandTimeout().isZero()) {
                 throw new IllegalArgumentException("commandTimeout: must be positive");
             }
-            return new Options(namespace, commandTimeout, maxInFlight, maxRecordSize);
+            return new Options(namespace, commandTimeout(), maxInFlight(), maxRecordSize);
         }
 
         public RedisDistroTransport build() {

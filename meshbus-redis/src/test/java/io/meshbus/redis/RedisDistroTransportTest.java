@@ -204,7 +204,7 @@ class RedisDistroTransportTest {
         }
         // Those went to the unrouted channel (7) after reaching no route channel: no pattern took them.
         assertThat(s.metrics().get("received") - before).isEqualTo(7);
-        assertThat(redis().pubsubChannels(RedisBackplane.globEscape(namespace) + ":route:*"))
+        assertThat(redis().pubsubChannels(RedisNames.globEscape(namespace) + ":route:*"))
                 .contains(namespace + ":route:GET:/a*b", namespace + ":route:GET:/q?",
                         namespace + ":route:GET:/x[yz]", namespace + ":route:GET:/files");
     }
