@@ -7,6 +7,10 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.meshbus.bus.Host;
 import io.meshbus.bus.Peer;
 import io.meshbus.message.Message;
+import io.meshbus.wire.Frame;
+import io.meshbus.wire.WireFormat;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -268,5 +272,34 @@ class HostileClientsIT {
         }
         stillServing();
         assertBackTo(before, "garbage and connect/close storms");
+    }
+
+    @Test
+    void refusedHandshakesFollowedByDataInTheSameWrite() throws Exception {
+        stillServing();
+        Level before = level();
+        ByteBuf b = Unpooled.buffer();
+        WireFormat.writeControl(b, new Frame.Hello(99, "intruder", 1, null, false, null, false));
+        WireFormat.writeData(b, Message.of("smuggled"), 1 << 20);
+        byte[] bytes = new byte[b.readableBytes()];
+        b.readBytes(bytes);
+        b.release();
+        for (int i = 0; i < 300; i++) {
+            try (Socket s = open(tcp)) {
+                s.setSoTimeout(10_000);
+                s.getOutputStream().write(bytes);
+                s.getOutputStream().flush();
+                // The host answers with its refusal and closes; it never reads the DATA behind the HELLO.
+                while (s.getInputStream().read() != -1) {
+                    // the refusal frame
+                }
+            } catch (java.net.SocketException reset) {
+                // closed with unread bytes: also a refusal
+            }
+        }
+        stillServing();
+        assertThat(Files.readString(log)).as("no stack trace for a refused handshake")
+                .doesNotContain("NullPointerException");
+        assertBackTo(before, "refused handshakes followed by data");
     }
 }

@@ -90,7 +90,7 @@ public final class Host {
                 carrier.nativeDirectory());
         peers.replicateTo(directory.replication());
         this.streams = new AtLeastOnce(ctx, membership::incarnationOf, options.unackedMessages(),
-                options.unackedBytes(), options.retransmitAfter().toMillis());
+                options.unackedBytes(), node.memoryBudget(), options.retransmitAfter().toMillis());
         this.slowConsumers = SlowConsumers.of(node.id(), carrier);
         this.queues = new ConsumerQueue.Factory(executor, slowConsumers);
         Interests interests = new Interests(ctx, membership, calls);

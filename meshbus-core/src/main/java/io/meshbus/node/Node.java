@@ -109,6 +109,14 @@ public final class Node {
         return options;
     }
 
+    /**
+     * The bound on bytes queued for others, shared by this node's send queues and by what the layers above queue on
+     * its behalf (see {@link NodeOptions#memoryBudget()}).
+     */
+    public MemoryBudget memoryBudget() {
+        return remotes.budget;
+    }
+
     public NodeMetrics metrics() {
         return metrics;
     }

@@ -31,6 +31,10 @@ public final class NodeMetrics {
     final LongAdder connectionsRefused = new LongAdder();
     /** Failures of this node's own code on a link (a bug): the link is closed and the error logged. */
     final LongAdder internalErrors = new LongAdder();
+    /** Sends refused because the node's memory budget was full. */
+    final LongAdder memoryBudgetRefusals = new LongAdder();
+    /** Queues of remotes that were down, released to make room under the memory budget. */
+    final LongAdder queuesShed = new LongAdder();
 
     NodeMetrics() {
     }
@@ -123,6 +127,8 @@ public final class NodeMetrics {
         m.put("authenticationFailures", authenticationFailures.sum());
         m.put("connectionsRefused", connectionsRefused.sum());
         m.put("internalErrors", internalErrors.sum());
+        m.put("memoryBudgetRefusals", memoryBudgetRefusals.sum());
+        m.put("queuesShed", queuesShed.sum());
         return m;
     }
 

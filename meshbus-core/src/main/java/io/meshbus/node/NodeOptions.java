@@ -37,6 +37,9 @@ import java.util.concurrent.Executor;
  * <tr><td>authenticator</td><td>none (everyone)</td><td>which remotes may link, from their credential and
  * certificate</td></tr>
  * <tr><td>credentials</td><td>none</td><td>what this node presents to the other side's authenticator</td></tr>
+ * <tr><td>memoryBudget</td><td>a quarter of the heap (16 MiB to 1 GiB)</td><td>bytes queued for all remotes
+ * together (and the host's at-least-once buffers and the gateways' queues); when full, the queues of remotes that are
+ * down are released first, then sends are refused as back-pressure</td></tr>
  * </table>
  */
 public record NodeOptions(String id, List<URI> listen, URI advertise, int maxFrameSize, Duration handshakeTimeout,
@@ -45,7 +48,7 @@ public record NodeOptions(String id, List<URI> listen, URI advertise, int maxFra
                           OverflowPolicy overflowPolicy, int inboundLimit, Duration reapIdleUnkept,
                           Duration closeTimeout, Executor executor, Transports transports, byte[] secret,
                           int maxConnections, int maxConnectionsPerAddress, Authenticator authenticator,
-                          byte[] credentials, long maxQueuedBytes) {
+                          byte[] credentials, long maxQueuedBytes, long memoryBudget) {
 
     public NodeOptions {
         Objects.requireNonNull(id, "id");
@@ -90,6 +93,10 @@ public record NodeOptions(String id, List<URI> listen, URI advertise, int maxFra
         credentials = credentials == null ? new byte[0] : credentials.clone();
         if (maxQueuedBytes < 1) {
             throw new IllegalArgumentException("maxQueuedBytes: must be at least 1");
+        }
+        if (memoryBudget < maxFrameSize) {
+            throw new IllegalArgumentException("memoryBudget: at least maxFrameSize (" + maxFrameSize + "), was "
+                    + memoryBudget);
         }
     }
 
@@ -136,6 +143,7 @@ public record NodeOptions(String id, List<URI> listen, URI advertise, int maxFra
         private Authenticator authenticator;
         private byte[] credentials;
         private long maxQueuedBytes = 64L * 1024 * 1024;
+        private long memoryBudget = MemoryBudget.defaultLimit();
 
         Builder(String id) {
             this.id = id;
@@ -204,6 +212,17 @@ public record NodeOptions(String id, List<URI> listen, URI advertise, int maxFra
          */
         public Builder maxQueuedBytes(long bytes) {
             this.maxQueuedBytes = bytes;
+            return this;
+        }
+
+        /**
+         * Most bytes queued for all remote nodes together, and for what the layers above queue on this node's
+         * budget (default: a quarter of the heap, 16 MiB to 1 GiB). When it is full, the queues of remotes whose link
+         * is down are released first (their messages fail with {@code PeerUnreachableException}), then a send that
+         * still does not fit is refused as back-pressure.
+         */
+        public Builder memoryBudget(long bytes) {
+            this.memoryBudget = bytes;
             return this;
         }
 
@@ -293,7 +312,7 @@ public record NodeOptions(String id, List<URI> listen, URI advertise, int maxFra
                     inboundLimit, reapIdleUnkept, closeTimeout,
                     executor != null ? executor : DefaultExecutor.shared(),
                     withTls(transports != null ? transports : Transports.discover()), secret, maxConnections,
-                    maxConnectionsPerAddress, authenticator, credentials, maxQueuedBytes);
+                    maxConnectionsPerAddress, authenticator, credentials, maxQueuedBytes, memoryBudget);
         }
 
         private Transports withTls(Transports t) {

@@ -48,9 +48,9 @@ final class Remote {
     boolean gone;
     final List<Runnable> onActive = new ArrayList<>();
 
-    Remote(String id, int queueCapacity, long maxQueuedBytes, SerialExecutor inbound) {
+    Remote(String id, int queueCapacity, long maxQueuedBytes, MemoryBudget budget, SerialExecutor inbound) {
         this.id = id;
-        this.queue = new SendQueue(queueCapacity, maxQueuedBytes);
+        this.queue = new SendQueue(queueCapacity, maxQueuedBytes, budget);
         this.inbound = inbound;
     }
 

@@ -13,6 +13,7 @@ import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.buffer.Unpooled;
 import java.util.Collection;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Moves messages from senders to links: offers them to a remote's bounded {@link SendQueue} (applying the overflow
@@ -37,6 +38,8 @@ final class RemoteDrainer {
     private final Remotes remotes;
     private final Completions completions;
     private final SendQueue.Evictions evictions;
+    private static final long SHED_RESCAN_NANOS = 50_000_000L;
+    private final AtomicLong lastFruitlessShed = new AtomicLong();
 
     RemoteDrainer(NodeOptions options, NodeMetrics metrics, Remotes remotes, Completions completions) {
         this.options = options;
@@ -104,8 +107,19 @@ final class RemoteDrainer {
 
     /** Queues a message, a shared frame array or a shared frame buffer; {@code future} may be null. */
     SendStatus enqueue(Remote r, Object item, CompletableFuture<?> future) {
-        int res = r.queue.offer(item, weight(item), future, options.overflowPolicy() == OverflowPolicy.DROP_OLDEST,
-                evictions);
+        int w = weight(item);
+        boolean dropOldest = options.overflowPolicy() == OverflowPolicy.DROP_OLDEST;
+        int res = r.queue.offer(item, w, future, dropOldest, evictions);
+        if (res == SendQueue.OVER_BUDGET && shedQueuesOfDownRemotes(r) > 0) {
+            res = r.queue.offer(item, w, future, dropOldest, evictions);
+        }
+        if (res == SendQueue.OVER_BUDGET) {
+            metrics.memoryBudgetRefusals.increment();
+            release(item);
+            completions.fail(future, new BackPressureException("the memory budget of node " + options.id() + " is full ("
+                    + remotes.budget.limit() + " bytes queued for all remotes)"));
+            return SendStatus.BACK_PRESSURED;
+        }
         if (res == SendQueue.FULL) {
             metrics.sendsBackPressured.increment();
             release(item);
@@ -166,6 +180,31 @@ final class RemoteDrainer {
     }
 
     /** Fails everything queued for the remote with {@code cause} (counted). */
+    /**
+     * The budget is full: the queues of remotes whose link is down go first, since what waits for a remote that may
+     * never come back must not starve the live ones (their messages fail typed). Returns how many were released.
+     */
+    int shedQueuesOfDownRemotes(Remote sending) {
+        long now = System.nanoTime();
+        long last = lastFruitlessShed.get();
+        if (last != 0 && now - last < SHED_RESCAN_NANOS) {
+            // A scan just found nothing to release: under sustained pressure from live queues, refuse without
+            // walking every remote for each send.
+            return 0;
+        }
+        int shed = 0;
+        for (Remote r : remotes.all()) {
+            if (r != sending && r.active == null && r.queue.size() > 0) {
+                metrics.queuesShed.increment();
+                failQueue(r, new PeerUnreachableException("queue to node " + r.id + " released while its link is "
+                        + "down: the node's memory budget is full"));
+                shed++;
+            }
+        }
+        lastFruitlessShed.set(shed == 0 ? now : 0);
+        return shed;
+    }
+
     void failQueue(Remote r, MeshbusException cause) {
         Object[] items = new Object[Remote.DRAIN_BATCH];
         CompletableFuture<?>[] futures = new CompletableFuture<?>[Remote.DRAIN_BATCH];

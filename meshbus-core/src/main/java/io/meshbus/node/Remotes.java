@@ -18,9 +18,12 @@ import java.util.function.Consumer;
 final class Remotes {
     private final ConcurrentHashMap<String, Remote> byId = new ConcurrentHashMap<>();
     private final NodeOptions options;
+    /** Shared by every remote's send queue. */
+    final MemoryBudget budget;
 
     Remotes(NodeOptions options) {
         this.options = options;
+        this.budget = new MemoryBudget(options.memoryBudget());
     }
 
     /** The remote with that id, or null when none is known. */
@@ -33,7 +36,7 @@ final class Remotes {
      * {@code gone} under its monitor and ask again.
      */
     Remote obtain(String id) {
-        return byId.computeIfAbsent(id, k -> new Remote(k, options.sendQueueCapacity(), options.maxQueuedBytes(),
+        return byId.computeIfAbsent(id, k -> new Remote(k, options.sendQueueCapacity(), options.maxQueuedBytes(), budget,
                 new SerialExecutor(options.executor())));
     }
 

@@ -16,6 +16,8 @@ final class SendQueue {
     static final int OK = 1;
     static final int FULL = 2;
     static final int DROPPED_OLDEST = 3;
+    /** The node's memory budget is full (see {@link MemoryBudget}); nothing was queued. */
+    static final int OVER_BUDGET = 4;
 
     private Object[] items;
     private CompletableFuture<?>[] futures;
@@ -23,6 +25,7 @@ final class SendQueue {
     private int mask;
     private final int capacity;
     private final long maxBytes;
+    private final MemoryBudget budget;
     private int head;
     private int size;
     private long bytes;
@@ -31,9 +34,10 @@ final class SendQueue {
     private long tallied;
 
     /** Starts small and doubles up to {@code capacity}: a node may know thousands of remotes, most of them quiet. */
-    SendQueue(int capacity, long maxBytes) {
+    SendQueue(int capacity, long maxBytes, MemoryBudget budget) {
         this.capacity = capacity;
         this.maxBytes = maxBytes;
+        this.budget = budget;
         int initial = Math.min(16, Integer.highestOneBit(Math.max(2, capacity - 1)) << 1);
         this.items = new Object[initial];
         this.futures = new CompletableFuture<?>[initial];
@@ -76,17 +80,15 @@ final class SendQueue {
                 return FULL;
             }
             while (!fits(weight)) {
-                if (!(items[head] instanceof io.meshbus.wire.Frame.Tally)) {
-                    // Never sent, counted as dropped: not a loss in flight too.
-                    counted--;
-                }
-                evictions.evicted(items[head], futures[head]);
-                bytes -= weights[head];
-                items[head] = null;
-                futures[head] = null;
-                head = (head + 1) & mask;
-                size--;
+                evictOldest(evictions);
             }
+            result = DROPPED_OLDEST;
+        }
+        while (!budget.tryReserve(weight)) {
+            if (!dropOldest || size == 0) {
+                return OVER_BUDGET;
+            }
+            evictOldest(evictions);
             result = DROPPED_OLDEST;
         }
         if (size == items.length) {
@@ -100,6 +102,20 @@ final class SendQueue {
         size++;
         counted++;
         return result;
+    }
+
+    private void evictOldest(Evictions evictions) {
+        if (!(items[head] instanceof io.meshbus.wire.Frame.Tally)) {
+            // Never sent, counted as dropped: not a loss in flight too.
+            counted--;
+        }
+        evictions.evicted(items[head], futures[head]);
+        bytes -= weights[head];
+        budget.release(weights[head]);
+        items[head] = null;
+        futures[head] = null;
+        head = (head + 1) & mask;
+        size--;
     }
 
     /**
@@ -120,6 +136,7 @@ final class SendQueue {
         futures[tail] = null;
         weights[tail] = 13;
         bytes += 13;
+        budget.force(13);
         size++;
         return size == 1;
     }
@@ -147,14 +164,17 @@ final class SendQueue {
     /** Moves up to {@code max} entries into the arrays; returns how many. */
     synchronized int drain(Object[] outItems, CompletableFuture<?>[] outFutures, int max) {
         int n = Math.min(max, size);
+        long freed = 0;
         for (int i = 0; i < n; i++) {
             int at = (head + i) & mask;
             outItems[i] = items[at];
             outFutures[i] = futures[at];
-            bytes -= weights[at];
+            freed += weights[at];
             items[at] = null;
             futures[at] = null;
         }
+        bytes -= freed;
+        budget.release(freed);
         head = (head + n) & mask;
         size -= n;
         return n;

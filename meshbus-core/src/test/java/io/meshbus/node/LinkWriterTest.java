@@ -21,7 +21,8 @@ class LinkWriterTest {
     final EmbeddedChannel ch = new EmbeddedChannel();
     final NodeMetrics metrics = new NodeMetrics();
     final LinkWriter writer = new LinkWriter(ch, MAX_FRAME, metrics, new Completions(Runnable::run), () -> "b-node");
-    final Remote remote = new Remote("b-node", 1024, Long.MAX_VALUE, new SerialExecutor(Runnable::run));
+    final Remote remote = new Remote("b-node", 1024, Long.MAX_VALUE, new MemoryBudget(Long.MAX_VALUE),
+            new SerialExecutor(Runnable::run));
 
     @AfterEach
     void close() {

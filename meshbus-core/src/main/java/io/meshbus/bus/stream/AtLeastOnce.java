@@ -8,6 +8,7 @@ import io.meshbus.error.MeshbusException;
 import io.meshbus.error.PeerUnreachableException;
 import io.meshbus.message.Headers;
 import io.meshbus.message.Message;
+import io.meshbus.node.MemoryBudget;
 import java.nio.ByteBuffer;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -52,6 +53,9 @@ public final class AtLeastOnce implements MembershipListener {
     final LongAdder strangers;
     final int maxMessages;
     final long maxBytes;
+    /** The node's budget: unacknowledged messages count against it with everything else queued. */
+    final MemoryBudget budget;
+    private final String hostId;
     final long retransmitNanos;
     final long maxRetransmitNanos;
     private final ConcurrentHashMap<String, Outbox> outboxes = new ConcurrentHashMap<>();
@@ -66,7 +70,9 @@ public final class AtLeastOnce implements MembershipListener {
 
     /** @param incarnationOf the incarnation a linked host last showed, or 0 */
     public AtLeastOnce(BusContext ctx, ToLongFunction<String> incarnationOf, int maxMessages, long maxBytes,
-                       long retransmitMillis) {
+                       MemoryBudget budget, long retransmitMillis) {
+        this.budget = budget;
+        this.hostId = ctx.id();
         this.carrier = ctx.carrier();
         this.executor = ctx.executor();
         this.incarnation = ctx.incarnation();
@@ -76,6 +82,10 @@ public final class AtLeastOnce implements MembershipListener {
         this.maxBytes = maxBytes;
         this.retransmitNanos = TimeUnit.MILLISECONDS.toNanos(retransmitMillis);
         this.maxRetransmitNanos = retransmitNanos * 16;
+    }
+
+    String hostId() {
+        return hostId;
     }
 
     /** A new epoch: above every earlier one of this process, and of an earlier process unless the clock went back. */

@@ -71,6 +71,9 @@ final class Outbox {
             } else if (unacked.size() >= streams.maxMessages || bytes + size > streams.maxBytes) {
                 refusal = new BackPressureException("at-least-once stream to host " + toHost + " holds "
                         + unacked.size() + " unacknowledged messages (" + bytes + " bytes), its bound");
+            } else if (!streams.budget.tryReserve(size)) {
+                refusal = new BackPressureException("at-least-once stream to host " + toHost + ": the memory "
+                        + "budget of host " + streams.hostId() + " is full (" + streams.budget.limit() + " bytes)");
             } else {
                 long seq = nextSeq++;
                 Message out = stamped.withHeaders(stamped.headers().with(BusOps.OP, prefix + seq));
@@ -146,6 +149,7 @@ final class Outbox {
                 while (!unacked.isEmpty() && unacked.peekFirst().seq <= upTo) {
                     Entry e = unacked.pollFirst();
                     bytes -= e.bytes;
+                    streams.budget.release(e.bytes);
                     done.add(e);
                 }
                 if (written < upTo) {
@@ -174,6 +178,7 @@ final class Outbox {
     private void restart(List<Entry> into) {
         into.addAll(unacked);
         unacked.clear();
+        streams.budget.release(bytes);
         bytes = 0;
         epoch = AtLeastOnce.nextEpoch();
         prefix = prefix();
@@ -259,6 +264,7 @@ final class Outbox {
             ended = true;
             all = new ArrayList<>(unacked);
             unacked.clear();
+            streams.budget.release(bytes);
             bytes = 0;
         }
         failAll(all, why);
