@@ -65,7 +65,7 @@ final class BusScenarios implements Contender {
                         + "peer's listener; baseline: node-throughput's node", BUS, NodeScenarios.NODE),
                 new RttScenario("bus-request-rtt", "peer-to-peer request/reply, one in flight; baseline: the same "
                         + "ping-pong on a raw socket", BUS, RawSocketBaselines.RAW),
-                new BusScaleScenario(), new SoakScenario());
+                new BusScaleScenario(), new io.meshbus.bench.soak.SoakScenario());
     }
 
     @Override
