@@ -18,7 +18,7 @@ public final class BenchMain {
     /** Exit code of a command line that could not be understood. */
     public static final int USAGE = 2;
 
-    private static final List<Scenario> SCENARIOS = NodeScenarios.all();
+    private static final List<Scenario> SCENARIOS = Catalog.scenarios();
 
     private BenchMain() {
     }
@@ -81,7 +81,7 @@ public final class BenchMain {
                         + "(default 2)\n")
                 .append("  --size BYTES  payload per message (default 100)\n")
                 .append("  --count N     measured round trips of the rtt scenarios, after ")
-                .append(RttScenario.WARMUP_ROUND_TRIPS).append(" warm-up ones (default 100000)\n")
+                .append(LatencyLoop.WARMUP_ROUND_TRIPS).append(" warm-up ones (default 100000)\n")
                 .append("  --backplane B redis, nats or all: the brokers of the backplane scenarios (default all; "
                         + "MESHBUS_REDIS_URI, MESHBUS_NATS_URI)\n")
                 .append("  --rate N      soak: messages per second per delivery mode, both directions together "

@@ -21,13 +21,13 @@ import java.util.concurrent.atomic.AtomicLong;
  * allocated per record: this is the limit of a framed stream between two JVMs on this machine, which the node's
  * figures are read against.
  */
-final class RawSocketBaselines implements Contender {
-    static final Contender RAW = new RawSocketBaselines();
+public final class RawSocketContender extends TwoJvmContender {
+    public static final RawSocketContender RAW = new RawSocketContender();
 
     private static final int BUFFER = 64 * 1024;
     private static final int CONNECT_TIMEOUT_MS = 10_000;
 
-    private RawSocketBaselines() {
+    private RawSocketContender() {
     }
 
     @Override
@@ -37,12 +37,12 @@ final class RawSocketBaselines implements Contender {
 
     @Override
     public ChildServer sink(int size) throws IOException {
-        return new Server(size, false);
+        return new Server(size, false).start();
     }
 
     @Override
     public ChildServer echo(int size) throws IOException {
-        return new Server(size, true);
+        return new Server(size, true).start();
     }
 
     @Override
@@ -136,9 +136,7 @@ final class RawSocketBaselines implements Contender {
             this.socket = socket;
             this.payload = Contender.payload(size);
             this.inFlight = inFlight;
-            this.thread = new Thread(this::run, "raw-pipeline");
-            thread.setDaemon(true);
-            thread.start();
+            this.thread = Waits.daemon(this::run, "raw-pipeline");
         }
 
         private void run() {
@@ -196,14 +194,13 @@ final class RawSocketBaselines implements Contender {
     }
 
     /** Accepts connections on 127.0.0.1 and reads records from each on its own thread, counting or echoing them. */
-    private static final class Server implements ChildServer {
+    private static final class Server {
         private final ServerSocket listener;
         private final int size;
         private final boolean echo;
-        private final Thread reader;
-        /** Written by the reader thread only, so a lazySet publishes without the cost of an atomic add. */
-        private final AtomicLong delivered = new AtomicLong();
-        private final AtomicLong malformed = new AtomicLong();
+        /** The reader thread is its single writer. */
+        private final Tally tally;
+        private Thread reader;
         private volatile Socket socket;
         private volatile boolean closing;
 
@@ -211,24 +208,13 @@ final class RawSocketBaselines implements Contender {
             this.listener = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
             this.size = size;
             this.echo = echo;
-            this.reader = new Thread(this::serve, "raw-" + (echo ? "echo" : "sink"));
-            reader.setDaemon(true);
-            reader.start();
+            this.tally = new Tally(size);
         }
 
-        @Override
-        public URI address() {
-            return URI.create("tcp://" + listener.getInetAddress().getHostAddress() + ":" + listener.getLocalPort());
-        }
-
-        @Override
-        public long delivered() {
-            return delivered.get();
-        }
-
-        @Override
-        public long malformed() {
-            return malformed.get();
+        ChildServer start() {
+            reader = Waits.daemon(this::serve, "raw-" + (echo ? "echo" : "sink"));
+            return tally.server(() -> URI.create("tcp://" + listener.getInetAddress().getHostAddress() + ":"
+                    + listener.getLocalPort()), this::close);
         }
 
         /** Serves connections one after another (a scenario may open a second one) until closed. */
@@ -267,7 +253,7 @@ final class RawSocketBaselines implements Contender {
                     return;
                 }
                 if (length != size) {
-                    malformed.lazySet(malformed.get() + 1);
+                    tally.count(length);
                     if (length < 0 || length > Options.MAX_SIZE) {
                         throw new IOException("record length " + length + ": the stream is out of step");
                     }
@@ -280,12 +266,11 @@ final class RawSocketBaselines implements Contender {
                     out.write(record);
                     out.flush();
                 }
-                delivered.lazySet(delivered.get() + 1);
+                tally.count(length);
             }
         }
 
-        @Override
-        public void close() throws IOException {
+        private void close() throws IOException {
             closing = true;
             listener.close();
             Socket s = socket;
