@@ -47,13 +47,13 @@ public final class BenchChild {
             case "echo" -> contender.echo(size);
             default -> throw new IllegalArgumentException("unknown role: " + args[1]);
         }) {
-            reply("READY " + server.address());
+            reply("READY " + server.address().get());
             BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
             for (String line = in.readLine(); line != null && !line.equals("QUIT"); line = in.readLine()) {
                 if (!line.equals("COUNT")) {
                     throw new IllegalArgumentException("unknown command: " + line);
                 }
-                reply("COUNT " + server.delivered() + " " + server.malformed());
+                reply("COUNT " + server.delivered().getAsLong() + " " + server.malformed().getAsLong());
             }
         }
     }

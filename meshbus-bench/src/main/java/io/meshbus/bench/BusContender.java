@@ -43,13 +43,9 @@ public final class BusContender extends TwoJvmContender {
     private final boolean atLeastOnce;
 
     private BusContender(boolean confirmed, boolean atLeastOnce) {
+        super(atLeastOnce ? "bus-at-least-once" : confirmed ? "bus-confirmed" : "bus");
         this.confirmed = confirmed;
         this.atLeastOnce = atLeastOnce;
-    }
-
-    @Override
-    public String name() {
-        return atLeastOnce ? "bus-at-least-once" : confirmed ? "bus-confirmed" : "bus";
     }
 
     @Override

@@ -19,11 +19,7 @@ public final class NodeContender extends TwoJvmContender {
     public static final NodeContender NODE = new NodeContender();
 
     private NodeContender() {
-    }
-
-    @Override
-    public String name() {
-        return "node";
+        super("node");
     }
 
     @Override

@@ -29,17 +29,11 @@ public final class PubSubContender extends TwoJvmContender {
 
     static final String SUBJECT = "bench.data";
 
-    private final String name;
     private final int subscribers;
 
     private PubSubContender(String name, int subscribers) {
-        this.name = name;
+        super(name);
         this.subscribers = subscribers;
-    }
-
-    @Override
-    public String name() {
-        return name;
     }
 
     /**
@@ -68,7 +62,7 @@ public final class PubSubContender extends TwoJvmContender {
             Waits.close(hosts);
             throw e;
         }
-        return ChildServer.of(() -> hosts.get(0).info(), () -> tallies.stream().mapToLong(Tally::delivered).sum(),
+        return new ChildServer(() -> hosts.get(0).info(), () -> tallies.stream().mapToLong(Tally::delivered).sum(),
                 () -> tallies.stream().mapToLong(Tally::malformed).sum(), () -> Waits.close(hosts));
     }
 
@@ -123,11 +117,11 @@ public final class PubSubContender extends TwoJvmContender {
                 if (refusedPublishes > 0) {
                     w.add(String.format("%s: %,d publishes were refused by every host's full send queue, which "
                             + "publish does not report (seen in sendsBackPressured; published again after a back-off)",
-                            name, refusedPublishes));
+                            name(), refusedPublishes));
                 }
                 if (lostDeliveries > 0) {
                     w.add(String.format("%s: %,d deliveries lost: a full send queue refused a publish other hosts "
-                            + "took, which publish does not report", name, lostDeliveries));
+                            + "took, which publish does not report", name(), lostDeliveries));
                 }
                 return w;
             }
@@ -148,7 +142,7 @@ public final class PubSubContender extends TwoJvmContender {
         boolean waited = false;
         while (host.members().size() < subscribers || host.metrics().get("remoteInterests") < subscribers) {
             if (System.nanoTime() > deadline) {
-                throw new TimeoutException(name + ": " + Waits.LIFECYCLE.toSeconds() + " s after joining, the "
+                throw new TimeoutException(name() + ": " + Waits.LIFECYCLE.toSeconds() + " s after joining, the "
                         + "publisher knows " + host.members() + " with " + host.metrics().get("remoteInterests")
                         + " interests; expected " + subscribers + " of each");
             }
@@ -156,7 +150,7 @@ public final class PubSubContender extends TwoJvmContender {
             Thread.sleep(10);
         }
         if (waited) {
-            System.err.println(name + ": the join completed before all " + subscribers + " subscriber hosts and "
+            System.err.println(name() + ": the join completed before all " + subscribers + " subscriber hosts and "
                     + "their interests were known");
         }
     }

@@ -18,16 +18,7 @@ public final class RawDatagramContender extends TwoJvmContender {
     public static final RawDatagramContender RAW_UDP = new RawDatagramContender();
 
     private RawDatagramContender() {
-    }
-
-    @Override
-    public String name() {
-        return "raw-udp";
-    }
-
-    @Override
-    public boolean lossy() {
-        return true;
+        super("raw-udp", true);
     }
 
     @Override

@@ -12,8 +12,6 @@ import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.URI;
 import java.time.Duration;
-import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The baselines: plain blocking {@code java.net} sockets carrying the same payloads, framed the least a message stream
@@ -28,11 +26,7 @@ public final class RawSocketContender extends TwoJvmContender {
     private static final int CONNECT_TIMEOUT_MS = 10_000;
 
     private RawSocketContender() {
-    }
-
-    @Override
-    public String name() {
-        return "raw";
+        super("raw");
     }
 
     @Override
@@ -122,17 +116,14 @@ public final class RawSocketContender extends TwoJvmContender {
      * One thread writes {@code inFlight} records, then one more for each echo it reads, so the window never drains;
      * each record is flushed as it is written, as in the one-at-a-time ping-pong.
      */
-    private static final class RawPipeline implements Pipeline {
+    private static final class RawPipeline extends CountingPipeline {
         private final Socket socket;
         private final byte[] payload;
         private final int inFlight;
         private final Thread thread;
-        /** Written by the pipeline's thread only, so a lazySet publishes without the cost of an atomic add. */
-        private final AtomicLong completed = new AtomicLong();
-        private volatile boolean stopping;
-        private volatile IOException failure;
 
         RawPipeline(Socket socket, int size, int inFlight) {
+            super("raw pipeline");
             this.socket = socket;
             this.payload = Contender.payload(size);
             this.inFlight = inFlight;
@@ -155,8 +146,8 @@ public final class RawSocketContender extends TwoJvmContender {
                         throw new IOException("echo of " + length + " bytes for a record of " + payload.length);
                     }
                     in.readFully(payload);
-                    completed.lazySet(completed.get() + 1);
-                    if (!stopping) {
+                    replied();
+                    if (!stopping()) {
                         out.writeInt(payload.length);
                         out.write(payload);
                         out.flush();
@@ -164,27 +155,21 @@ public final class RawSocketContender extends TwoJvmContender {
                     }
                 }
             } catch (IOException e) {
-                failure = e;
+                failed(e);
             }
         }
 
         @Override
-        public long completed() {
-            return completed.get();
-        }
-
-        @Override
-        public void stop(Duration timeout) throws IOException, InterruptedException, TimeoutException {
-            stopping = true;
-            thread.join(timeout.toMillis());
-            if (thread.isAlive()) {
+        protected boolean awaitOutstanding(Duration timeout) throws InterruptedException {
+            if (Waits.join(thread, timeout)) {
+                return true;
+            }
+            try {
                 socket.close();
-                throw new TimeoutException("raw pipeline: echoes still missing " + timeout.toSeconds()
-                        + " s after it stopped");
+            } catch (IOException e) {
+                System.err.println("raw pipeline: closing its socket failed: " + e);
             }
-            if (failure != null) {
-                throw failure;
-            }
+            return false;
         }
 
         @Override

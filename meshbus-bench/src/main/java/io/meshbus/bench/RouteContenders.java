@@ -64,7 +64,7 @@ public final class RouteContenders {
         });
         Waits.await(server.start());
         String scheme = transport.startsWith("udp") ? "udp" : transport;
-        return TwoJvmContender.ChildServer.of(() -> URI.create(scheme + "://" + server.info().address() + ":"
+        return new TwoJvmContender.ChildServer(() -> URI.create(scheme + "://" + server.info().address() + ":"
                 + server.info().port()), delivered::sum, malformed::sum, () -> Waits.closed(server.close(), "server"));
     }
 
@@ -74,9 +74,8 @@ public final class RouteContenders {
 
     /** Request/reply over tcp: the child's handler returns the request, which goes back as the response. */
     private static final class Requests extends TwoJvmContender {
-        @Override
-        public String name() {
-            return "route-tcp";
+        Requests() {
+            super("route-tcp");
         }
 
         @Override
@@ -134,17 +133,15 @@ public final class RouteContenders {
      * Keeps {@code inFlight} requests outstanding: each response issues the next request from the thread that
      * completed it. The first failure stops the pipeline, and {@link #stop} reports it.
      */
-    private static final class RoutePipeline implements Contender.Pipeline {
+    private static final class RoutePipeline extends CountingPipeline {
         private final Client client;
         private final Headers headers;
         private final byte[] payload;
-        private final AtomicLong completed = new AtomicLong();
         private final AtomicInteger outstanding;
-        private final AtomicReference<Throwable> failure = new AtomicReference<>();
         private final CompletableFuture<Void> drained = new CompletableFuture<>();
-        private volatile boolean stopping;
 
         RoutePipeline(Client client, Headers headers, int size, int inFlight) {
+            super("route pipeline");
             this.client = client;
             this.headers = headers;
             this.payload = Contender.payload(size);
@@ -162,39 +159,27 @@ public final class RouteContenders {
                         throw new IOException("request failed: " + e, e);
                     }
                     check(m, r, payload.length);
-                    completed.incrementAndGet();
+                    replied();
                 } catch (IOException | RuntimeException x) {
-                    failure.compareAndSet(null, x);
+                    failed(x);
                 }
-                if (stopping || failure.get() != null) {
-                    if (outstanding.decrementAndGet() == 0) {
-                        drained.complete(null);
-                    }
-                } else {
+                if (!stopping()) {
                     issue();
+                } else if (outstanding.decrementAndGet() == 0) {
+                    drained.complete(null);
                 }
             });
         }
 
         @Override
-        public long completed() {
-            return completed.get();
-        }
-
-        @Override
-        public void stop(Duration timeout) throws IOException, InterruptedException, TimeoutException {
-            stopping = true;
+        protected boolean awaitOutstanding(Duration timeout) throws InterruptedException {
             try {
                 drained.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+                return true;
             } catch (ExecutionException impossible) {
                 throw new IllegalStateException(impossible);
             } catch (TimeoutException e) {
-                throw new TimeoutException("route pipeline: " + outstanding.get() + " responses still missing "
-                        + timeout.toSeconds() + " s after it stopped");
-            }
-            Throwable t = failure.get();
-            if (t != null) {
-                throw t instanceof IOException io ? io : new IOException(t);
+                return false;
             }
         }
 
@@ -206,19 +191,8 @@ public final class RouteContenders {
 
     /** One-way messages over udp4, counted by the child's handler. */
     private static final class Datagrams extends TwoJvmContender {
-        @Override
-        public String name() {
-            return "route-udp";
-        }
-
-        @Override
-        public boolean lossy() {
-            return true;
-        }
-
-        @Override
-        public ChildServer sink(int size) throws Exception {
-            return serve("udp4", COUNT, size, false);
+        Datagrams() {
+            super("route-udp", true);
         }
 
         /**
@@ -290,6 +264,11 @@ public final class RouteContenders {
                     Waits.closed(client.close(), "the client");
                 }
             };
+        }
+
+        @Override
+        public ChildServer sink(int size) throws Exception {
+            return serve("udp4", COUNT, size, false);
         }
     }
 }

@@ -37,6 +37,6 @@ public final class Tally {
 
     /** A child server reporting this tally. */
     public ChildServer server(Supplier<URI> address, TwoJvmContender.Closer closer) {
-        return ChildServer.of(address, this::delivered, this::malformed, closer);
+        return new ChildServer(address, this::delivered, this::malformed, closer);
     }
 }

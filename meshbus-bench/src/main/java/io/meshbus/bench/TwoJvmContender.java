@@ -22,6 +22,28 @@ public abstract class TwoJvmContender implements Contender {
     private static final Duration STARTUP = Duration.ofSeconds(60);
     private static final Duration REPLY = Duration.ofSeconds(30);
 
+    private final String name;
+    private final boolean lossy;
+
+    /** A contender whose messages arrive unless something says otherwise. */
+    protected TwoJvmContender(String name) {
+        this(name, false);
+    }
+
+    /**
+     * @param name  the contender's name, which also picks it in the child JVM ({@link Catalog})
+     * @param lossy whether the stream's messages may be lost on the way without a word; see {@link Stream#lossy()}
+     */
+    protected TwoJvmContender(String name, boolean lossy) {
+        this.name = name;
+        this.lossy = lossy;
+    }
+
+    @Override
+    public final String name() {
+        return name;
+    }
+
     /** Child side: accepts one stream and counts the messages it receives. */
     public ChildServer sink(int size) throws Exception {
         throw new UnsupportedOperationException(name() + " has no sink");
@@ -47,16 +69,9 @@ public abstract class TwoJvmContender implements Contender {
         throw new UnsupportedOperationException(name() + " has no pipelined requests");
     }
 
-    /** Whether the stream's messages may be lost on the way without a word; see {@link Stream#lossy()}. */
-    public boolean lossy() {
-        return false;
-    }
-
     @Override
     public final Stream openStream(int size) throws Exception {
-        ChildProcess child = ChildProcess.start(name(), "sink", size, CHILD_LIFETIME);
-        try {
-            URI address = URI.create(child.await("READY", STARTUP)[0]);
+        return withChild("sink", size, (child, address) -> {
             StreamSender sender = streamTo(address, size);
             return new Stream() {
                 @Override
@@ -71,7 +86,7 @@ public abstract class TwoJvmContender implements Contender {
 
                 @Override
                 public boolean lossy() {
-                    return TwoJvmContender.this.lossy();
+                    return lossy;
                 }
 
                 @Override
@@ -83,33 +98,39 @@ public abstract class TwoJvmContender implements Contender {
                     }
                 }
             };
-        } catch (Exception e) {
-            child.close();
-            throw e;
-        }
+        });
     }
 
     @Override
     public final Echo openEcho(int size) throws Exception {
-        ChildProcess child = ChildProcess.start(name(), "echo", size, CHILD_LIFETIME);
+        return withChild("echo", size, (child, address) -> new Echo() {
+            @Override
+            public Pinger pinger() throws Exception {
+                return pingerTo(address, size);
+            }
+
+            @Override
+            public Pipeline pipeline(int inFlight) throws Exception {
+                return pipelineTo(address, size, inFlight);
+            }
+
+            @Override
+            public void close() {
+                child.close();
+            }
+        });
+    }
+
+    /** What is made of a started child and its address; the child is ended when making it fails. */
+    @FunctionalInterface
+    private interface WithChild<T> {
+        T make(ChildProcess child, URI address) throws Exception;
+    }
+
+    private <T> T withChild(String role, int size, WithChild<T> make) throws Exception {
+        ChildProcess child = ChildProcess.start(name, role, size, CHILD_LIFETIME);
         try {
-            URI address = URI.create(child.await("READY", STARTUP)[0]);
-            return new Echo() {
-                @Override
-                public Pinger pinger() throws Exception {
-                    return pingerTo(address, size);
-                }
-
-                @Override
-                public Pipeline pipeline(int inFlight) throws Exception {
-                    return pipelineTo(address, size, inFlight);
-                }
-
-                @Override
-                public void close() {
-                    child.close();
-                }
-            };
+            return make.make(child, URI.create(child.await("READY", STARTUP)[0]));
         } catch (Exception e) {
             child.close();
             throw e;
@@ -129,44 +150,15 @@ public abstract class TwoJvmContender implements Contender {
         }
     }
 
-    /** The server running in the child JVM. */
-    public interface ChildServer extends AutoCloseable {
-        /** Where the harness connects. */
-        URI address();
-
-        /** Messages received with the expected size (counted or echoed); safe to read from any thread. */
-        long delivered();
-
-        /** Messages received with a size other than the expected one; never counted as delivered. */
-        long malformed();
-
+    /**
+     * The server running in the child JVM: where the harness connects, what it counted (messages of the expected
+     * size, and the others, never counted as delivered; both safe from any thread), and how it closes.
+     */
+    public record ChildServer(Supplier<URI> address, LongSupplier delivered, LongSupplier malformed, Closer closer)
+            implements AutoCloseable {
         @Override
-        void close() throws IOException;
-
-        /** A server made of its parts: where it is, what it counted, how it closes. */
-        static ChildServer of(Supplier<URI> address, LongSupplier delivered, LongSupplier malformed,
-                              Closer closer) {
-            return new ChildServer() {
-                @Override
-                public URI address() {
-                    return address.get();
-                }
-
-                @Override
-                public long delivered() {
-                    return delivered.getAsLong();
-                }
-
-                @Override
-                public long malformed() {
-                    return malformed.getAsLong();
-                }
-
-                @Override
-                public void close() throws IOException {
-                    closer.close();
-                }
-            };
+        public void close() throws IOException {
+            closer.close();
         }
     }
 

@@ -2,6 +2,7 @@ package io.meshbus.bench.backplane;
 
 import io.meshbus.bench.Contender;
 import io.meshbus.bench.RetryingSender;
+import io.meshbus.bench.TwoJvmContender;
 import io.meshbus.bench.Waits;
 import io.meshbus.bus.Backplane;
 import io.meshbus.bus.Host;
@@ -16,6 +17,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeoutException;
+import java.util.function.LongSupplier;
 import java.util.function.Supplier;
 
 /**
@@ -45,27 +47,21 @@ final class BackplaneHosts {
             awaitMember(a, b.id());
             awaitMember(b, a.id());
             byte[] payload = Contender.payload(size);
+            LongSupplier lost = () -> losses(counters);
+            TwoJvmContender.Closer close = () -> Waits.close(hosts);
             LocalStream s;
             if (workload == BackplaneScenario.Workload.PUBLISH) {
-                s = new HostStream(size, hosts, counters) {
-                    @Override
-                    boolean offer() {
-                        // At most once and silent: a refusal shows only in the host's publishesRefused.
-                        a.publish(SUBJECT, Message.ofBytes(Headers.EMPTY, ContentType.BYTES, payload));
-                        return true;
-                    }
-                };
+                s = new LocalStream(size, () -> {
+                    // At most once and silent: a refusal shows only in the host's publishesRefused.
+                    a.publish(SUBJECT, Message.ofBytes(Headers.EMPTY, ContentType.BYTES, payload));
+                    return true;
+                }, lost, close);
                 Waits.await(b.subscribe(SUBJECT, (from, m) -> s.hit(m.payloadSize())));
             } else {
                 Peer source = a.create(SOURCE);
                 RetryingSender send = new RetryingSender(TARGET, size, m -> source.sendAndForget(TARGET, m),
                         () -> { });
-                s = new HostStream(size, hosts, counters) {
-                    @Override
-                    boolean offer() throws IOException {
-                        return send.trySend();
-                    }
-                };
+                s = new LocalStream(size, send::trySend, lost, close);
                 b.create(TARGET).onMessage((from, m) -> s.hit(m.payloadSize()));
                 // The first send to an unknown peer waits for the directory; that is not what is measured.
                 Waits.await(a.find(TARGET));
@@ -107,32 +103,15 @@ final class BackplaneHosts {
         }
     }
 
-    /** The hosts of a bus contender, whose loss counters tell what will not arrive. */
-    private abstract static class HostStream extends LocalStream {
-        private final List<Host> hosts;
-        private final List<Supplier<Map<String, Long>>> counters;
-
-        HostStream(int size, List<Host> hosts, List<Supplier<Map<String, Long>>> counters) {
-            super(size);
-            this.hosts = hosts;
-            this.counters = counters;
-        }
-
-        @Override
-        long lostSoFar() {
-            long n = 0;
-            for (Supplier<Map<String, Long>> s : counters) {
-                Map<String, Long> m = s.get();
-                for (String k : LOSSES) {
-                    n += m.getOrDefault(k, 0L);
-                }
+    /** What the hosts and their backplanes counted as refused or dropped, all together. */
+    private static long losses(List<Supplier<Map<String, Long>>> counters) {
+        long n = 0;
+        for (Supplier<Map<String, Long>> s : counters) {
+            Map<String, Long> m = s.get();
+            for (String k : LOSSES) {
+                n += m.getOrDefault(k, 0L);
             }
-            return n;
         }
-
-        @Override
-        public void close() throws IOException {
-            Waits.close(hosts);
-        }
+        return n;
     }
 }

@@ -2,6 +2,7 @@ package io.meshbus.bench.backplane;
 
 import io.meshbus.bench.Contender;
 import io.meshbus.bench.Contender.Received;
+import io.meshbus.bench.TwoJvmContender;
 import io.meshbus.bench.Waits;
 import java.io.IOException;
 import java.time.Duration;
@@ -9,6 +10,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
+import java.util.function.LongSupplier;
 
 /**
  * Both ends of a stream through a broker, in this JVM, with at most {@link #WINDOW} messages sent and not yet
@@ -18,11 +20,18 @@ import java.util.concurrent.locks.LockSupport;
  * ({@link #lostSoFar}) will never arrive and frees the window; after a burst with a loss the sender pauses, so a
  * congested client is not turned into a stream of losses.
  *
- * <p>A subclass says how to send one message ({@link #offer}), what it lost, and how it closes; it counts what its
- * receiving end got with {@link #hit}. Threads: the sender methods run on one thread at a time; {@link #hit} on the
- * client's receiving thread(s).
+ * <p>A contender gives how to send one message, what it lost, and how it closes; its receiving end counts with
+ * {@link #hit}. Threads: the sender methods run on one thread at a time; {@link #hit} on the client's receiving
+ * thread(s).
  */
-abstract class LocalStream implements Contender.Stream, Contender.StreamSender {
+final class LocalStream implements Contender.Stream, Contender.StreamSender {
+    /** One send of the client. */
+    @FunctionalInterface
+    interface Offer {
+        /** Offers one message; false when the client pushed back and took nothing. */
+        boolean offer() throws IOException;
+    }
+
     /** Messages sent and not yet received, at most; {@code -Dmeshbus.bench.backplane.window} changes it. */
     static final int WINDOW = Integer.getInteger("meshbus.bench.backplane.window", 16_384);
 
@@ -36,6 +45,10 @@ abstract class LocalStream implements Contender.Stream, Contender.StreamSender {
     private static final long LOSS_PAUSE_NANOS = TimeUnit.MICROSECONDS.toNanos(100);
 
     private final int size;
+    private final Offer offer;
+    /** Messages the contender counted as refused or dropped so far, cumulative. */
+    private final LongSupplier lostSoFar;
+    private final TwoJvmContender.Closer closer;
     private final AtomicLong received = new AtomicLong();
     private final AtomicLong malformed = new AtomicLong();
     /** What arrived and was lost before the measuring began (the probes), taken off every count. */
@@ -48,16 +61,11 @@ abstract class LocalStream implements Contender.Stream, Contender.StreamSender {
     private long lostPolled;
     private int sinceLook;
 
-    LocalStream(int size) {
+    LocalStream(int size, Offer offer, LongSupplier lostSoFar, TwoJvmContender.Closer closer) {
         this.size = size;
-    }
-
-    /** Offers one message to the client; false when it pushed back and took nothing. */
-    abstract boolean offer() throws IOException;
-
-    /** Messages the contender counted as refused or dropped so far, cumulative. */
-    long lostSoFar() {
-        return 0;
+        this.offer = offer;
+        this.lostSoFar = lostSoFar;
+        this.closer = closer;
     }
 
     /** The receiving end got one message of {@code length} bytes. */
@@ -82,7 +90,7 @@ abstract class LocalStream implements Contender.Stream, Contender.StreamSender {
             }
             return false;
         }
-        if (!offer()) {
+        if (!offer.offer()) {
             return false;
         }
         sent++;
@@ -110,7 +118,7 @@ abstract class LocalStream implements Contender.Stream, Contender.StreamSender {
 
     @Override
     public final long lost() {
-        return lostSoFar() - lostBase;
+        return lostSoFar.getAsLong() - lostBase;
     }
 
     /**
@@ -126,7 +134,7 @@ abstract class LocalStream implements Contender.Stream, Contender.StreamSender {
                 throw new TimeoutException(contender + ": none of " + probes + " probe messages arrived in "
                         + Waits.LIFECYCLE.toSeconds() + " s");
             }
-            if (offer()) {
+            if (offer.offer()) {
                 probes++;
             }
             Waits.waitFor(() -> total() > 0, PROBE);
@@ -138,10 +146,15 @@ abstract class LocalStream implements Contender.Stream, Contender.StreamSender {
         }
         receivedBase = received.get();
         malformedBase = malformed.get();
-        lostBase = lostSoFar();
+        lostBase = lostSoFar.getAsLong();
     }
 
     private long total() {
         return received.get() + malformed.get();
+    }
+
+    @Override
+    public void close() throws IOException {
+        closer.close();
     }
 }

@@ -49,18 +49,8 @@ final class PlainClients {
             StatefulRedisPubSubConnection<byte[], byte[]> sub = client.connectPubSub(ByteArrayCodec.INSTANCE);
             StatefulRedisConnection<byte[], byte[]> pub = client.connect(ByteArrayCodec.INSTANCE);
             RedisAsyncCommands<byte[], byte[]> async = pub.async();
-            LocalStream s = new LocalStream(size) {
-                @Override
-                boolean offer() {
-                    async.publish(channel, payload);
-                    return true;
-                }
-
-                @Override
-                public void close() {
-                    client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
-                }
-            };
+            LocalStream s = new LocalStream(size, () -> async.publish(channel, payload) != null, () -> 0,
+                    () -> client.shutdown(Duration.ZERO, Duration.ofSeconds(2)));
             sub.addListener(new RedisPubSubAdapter<>() {
                 @Override
                 public void message(byte[] ch, byte[] message) {
@@ -88,23 +78,10 @@ final class PlainClients {
             Connection pub = Nats.connect(options.connectionName("bench-publisher").build());
             connections.add(pub);
             Dispatcher[] d = new Dispatcher[1];
-            LocalStream s = new LocalStream(size) {
-                @Override
-                boolean offer() {
-                    pub.publish(subject, payload);
-                    return true;
-                }
-
-                @Override
-                long lostSoFar() {
-                    return d[0].getDroppedCount();
-                }
-
-                @Override
-                public void close() throws IOException {
-                    closeNats(connections);
-                }
-            };
+            LocalStream s = new LocalStream(size, () -> {
+                pub.publish(subject, payload);
+                return true;
+            }, () -> d[0].getDroppedCount(), () -> closeNats(connections));
             d[0] = sub.createDispatcher(m -> s.hit(m.getData().length));
             d[0].subscribe(subject);
             // The server has the subscription once it answered a ping sent after it.
