@@ -10,6 +10,7 @@ import static io.meshbus.bench.RawDatagramContender.RAW_UDP;
 import static io.meshbus.bench.RawSocketContender.RAW;
 
 import io.meshbus.bench.backplane.BackplaneScenario;
+import io.meshbus.bench.peers.PeersScenario;
 import io.meshbus.bench.soak.SoakScenario;
 import java.util.List;
 import java.util.stream.Stream;
@@ -45,10 +46,12 @@ final class Catalog {
                     RouteContenders.TCP, RAW, RouteContenders.IN_FLIGHT),
             new ThroughputScenario("udp-throughput", "udp4 one-way client.send to a post handler that counts; "
                     + "baseline: a raw DatagramChannel pair", RouteContenders.UDP, RAW_UDP),
-            new SubjectMatchScenario());
+            new SubjectMatchScenario(),
+            new PeersScenario());
 
-    private static final List<TwoJvmContender> CHILD_CONTENDERS = List.of(NODE, RAW, BUS, BUS_CONFIRMED,
-            BUS_AT_LEAST_ONCE, PUBLISH, FANOUT, RouteContenders.TCP, RouteContenders.UDP, RAW_UDP);
+    private static final List<TwoJvmContender> CHILD_CONTENDERS = Stream.of(List.of(NODE, RAW, BUS, BUS_CONFIRMED,
+            BUS_AT_LEAST_ONCE, PUBLISH, FANOUT, RouteContenders.TCP, RouteContenders.UDP, RAW_UDP),
+            PeersScenario.CHILD_CONTENDERS).flatMap(List::stream).toList();
 
     private Catalog() {
     }
