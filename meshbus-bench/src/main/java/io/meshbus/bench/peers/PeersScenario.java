@@ -33,7 +33,7 @@ import org.HdrHistogram.Histogram;
  */
 public final class PeersScenario implements Scenario {
     /** A run of about two minutes on this kind of machine: see BENCHMARKS.md. */
-    private static final Options DEFAULTS = new Options(Duration.ofSeconds(3), Duration.ofSeconds(1), 100, 30_000,
+    private static final Options DEFAULTS = new Options(Duration.ofSeconds(3), Duration.ofSeconds(1), 100, 50_000,
             false, "all", 2_000, Duration.ofSeconds(3), 3, List.of());
 
     /** One row of a table: what it is called there, the contender, and whether it is another library. */
