@@ -2,7 +2,6 @@ package io.meshbus.bench.peers;
 
 import io.meshbus.bench.Contender;
 import io.meshbus.bench.Tally;
-import io.meshbus.bench.TwoJvmContender;
 import io.meshbus.bench.Waits;
 import java.io.IOException;
 import java.net.URI;
@@ -21,7 +20,7 @@ import org.zeromq.ZMQ;
  * on the thread that made it (the loop's), so a close from any other thread (the latency loop's watchdog) only
  * marks the socket closed, and the waiting round trip sees that within {@link #POLL_MS} and throws.
  */
-final class JeromqContender extends TwoJvmContender {
+final class JeromqContender extends PeerContender {
     static final JeromqContender JEROMQ = new JeromqContender();
 
     /** How often a blocked receive looks whether it should stop. */
@@ -31,18 +30,10 @@ final class JeromqContender extends TwoJvmContender {
         super("jeromq");
     }
 
+    /** A socket bound on 127.0.0.1, served on a thread of its own: REP echoes, PULL counts. */
     @Override
-    public ChildServer echo(int size) {
-        return serve(SocketType.REP, size);
-    }
-
-    @Override
-    public ChildServer sink(int size) {
-        return serve(SocketType.PULL, size);
-    }
-
-    /** A socket of {@code type} bound on 127.0.0.1, served on a thread of its own: REP echoes, PULL counts. */
-    private static ChildServer serve(SocketType type, int size) {
+    ChildServer serve(int size, boolean echo) {
+        SocketType type = echo ? SocketType.REP : SocketType.PULL;
         ZContext context = new ZContext();
         ZMQ.Socket socket = context.createSocket(type);
         socket.setReceiveTimeOut(POLL_MS);
@@ -74,61 +65,63 @@ final class JeromqContender extends TwoJvmContender {
 
     @Override
     public Pinger pingerTo(URI address, int size) {
-        Owned owned = new Owned(SocketType.REQ, address);
-        byte[] payload = Contender.payload(size);
-        return new Pinger() {
-            @Override
-            public void roundTrip() throws IOException {
-                if (!owned.socket.send(payload)) {
-                    throw new IOException("jeromq: the request was not sent");
-                }
-                byte[] reply;
-                while ((reply = owned.socket.recv()) == null) {
-                    owned.throwIfClosed();
-                }
-                if (reply.length != payload.length) {
-                    throw new IOException("jeromq: a reply of " + reply.length + " bytes to " + payload.length);
-                }
-            }
-
-            @Override
-            public void close() {
-                owned.close();
-            }
-        };
+        return new Requester(address, size);
     }
 
     @Override
     public StreamSender streamTo(URI address, int size) {
-        Owned owned = new Owned(SocketType.PUSH, address);
-        byte[] payload = Contender.payload(size);
-        return new StreamSender() {
-            @Override
-            public boolean trySend() throws IOException {
-                owned.throwIfClosed();
-                return owned.socket.send(payload, ZMQ.DONTWAIT);
-            }
-
-            @Override
-            public void flush() {
-                // ZeroMQ's I/O thread writes what the socket took; the drain waits for it to arrive.
-            }
-
-            @Override
-            public void close() {
-                owned.close();
-            }
-        };
+        return new Pusher(address, size);
     }
 
-    /** The harness's socket and the thread it belongs to. */
-    private static final class Owned {
+    /** REQ: one request, then its reply. */
+    private static final class Requester extends Owned implements Pinger {
+        Requester(URI address, int size) {
+            super(SocketType.REQ, address, size);
+        }
+
+        @Override
+        public void roundTrip() throws IOException {
+            if (!socket.send(payload)) {
+                throw new IOException("jeromq: the request was not sent");
+            }
+            byte[] reply;
+            while ((reply = socket.recv()) == null) {
+                throwIfClosed();
+            }
+            if (reply.length != payload.length) {
+                throw new IOException("jeromq: a reply of " + reply.length + " bytes to " + payload.length);
+            }
+        }
+    }
+
+    /** PUSH: a send that would block at the high-water mark is refused, and offered again. */
+    private static final class Pusher extends Owned implements StreamSender {
+        Pusher(URI address, int size) {
+            super(SocketType.PUSH, address, size);
+        }
+
+        @Override
+        public boolean trySend() throws IOException {
+            throwIfClosed();
+            return socket.send(payload, ZMQ.DONTWAIT);
+        }
+
+        @Override
+        public void flush() {
+            // ZeroMQ's I/O thread writes what the socket took; the drain waits for it to arrive.
+        }
+    }
+
+    /** The harness's socket, the thread it belongs to, and the payload it sends. */
+    private abstract static class Owned implements AutoCloseable {
         final ZContext context = new ZContext();
         final ZMQ.Socket socket;
+        final byte[] payload;
         final Thread owner = Thread.currentThread();
         volatile boolean closed;
 
-        Owned(SocketType type, URI address) {
+        Owned(SocketType type, URI address, int size) {
+            payload = Contender.payload(size);
             socket = context.createSocket(type);
             socket.setReceiveTimeOut(POLL_MS);
             socket.connect("tcp://" + address.getHost() + ":" + address.getPort());
@@ -141,7 +134,8 @@ final class JeromqContender extends TwoJvmContender {
         }
 
         /** Marks the socket closed; only its own thread closes it for good. */
-        void close() {
+        @Override
+        public void close() {
             closed = true;
             if (Thread.currentThread() == owner) {
                 context.close();

@@ -2,7 +2,6 @@ package io.meshbus.bench.peers;
 
 import io.meshbus.bench.Contender;
 import io.meshbus.bench.Tally;
-import io.meshbus.bench.TwoJvmContender;
 import io.meshbus.bench.Waits;
 import io.nats.client.Connection;
 import io.nats.client.Dispatcher;
@@ -21,7 +20,7 @@ import java.util.concurrent.ThreadLocalRandom;
  * Core publishes do not push back, so the stream keeps within a {@link ProbedWindow}: the child answers requests on
  * {@code subject.count} with its count, on the same dispatcher, after the messages before them.
  */
-final class NatsContender extends TwoJvmContender {
+final class NatsContender extends PeerContender {
     static final NatsContender NATS = new NatsContender();
 
     private static final String SERVER_ENV = "MESHBUS_NATS_URI";
@@ -34,16 +33,7 @@ final class NatsContender extends TwoJvmContender {
     }
 
     @Override
-    public ChildServer echo(int size) throws Exception {
-        return serve(size, true);
-    }
-
-    @Override
-    public ChildServer sink(int size) throws Exception {
-        return serve(size, false);
-    }
-
-    private static ChildServer serve(int size, boolean echo) throws Exception {
+    ChildServer serve(int size, boolean echo) throws Exception {
         String server = server();
         String subject = "mbbench-" + Long.toString(ThreadLocalRandom.current().nextLong() & Long.MAX_VALUE, 36);
         Connection c = connect(server, echo ? "bench-echo" : "bench-sink");
@@ -90,36 +80,9 @@ final class NatsContender extends TwoJvmContender {
         Connection c = connect(serverOf(address), "bench-publisher");
         String subject = address.getPath().substring(1);
         byte[] payload = Contender.payload(size);
-        ProbedWindow window = new ProbedWindow(() -> c.request(subject + ".count", new byte[0])
-                .thenApply(m -> Long.parseLong(new String(m.getData(), StandardCharsets.US_ASCII))));
-        return new StreamSender() {
-            @Override
-            public boolean trySend() throws IOException {
-                if (window.failure() != null) {
-                    throw new IOException("nats: a count probe failed: " + window.failure(), window.failure());
-                }
-                if (!window.hasRoom()) {
-                    return false;
-                }
-                c.publish(subject, payload);
-                window.sent();
-                return true;
-            }
-
-            @Override
-            public void flush() throws IOException {
-                try {
-                    c.flush(Waits.LIFECYCLE);
-                } catch (Exception e) {
-                    throw new IOException("nats: flushing failed: " + e, e);
-                }
-            }
-
-            @Override
-            public void close() throws IOException {
-                NatsContender.close(c);
-            }
-        };
+        return new ProbedWindow(() -> c.request(subject + ".count", new byte[0])
+                .thenApply(m -> Long.parseLong(new String(m.getData(), StandardCharsets.US_ASCII))),
+                () -> c.publish(subject, payload), () -> close(c));
     }
 
     private static String server() {

@@ -20,6 +20,7 @@ import io.meshbus.bench.TwoJvmContender;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.DoubleBinaryOperator;
 import org.HdrHistogram.Histogram;
 
 /**
@@ -36,27 +37,23 @@ public final class PeersScenario implements Scenario {
     private static final Options DEFAULTS = new Options(Duration.ofSeconds(3), Duration.ofSeconds(1), 100, 50_000,
             false, "all", 2_000, Duration.ofSeconds(3), 3, List.of());
 
-    /** One row of a table: what it is called there, the contender, and whether it is another library. */
-    record Row(String label, Contender contender, boolean peer) {
+    /** One row of a table: what it is called there, and the contender. */
+    record Row(String label, Contender contender) {
+        /** Whether it is one of the other libraries, which the ratio to the best compares against. */
+        boolean peer() {
+            return contender instanceof PeerContender;
+        }
     }
 
-    static final List<Row> ROUND_TRIPS = List.of(
-            new Row("raw TCP ping-pong", RawSocketContender.RAW, false),
-            new Row("JeroMQ REQ/REP", JeromqContender.JEROMQ, true),
-            new Row("Vert.x event bus request", VertxContender.VERTX, true),
-            new Row("NATS request/reply", NatsContender.NATS, true),
-            new Row("Meshbus node round trip", NodeContender.NODE, false),
-            new Row("Meshbus bus request", BusContender.BUS, false),
-            new Row("Meshbus route request", RouteContenders.TCP, false));
+    static final List<Row> ROUND_TRIPS = rows(List.of(RawSocketContender.RAW, JeromqContender.JEROMQ,
+            VertxContender.VERTX, NatsContender.NATS, NodeContender.NODE, BusContender.BUS, RouteContenders.TCP),
+            "raw TCP ping-pong", "JeroMQ REQ/REP", "Vert.x event bus request", "NATS request/reply",
+            "Meshbus node round trip", "Meshbus bus request", "Meshbus route request");
 
-    static final List<Row> STREAMS = List.of(
-            new Row("raw TCP stream", RawSocketContender.RAW, false),
-            new Row("JeroMQ PUSH/PULL", JeromqContender.JEROMQ, true),
-            new Row("Vert.x event bus send", VertxContender.VERTX, true),
-            new Row("NATS publish/subscribe", NatsContender.NATS, true),
-            new Row("Meshbus node send", NodeContender.NODE, false),
-            new Row("Meshbus bus send", BusContender.BUS, false),
-            new Row("Meshbus bus publish", PubSubContender.PUBLISH, false));
+    static final List<Row> STREAMS = rows(List.of(RawSocketContender.RAW, JeromqContender.JEROMQ,
+            VertxContender.VERTX, NatsContender.NATS, NodeContender.NODE, BusContender.BUS, PubSubContender.PUBLISH),
+            "raw TCP stream", "JeroMQ PUSH/PULL", "Vert.x event bus send", "NATS publish/subscribe",
+            "Meshbus node send", "Meshbus bus send", "Meshbus bus publish");
 
     /** The child-side contenders of this package, for the child JVM's catalogue. */
     public static final List<TwoJvmContender> CHILD_CONTENDERS = List.of(JeromqContender.JEROMQ,
@@ -112,35 +109,22 @@ public final class PeersScenario implements Scenario {
     private static void roundTrips(List<Row> rows, Options o, List<String> skipped, List<Result> out)
             throws Exception {
         try (Resources r = new Resources()) {
-            List<Row> ran = new ArrayList<>();
+            List<Opened<Echo>> ran = open(rows, r, skipped, c -> c.openEcho(o.size()));
             List<Requester> requesters = new ArrayList<>();
-            for (Row row : rows) {
-                try {
-                    progress("setting up %s", row.label());
-                    Echo echo = r.add(row.contender().openEcho(o.size()));
-                    requesters.add(new Requester(row.contender().name(), r.add(echo.pinger())));
-                    ran.add(row);
-                } catch (Exception e) {
-                    if (row.contender() == RawSocketContender.RAW) {
-                        throw e;
-                    }
-                    skipped.add(row.label() + ": left out, it could not be set up: " + e);
-                    progress("%s left out: %s", row.label(), e);
-                }
+            for (Opened<Echo> e : ran) {
+                requesters.add(new Requester(e.row().contender().name(), r.add(e.ends().pinger())));
             }
             progress("round trips: %,d per contender in %d rounds", o.count(), o.rounds());
             List<Histogram> h = LatencyLoop.measure(requesters, o);
             for (int p = 0; p < PERCENTILES.length; p++) {
-                double raw = micros(h.get(0), AT[p]);
-                double best = Double.NaN;
-                for (int i = 0; i < ran.size(); i++) {
-                    if (ran.get(i).peer()) {
-                        best = Double.isNaN(best) ? micros(h.get(i), AT[p]) : Math.min(best, micros(h.get(i), AT[p]));
-                    }
+                double[] v = new double[ran.size()];
+                for (int i = 0; i < v.length; i++) {
+                    v[i] = h.get(i).getValueAtPercentile(AT[p]) / 1000.0;
                 }
-                for (int i = 0; i < ran.size(); i++) {
-                    out.add(new Result(NAME, "rtt-" + PERCENTILES[p], micros(h.get(i), AT[p]), "us", raw, List.of(),
-                            null, ran.get(i).contender().name(), best));
+                double best = best(ran, v, Math::min);
+                for (int i = 0; i < v.length; i++) {
+                    out.add(new Result(NAME, "rtt-" + PERCENTILES[p], v[i], "us", v[0], List.of(), null,
+                            ran.get(i).row().contender().name(), best));
                 }
             }
         }
@@ -149,40 +133,69 @@ public final class PeersScenario implements Scenario {
     private static void streams(List<Row> rows, Options o, List<String> skipped, List<Result> out)
             throws Exception {
         try (Resources r = new Resources()) {
-            List<Row> ran = new ArrayList<>();
-            List<StreamLoad> loads = new ArrayList<>();
-            for (Row row : rows) {
-                try {
-                    progress("setting up %s", row.label());
-                    Stream s = r.add(row.contender().openStream(o.size()));
-                    loads.add(new StreamLoad(row.contender().name(), s, o.size()));
-                    ran.add(row);
-                } catch (Exception e) {
-                    if (row.contender() == RawSocketContender.RAW) {
-                        throw e;
-                    }
-                    skipped.add(row.label() + ": left out, it could not be set up: " + e);
-                    progress("%s left out: %s", row.label(), e);
-                }
-            }
+            List<Opened<Stream>> ran = open(rows, r, skipped, c -> c.openStream(o.size()));
+            List<StreamLoad> loads = ran.stream()
+                    .map(s -> new StreamLoad(s.row().contender().name(), s.ends(), o.size())).toList();
             progress("one way: %.1f s per contender in %d rounds", o.measure().toMillis() / 1e3, o.rounds());
             List<RateLoop.Rate> rates = RateLoop.measure(loads, o);
-            double raw = rates.get(0).perSecond();
-            double best = Double.NaN;
-            for (int i = 0; i < ran.size(); i++) {
-                if (ran.get(i).peer()) {
-                    best = Double.isNaN(best) ? rates.get(i).perSecond() : Math.max(best, rates.get(i).perSecond());
-                }
-            }
-            for (int i = 0; i < ran.size(); i++) {
-                out.add(new Result(NAME, "throughput", rates.get(i).perSecond(), "msgs/s", raw,
-                        rates.get(i).warnings(), null, ran.get(i).contender().name(), best));
+            double[] v = rates.stream().mapToDouble(RateLoop.Rate::perSecond).toArray();
+            double best = best(ran, v, Math::max);
+            for (int i = 0; i < v.length; i++) {
+                out.add(new Result(NAME, "throughput", v[i], "msgs/s", v[0], rates.get(i).warnings(), null,
+                        ran.get(i).row().contender().name(), best));
             }
         }
     }
 
-    private static double micros(Histogram h, double percentile) {
-        return h.getValueAtPercentile(percentile) / 1000.0;
+    /** A row and what was set up for it. */
+    private record Opened<T>(Row row, T ends) {
+    }
+
+    /** Sets up one contender's ends. */
+    @FunctionalInterface
+    private interface Opener<T> {
+        T open(Contender c) throws Exception;
+    }
+
+    /**
+     * Sets up every row's ends, in order, into {@code r}; a row that cannot be set up is left out with a warning
+     * (a library's server or cluster may be missing), except raw, without which no ratio means anything.
+     */
+    private static <T extends AutoCloseable> List<Opened<T>> open(List<Row> rows, Resources r, List<String> skipped,
+                                                                  Opener<T> opener) throws Exception {
+        List<Opened<T>> opened = new ArrayList<>();
+        for (Row row : rows) {
+            try {
+                progress("setting up %s", row.label());
+                opened.add(new Opened<>(row, r.add(opener.open(row.contender()))));
+            } catch (Exception e) {
+                if (row.contender() == RawSocketContender.RAW) {
+                    throw e;
+                }
+                skipped.add(row.label() + ": left out, it could not be set up: " + e);
+                progress("%s left out: %s", row.label(), e);
+            }
+        }
+        return opened;
+    }
+
+    /** The best of the other libraries' figures ({@code better} picks), NaN when none of them ran. */
+    private static double best(List<? extends Opened<?>> ran, double[] v, DoubleBinaryOperator better) {
+        double best = Double.NaN;
+        for (int i = 0; i < v.length; i++) {
+            if (ran.get(i).row().peer()) {
+                best = Double.isNaN(best) ? v[i] : better.applyAsDouble(best, v[i]);
+            }
+        }
+        return best;
+    }
+
+    private static List<Row> rows(List<Contender> contenders, String... labels) {
+        List<Row> rows = new ArrayList<>();
+        for (int i = 0; i < labels.length; i++) {
+            rows.add(new Row(labels[i], contenders.get(i)));
+        }
+        return List.copyOf(rows);
     }
 
     private static void progress(String format, Object... args) {

@@ -1,56 +1,74 @@
 package io.meshbus.bench.peers;
 
+import io.meshbus.bench.Contender;
+import io.meshbus.bench.TwoJvmContender;
+import java.io.IOException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
 
 /**
- * At most {@link #WINDOW} messages sent and not yet counted by the receiver, for a transport that does not push back
- * on a fast sender (the Vert.x event bus, NATS core publishes): without it a run would measure how fast messages
- * queue up or get dropped. The sender learns the receiver's count from a probe over the same transport (a request the
- * receiving end answers with its count, after the messages before it), one every {@link #PROBE_EVERY} messages, and
- * another whenever the window is full.
+ * The stream sender of a transport that does not push back on a fast sender (the Vert.x event bus, NATS core
+ * publishes): at most {@link #WINDOW} messages sent and not yet counted by the receiver, since without a bound a run
+ * would measure how fast messages queue up or get dropped. The sender learns the receiver's count from a probe over
+ * the same transport (a request the receiving end answers with its count, after the messages before it), one every
+ * {@link #PROBE_EVERY} messages, and another whenever the window is full; a full window refuses, and the send loop
+ * backs off as for any back-pressure.
  *
- * <p>Threads: {@link #hasRoom} and {@link #sent} on the sending thread; probe replies complete on the transport's.
+ * <p>Threads: {@link #trySend} on the sending thread; probe replies complete on the transport's.
  */
-final class ProbedWindow {
+final class ProbedWindow implements Contender.StreamSender {
     /** As the backplane scenarios' window. */
     static final int WINDOW = 16_384;
     private static final int PROBE_EVERY = 1_024;
 
     private final Supplier<CompletableFuture<Long>> probe;
+    private final Runnable send;
+    private final TwoJvmContender.Closer closer;
     private final AtomicLong counted = new AtomicLong();
     private final AtomicBoolean probing = new AtomicBoolean();
     private volatile Throwable failure;
     /** The sending thread's alone. */
     private long sent;
 
-    /** @param probe asks the receiver for its count so far; the future completes with it */
-    ProbedWindow(Supplier<CompletableFuture<Long>> probe) {
+    /**
+     * @param probe asks the receiver for its count so far; the future completes with it
+     * @param send  sends one message
+     */
+    ProbedWindow(Supplier<CompletableFuture<Long>> probe, Runnable send, TwoJvmContender.Closer closer) {
         this.probe = probe;
+        this.send = send;
+        this.closer = closer;
     }
 
-    /** Whether another message may be sent now; when not, a probe is on its way. */
-    boolean hasRoom() {
-        if (sent - counted.get() < WINDOW) {
-            return true;
+    @Override
+    public void close() throws IOException {
+        closer.close();
+    }
+
+    @Override
+    public void flush() {
+        // Both transports write on their own threads; the drain waits for what they took.
+    }
+
+    @Override
+    public boolean trySend() throws IOException {
+        Throwable f = failure;
+        if (f != null) {
+            throw new IOException("a count probe failed: " + f, f);
         }
-        ask();
-        return false;
-    }
-
-    /** One more message was sent. */
-    void sent() {
+        if (sent - counted.get() >= WINDOW) {
+            ask();
+            return false;
+        }
+        send.run();
         if (++sent % PROBE_EVERY == 0) {
             ask();
         }
+        return true;
     }
 
-    /** The first probe that failed, or null. */
-    Throwable failure() {
-        return failure;
-    }
 
     private void ask() {
         if (!probing.compareAndSet(false, true)) {

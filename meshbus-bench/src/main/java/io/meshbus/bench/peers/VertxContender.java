@@ -5,7 +5,6 @@ import com.hazelcast.config.JoinConfig;
 import com.hazelcast.config.NetworkConfig;
 import io.meshbus.bench.Contender;
 import io.meshbus.bench.Tally;
-import io.meshbus.bench.TwoJvmContender;
 import io.meshbus.bench.Waits;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -35,7 +34,7 @@ import java.util.logging.Logger;
  * {@code vertx://127.0.0.1:hazelcastPort/clusterName}. Sends do not push back, so the stream keeps within a
  * {@link ProbedWindow}: the child's consumer answers a request carrying the {@code count} header with its count.
  */
-final class VertxContender extends TwoJvmContender {
+final class VertxContender extends PeerContender {
     static final VertxContender VERTX = new VertxContender();
 
     private static final String ECHO = "bench.echo";
@@ -60,16 +59,7 @@ final class VertxContender extends TwoJvmContender {
     }
 
     @Override
-    public ChildServer echo(int size) throws Exception {
-        return serve(size, true);
-    }
-
-    @Override
-    public ChildServer sink(int size) throws Exception {
-        return serve(size, false);
-    }
-
-    private static ChildServer serve(int size, boolean echo) throws Exception {
+    ChildServer serve(int size, boolean echo) throws Exception {
         String cluster = "mbbench-" + Long.toString(ThreadLocalRandom.current().nextLong() & Long.MAX_VALUE, 36);
         int port = freePort();
         Vertx vertx = clustered(cluster, port, port);
@@ -133,32 +123,8 @@ final class VertxContender extends TwoJvmContender {
         DeliveryOptions probe = new DeliveryOptions().addHeader(COUNT, "1")
                 .setSendTimeout(REQUEST_TIMEOUT.toMillis());
         awaitConsumer(vertx, SINK, new byte[0]);
-        ProbedWindow window = new ProbedWindow(() -> completable(bus.<Long>request(SINK, new byte[0], probe))
-                .thenApply(Message::body));
-        return new StreamSender() {
-            @Override
-            public boolean trySend() throws IOException {
-                if (window.failure() != null) {
-                    throw new IOException("vertx: a count probe failed: " + window.failure(), window.failure());
-                }
-                if (!window.hasRoom()) {
-                    return false;
-                }
-                bus.send(SINK, payload);
-                window.sent();
-                return true;
-            }
-
-            @Override
-            public void flush() {
-                // The event loop writes what send handed it; the drain waits for it to arrive.
-            }
-
-            @Override
-            public void close() throws IOException {
-                VertxContender.close(vertx);
-            }
-        };
+        return new ProbedWindow(() -> completable(bus.<Long>request(SINK, new byte[0], probe))
+                .thenApply(Message::body), () -> bus.send(SINK, payload), () -> close(vertx));
     }
 
     /** A clustered Vert.x in this JVM, joined to the child's member. */
