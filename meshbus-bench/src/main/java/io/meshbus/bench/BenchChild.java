@@ -1,32 +1,26 @@
 package io.meshbus.bench;
 
+import io.meshbus.bench.TwoJvmContender.ChildServer;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.List;
 
 /**
- * The other JVM of every scenario, started by {@link ChildProcess}: runs a {@link Contender}'s server side
- * ({@code sink} or {@code echo}) and answers the harness's line commands on stdin.
+ * The other JVM of a {@link TwoJvmContender}, started by {@link ChildProcess}: runs the contender's server side
+ * ({@code sink} or {@code echo}) and answers the harness's line commands on stdin. The harness does all the timing;
+ * this end only counts.
  *
  * <pre>
  * args: CONTENDER sink|echo SIZE LIFETIME_SECONDS
  * out:  READY address            once the server listens
- * in:   MEASURE warmupMs windowMs  -> WINDOW delivered nanos   (counted by this JVM's clock over the window)
- * in:   DRAIN expected timeoutMs [quietMs]
- *                                  -> TOTAL delivered malformed (waits until expected messages arrived, or timeout,
- *                                     or with quietMs until none arrived for that long: for lossy transports)
- * in:   QUIT, or end of stdin      -> closes the server and exits
- * out:  ERROR text                 on any failure, then exit code 1
+ * in:   COUNT                    -> COUNT delivered malformed
+ * in:   QUIT, or end of stdin    -> closes the server and exits
+ * out:  ERROR text               on any failure, then exit code 1
  * </pre>
  */
 public final class BenchChild {
-    private static final List<Contender> CONTENDERS = List.of(NodeScenarios.NODE, RawSocketBaselines.RAW,
-            BusScenarios.BUS, BusScenarios.BUS_CONFIRMED, BusScenarios.BUS_AT_LEAST_ONCE, PubSubScenarios.PUBLISH,
-            PubSubScenarios.FANOUT, RouteScenarios.TCP, RouteScenarios.UDP, RawDatagramBaseline.RAW_UDP);
-
     private BenchChild() {
     }
 
@@ -45,62 +39,28 @@ public final class BenchChild {
         if (args.length != 4) {
             throw new IllegalArgumentException("usage: BenchChild CONTENDER sink|echo SIZE LIFETIME_SECONDS");
         }
-        Contender contender = CONTENDERS.stream().filter(c -> c.name().equals(args[0])).findFirst()
-                .orElseThrow(() -> new IllegalArgumentException("unknown contender: " + args[0]));
+        TwoJvmContender contender = Catalog.childContender(args[0]);
         int size = Integer.parseInt(args[2]);
         startWatchdog(Duration.ofSeconds(Long.parseLong(args[3])));
-        try (Contender.ChildServer server = switch (args[1]) {
+        try (ChildServer server = switch (args[1]) {
             case "sink" -> contender.sink(size);
             case "echo" -> contender.echo(size);
             default -> throw new IllegalArgumentException("unknown role: " + args[1]);
         }) {
-            reply("READY " + server.address());
+            reply("READY " + server.address().get());
             BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
             for (String line = in.readLine(); line != null && !line.equals("QUIT"); line = in.readLine()) {
-                String[] w = line.split(" ");
-                switch (w[0]) {
-                    case "MEASURE" -> measure(server, Long.parseLong(w[1]), Long.parseLong(w[2]));
-                    case "DRAIN" -> drain(server, Long.parseLong(w[1]), Long.parseLong(w[2]),
-                            w.length > 3 ? Long.parseLong(w[3]) : 0);
-                    default -> throw new IllegalArgumentException("unknown command: " + line);
+                if (!line.equals("COUNT")) {
+                    throw new IllegalArgumentException("unknown command: " + line);
                 }
+                reply("COUNT " + server.delivered().getAsLong() + " " + server.malformed().getAsLong());
             }
         }
-    }
-
-    /** Counts over a window timed here, on the receiving side, so the harness's command latency does not matter. */
-    private static void measure(Contender.ChildServer server, long warmupMs, long windowMs)
-            throws InterruptedException {
-        Thread.sleep(warmupMs);
-        long t0 = System.nanoTime();
-        long c0 = server.delivered();
-        Thread.sleep(windowMs);
-        long c1 = server.delivered();
-        long t1 = System.nanoTime();
-        reply("WINDOW " + (c1 - c0) + " " + (t1 - t0));
-    }
-
-    private static void drain(Contender.ChildServer server, long expected, long timeoutMs, long quietMs)
-            throws InterruptedException {
-        long deadline = System.nanoTime() + Duration.ofMillis(timeoutMs).toNanos();
-        long seen = -1;
-        long seenAt = System.nanoTime();
-        while (server.delivered() + server.malformed() < expected && System.nanoTime() < deadline) {
-            long now = server.delivered() + server.malformed();
-            if (now != seen) {
-                seen = now;
-                seenAt = System.nanoTime();
-            } else if (quietMs > 0 && System.nanoTime() - seenAt > Duration.ofMillis(quietMs).toNanos()) {
-                break;
-            }
-            Thread.sleep(1);
-        }
-        reply("TOTAL " + server.delivered() + " " + server.malformed());
     }
 
     /** Ends this JVM after its lifetime even if the harness died without closing our stdin. */
     static void startWatchdog(Duration lifetime) {
-        Thread t = new Thread(() -> {
+        Waits.daemon(() -> {
             try {
                 Thread.sleep(lifetime.toMillis());
                 System.err.println("bench child: lifetime of " + lifetime.toSeconds() + " s is over; exiting");
@@ -109,8 +69,6 @@ public final class BenchChild {
                 Thread.currentThread().interrupt();
             }
         }, "bench-child-watchdog");
-        t.setDaemon(true);
-        t.start();
     }
 
     /**
@@ -118,7 +76,7 @@ public final class BenchChild {
      * closes (it was closed, or it died).
      */
     static void exitWhenStdinCloses() {
-        Thread t = new Thread(() -> {
+        Waits.daemon(() -> {
             try (BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8))) {
                 for (String line = in.readLine(); line != null && !line.equals("QUIT"); line = in.readLine()) {
                     System.err.println("bench child: ignored command: " + line);
@@ -129,8 +87,6 @@ public final class BenchChild {
             // exit, not halt: shutdown hooks run, so a flight recording asked for on the command line is written.
             System.exit(0);
         }, "bench-child-stdin");
-        t.setDaemon(true);
-        t.start();
     }
 
     static void reply(String line) {

@@ -2,10 +2,6 @@ package io.meshbus.bench;
 
 import io.meshbus.bus.Host;
 import io.meshbus.bus.HostAddress;
-import java.lang.management.ManagementFactory;
-import java.lang.management.MemoryPoolMXBean;
-import java.lang.management.MemoryType;
-import java.lang.management.MemoryUsage;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -123,35 +119,18 @@ final class BusScaleScenario implements Scenario {
     private static double heapPerPeer(int peers) throws Exception {
         Host host = await(Host.builder().id("scale-single").listen("mem://0").build().start(), START);
         try {
-            long before = heapUsedAfterGc();
+            long before = Heap.usedAfterGc();
             long t0 = System.nanoTime();
             for (int i = 1; i <= peers; i++) {
                 host.create(peerId(i));
             }
             progress("created %,d peers on one host in %.1f s", peers, seconds(t0));
-            long after = heapUsedAfterGc();
+            long after = Heap.usedAfterGc();
             progress("heap used %,d bytes before, %,d after", before, after);
             return (after - before) / (double) peers;
         } finally {
             await(host.close(), CLOSE);
         }
-    }
-
-    /**
-     * The heap in use after full collections, as the heap pools held it at the end of their last collection. Not the
-     * heap's current usage: with the parallel collector that shows tens of MB in eden right after a full collection,
-     * varying from call to call, which moved the figure by 50 bytes per peer between runs.
-     */
-    static long heapUsedAfterGc() {
-        for (int i = 0; i < 3; i++) {
-            System.gc();
-        }
-        long used = 0;
-        for (MemoryPoolMXBean pool : ManagementFactory.getMemoryPoolMXBeans()) {
-            MemoryUsage u = pool.getType() == MemoryType.HEAP ? pool.getCollectionUsage() : null;
-            used += u == null ? 0 : u.getUsed();
-        }
-        return used;
     }
 
     /**

@@ -1,45 +1,29 @@
 package io.meshbus.bench;
 
 import java.io.IOException;
-import java.net.URI;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.TimeoutException;
 
 /**
- * One way of moving messages between the two JVMs (the node, or a raw-socket baseline), seen from both ends: the
- * child JVM runs the server side, the harness the client side. Scenarios are written once against this interface, so
- * the node and its baseline go through exactly the same measuring code.
+ * One way of moving messages, the only thing the measuring loops see: it sets up both ends (wherever they run),
+ * then offers one operation (a round trip, {@link Echo}) or one stream ({@link Stream}), then tears both down. The
+ * shared loops ({@link LatencyLoop}, {@link RateLoop}) time every contender of a run the same way, in turns, so a
+ * subject and its baseline differ only in what the contender does.
+ *
+ * <p>Most contenders run their receiving end in a child JVM ({@link TwoJvmContender}); the backplane ones run both
+ * ends in this JVM, the broker being the wire.
  */
-interface Contender {
-    /** The name the child JVM is started with, see {@link BenchChild}. */
+public interface Contender {
+    /** The contender's name, as the figures and the child JVM's command line know it. */
     String name();
 
-    /** Child side: accepts one stream and counts the messages it receives. */
-    ChildServer sink(int size) throws Exception;
+    /** Sets up a one-way stream of {@code size}-byte messages: a sender here, a counting receiver. */
+    Stream openStream(int size) throws Exception;
 
-    /** Child side: sends every message it receives straight back to its sender. */
-    ChildServer echo(int size) throws Exception;
-
-    /** Harness side: a one-way stream to a {@link #sink}. */
-    StreamSender streamTo(URI address, int size) throws Exception;
-
-    /** Harness side: request/echo against an {@link #echo}. */
-    Pinger pingerTo(URI address, int size) throws Exception;
-
-    /** Harness side: keeps {@code inFlight} requests outstanding against an {@link #echo} until stopped. */
-    default Pipeline pipelineTo(URI address, int size, int inFlight) throws Exception {
-        throw new UnsupportedOperationException(name() + " has no pipelined requests");
-    }
-
-    /**
-     * Whether messages may be lost on the way without anyone being told (datagrams): the sink's drain then ends when
-     * its count stops growing, and what did not arrive is reported as dropped rather than waited for.
-     */
-    default boolean lossy() {
-        return false;
-    }
+    /** Sets up request/reply of {@code size}-byte messages: an echoing end, and this end's requests. */
+    Echo openEcho(int size) throws Exception;
 
     /** The payload every contender sends: the same bytes, so no transport gains from their content. */
     static byte[] payload(int size) {
@@ -48,23 +32,54 @@ interface Contender {
         return b;
     }
 
-    /** The server running in the child JVM. */
-    interface ChildServer extends AutoCloseable {
-        /** Where the harness connects. */
-        URI address();
+    /** What the receiving end counted so far: well-formed messages, and those of another size. */
+    record Received(long delivered, long malformed) {
+        long total() {
+            return delivered + malformed;
+        }
+    }
 
-        /** Messages received with the expected size (counted or echoed); safe to read from any thread. */
-        long delivered();
+    /** Both ends of a one-way stream, set up. */
+    interface Stream extends AutoCloseable {
+        /** This end; used by one sending thread at a time. */
+        StreamSender sender();
 
-        /** Messages received with a size other than the expected one; never counted as delivered. */
-        long malformed();
+        /** The receiving end's counts; safe from any thread (a child's are asked for over its stdin). */
+        Received received() throws IOException;
+
+        /** Messages the contender itself counted as refused or dropped on the way, so they will not arrive. */
+        default long lost() {
+            return 0;
+        }
+
+        /**
+         * Whether messages may be lost on the way without anyone being told (datagrams): the drain then ends when
+         * the count stops growing, and what did not arrive is reported as dropped rather than waited for.
+         */
+        default boolean lossy() {
+            return false;
+        }
+
+        @Override
+        void close() throws IOException;
+    }
+
+    /** Both ends of request/reply, set up. */
+    interface Echo extends AutoCloseable {
+        /** A fresh requester, one request at a time. */
+        Pinger pinger() throws Exception;
+
+        /** A fresh requester keeping {@code inFlight} requests outstanding, running until stopped. */
+        default Pipeline pipeline(int inFlight) throws Exception {
+            throw new UnsupportedOperationException("no pipelined requests");
+        }
 
         @Override
         void close() throws IOException;
     }
 
     /**
-     * The harness's end of a one-way stream. Used by one thread, except {@link #close}, which unblocks a waiting
+     * The sending end of a one-way stream. Used by one thread, except {@link #close}, which unblocks a waiting
      * {@link #trySend} from any thread.
      */
     interface StreamSender extends AutoCloseable {
@@ -82,15 +97,15 @@ interface Contender {
 
         /**
          * Messages the receiving side has confirmed so far, readable from any thread; -1 for a transport without
-         * confirmations, whose rate is what the sink counts.
+         * confirmations, whose rate is what the receiver counts.
          */
         default long confirmed() {
             return -1;
         }
 
         /**
-         * Deliveries the sink should count for {@code accepted} messages: more than one each when a message goes to
-         * several subscribers; read after {@link #flush}.
+         * Deliveries the receiver should count for {@code accepted} messages: more than one each when a message goes
+         * to several subscribers; read after {@link #flush}.
          */
         default long expectedDeliveries(long accepted) {
             return accepted;
@@ -106,8 +121,8 @@ interface Contender {
     }
 
     /**
-     * The harness's end of request/echo. Used by one thread, except {@link #close}: closing from another thread makes
-     * a waiting {@link #roundTrip} throw, which is how the harness bounds a run without timing every wait.
+     * The requesting end of request/reply. Used by one thread, except {@link #close}: closing from another thread
+     * makes a waiting {@link #roundTrip} throw, which is how the loop bounds a run without timing every wait.
      */
     interface Pinger extends AutoCloseable {
         /** Sends one message and returns when its echo has arrived. */
@@ -117,7 +132,7 @@ interface Contender {
         void close() throws IOException;
     }
 
-    /** The harness's end of pipelined requests: running from creation, a fixed number outstanding at any time. */
+    /** Pipelined requests: running from creation, a fixed number outstanding at any time. */
     interface Pipeline extends AutoCloseable {
         /** Replies received so far, readable from any thread. */
         long completed();

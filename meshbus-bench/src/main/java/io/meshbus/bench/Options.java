@@ -15,9 +15,12 @@ import java.util.List;
  *                ({@code --backplane}); other scenarios ignore it
  * @param rate    messages per second per delivery mode of the soak scenario ({@code --rate}); others ignore it
  * @param faultEvery time between two faults of the soak scenario ({@code --fault-every}); others ignore it
+ * @param rounds  how many turns the contenders of a run take ({@code --rounds}): the measuring time and the round
+ *                trips are shared out over them, so a drift of the machine falls on every contender alike
+ * @param contenders the contenders a scenario that runs many should run ({@code --contenders a,b}); empty for all
  */
 public record Options(Duration measure, Duration warmup, int size, int count, boolean json, String backplane,
-                      int rate, Duration faultEvery) {
+                      int rate, Duration faultEvery, int rounds, List<String> contenders) {
     /** Largest payload accepted: far below the node's 4 MiB frame limit, and large enough for any useful run. */
     public static final int MAX_SIZE = 1 << 20;
 
@@ -27,8 +30,15 @@ public record Options(Duration measure, Duration warmup, int size, int count, bo
     /** Highest {@code --rate}: the soak runs every mode both ways in one JVM, and a faster rate measures the cores. */
     public static final int MAX_RATE = 100_000;
 
+    /** Most rounds: each gives every contender a slice of the time, and a slice must stay long enough to mean much. */
+    public static final int MAX_ROUNDS = 100;
+
     public static final Options DEFAULTS = new Options(Duration.ofSeconds(5), Duration.ofSeconds(2), 100, 100_000,
-            false, "all", 2_000, Duration.ofSeconds(3));
+            false, "all", 2_000, Duration.ofSeconds(3), 3, List.of());
+
+    /** What {@code --quick} starts from: a short run that shows every figure works, not what it is worth. */
+    public static final Options QUICK = new Options(Duration.ofMillis(600), Duration.ofMillis(200), 100, 2_000,
+            false, "all", 2_000, Duration.ofSeconds(3), 2, List.of());
 
     public Options {
         if (measure.isNegative() || measure.isZero()) {
@@ -54,18 +64,33 @@ public record Options(Duration measure, Duration warmup, int size, int count, bo
             throw new IllegalArgumentException("--fault-every: must be positive, was "
                     + faultEvery.toMillis() / 1000.0);
         }
+        if (rounds < 1 || rounds > MAX_ROUNDS) {
+            throw new IllegalArgumentException("--rounds: must be 1.." + MAX_ROUNDS + ", was " + rounds);
+        }
+        contenders = List.copyOf(contenders);
     }
 
     /** Parses the options that follow the scenario name; throws IllegalArgumentException naming the bad one. */
     public static Options parse(List<String> args) {
-        Duration measure = DEFAULTS.measure;
-        Duration warmup = DEFAULTS.warmup;
-        int size = DEFAULTS.size;
-        int count = DEFAULTS.count;
-        boolean json = DEFAULTS.json;
-        String backplane = DEFAULTS.backplane;
-        int rate = DEFAULTS.rate;
-        Duration faultEvery = DEFAULTS.faultEvery;
+        return parse(args, DEFAULTS);
+    }
+
+    /**
+     * Parses the options that follow the scenario name, starting from a scenario's own {@code defaults} (or from
+     * {@link #QUICK} with {@code --quick}, wherever it stands); throws IllegalArgumentException naming the bad one.
+     */
+    public static Options parse(List<String> args, Options defaults) {
+        Options base = args.contains("--quick") ? QUICK : defaults;
+        Duration measure = base.measure;
+        Duration warmup = base.warmup;
+        int size = base.size;
+        int count = base.count;
+        boolean json = base.json;
+        String backplane = base.backplane;
+        int rate = base.rate;
+        Duration faultEvery = base.faultEvery;
+        int rounds = base.rounds;
+        List<String> contenders = base.contenders;
         for (int i = 0; i < args.size(); i++) {
             String a = args.get(i);
             switch (a) {
@@ -77,10 +102,15 @@ public record Options(Duration measure, Duration warmup, int size, int count, bo
                 case "--backplane" -> backplane = value(args, ++i, a);
                 case "--rate" -> rate = integer(a, value(args, ++i, a));
                 case "--fault-every" -> faultEvery = seconds(a, value(args, ++i, a));
+                case "--rounds" -> rounds = integer(a, value(args, ++i, a));
+                case "--contenders" -> contenders = List.of(value(args, ++i, a).split(","));
+                case "--quick" -> {
+                    // Taken into account before the loop: the options given explicitly win over it.
+                }
                 default -> throw new IllegalArgumentException("unknown option: " + a);
             }
         }
-        return new Options(measure, warmup, size, count, json, backplane, rate, faultEvery);
+        return new Options(measure, warmup, size, count, json, backplane, rate, faultEvery, rounds, contenders);
     }
 
     private static String value(List<String> args, int i, String option) {

@@ -17,9 +17,13 @@ import java.util.Objects;
  * @param warnings anything that makes the figure suspect; empty when nothing does
  * @param backplane the broker the figure was measured through ({@code redis}, {@code nats}), so a scenario run on
  *                  several tells its figures apart; null for the others (and then not printed)
+ * @param contender the contender the figure is of, for a scenario that measures many in one run ({@code peers});
+ *                  null for the others (and then not printed)
+ * @param best      the best figure of the other libraries in the same run, which {@link #ratioToBest} compares
+ *                  against; NaN where there is none (and then not printed)
  */
 public record Result(String scenario, String figure, double value, String unit, double baseline,
-                     List<String> warnings, String backplane) {
+                     List<String> warnings, String backplane, String contender, double best) {
 
     public Result {
         Objects.requireNonNull(scenario, "scenario");
@@ -33,9 +37,20 @@ public record Result(String scenario, String figure, double value, String unit, 
         this(scenario, figure, value, unit, baseline, warnings, null);
     }
 
+    /** A figure measured through a broker (or, with null, without one). */
+    public Result(String scenario, String figure, double value, String unit, double baseline, List<String> warnings,
+                  String backplane) {
+        this(scenario, figure, value, unit, baseline, warnings, backplane, null, Double.NaN);
+    }
+
     /** value / baseline: above 1 means the node's figure is larger (slower for latencies, faster for rates). */
     public double ratio() {
         return value / baseline;
+    }
+
+    /** value / best: as {@link #ratio}, against the best other library of the run. */
+    public double ratioToBest() {
+        return value / best;
     }
 
     /** One JSON object; {@code backplane} and a {@code warnings} array are added only when there are any. */
@@ -44,11 +59,17 @@ public record Result(String scenario, String figure, double value, String unit, 
         if (backplane != null) {
             sb.append(",\"backplane\":").append(quote(backplane));
         }
+        if (contender != null) {
+            sb.append(",\"contender\":").append(quote(contender));
+        }
         sb.append(",\"figure\":").append(quote(figure))
                 .append(",\"value\":").append(amount(value))
                 .append(",\"unit\":").append(quote(unit))
                 .append(",\"baseline\":").append(amount(baseline))
                 .append(",\"ratio\":").append(number(ratio(), 2));
+        if (Double.isFinite(best)) {
+            sb.append(",\"best\":").append(amount(best)).append(",\"ratioToBest\":").append(number(ratioToBest(), 2));
+        }
         if (!warnings.isEmpty()) {
             sb.append(",\"warnings\":[");
             for (int i = 0; i < warnings.size(); i++) {
@@ -61,7 +82,8 @@ public record Result(String scenario, String figure, double value, String unit, 
 
     /** One aligned line for people, followed by one line per warning. */
     public String toHuman() {
-        String name = backplane == null ? scenario : scenario + " (" + backplane + ")";
+        String name = scenario + (backplane == null ? "" : " (" + backplane + ")")
+                + (contender == null ? "" : " " + contender);
         StringBuilder sb = new StringBuilder(String.format("%-18s %-13s %14s %-6s  baseline %14s %-6s  ratio %s",
                 name, figure, amount(value), unit, amount(baseline), unit, number(ratio(), 2)));
         for (String w : warnings) {
@@ -71,12 +93,12 @@ public record Result(String scenario, String figure, double value, String unit, 
     }
 
     /** One decimal, or three below 10 (a latency of 0.4 ms says little more than "under a millisecond"). */
-    private static String amount(double v) {
+    static String amount(double v) {
         return number(v, Math.abs(v) < 10 ? 3 : 1);
     }
 
     /** Plain decimal notation (never 1.2E7), which JSON and people both read; NaN and infinities become null. */
-    private static String number(double v, int decimals) {
+    static String number(double v, int decimals) {
         if (!Double.isFinite(v)) {
             return "null";
         }

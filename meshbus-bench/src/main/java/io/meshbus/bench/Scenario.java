@@ -3,9 +3,9 @@ package io.meshbus.bench;
 import java.util.List;
 
 /**
- * One benchmark: measures a figure of the node and, in the same run, the same figure of a baseline, so every number
- * comes with the reference it should be read against. Implementations spawn their own child JVM and must bound every
- * wait in time.
+ * One benchmark: measures a figure of Meshbus and, in the same run, the same figure of a baseline, so every number
+ * comes with the reference it should be read against. Implementations set up their contenders (child JVMs, brokers)
+ * and must bound every wait in time.
  */
 public interface Scenario {
     /** The name given on the command line, for example {@code node-rtt}. */
@@ -16,4 +16,17 @@ public interface Scenario {
 
     /** Runs the scenario; a failure (child crash, timeout, send refused) throws instead of reporting a figure. */
     List<Result> run(Options options) throws Exception;
+
+    /** The options a run starts from before the command line's: most scenarios share {@link Options#DEFAULTS}. */
+    default Options defaults() {
+        return Options.DEFAULTS;
+    }
+
+    /**
+     * The figures as people read them, for a scenario whose figures make one table (many contenders side by side);
+     * null to print one line per figure, as most do.
+     */
+    default String table(List<Result> results) {
+        return null;
+    }
 }

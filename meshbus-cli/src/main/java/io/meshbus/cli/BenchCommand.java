@@ -38,8 +38,10 @@ final class BenchCommand implements Callable<Integer> {
             return BenchMain.run(args.toArray(new String[0]), System.out);
         }
         boolean json = args.contains("--json");
+        // A scenario of many contenders side by side prints its own table; the others become the summary table.
+        boolean ownTable = !json && BenchMain.printsOwnTable(args.get(0));
         List<String> withJson = new ArrayList<>(args);
-        if (!json) {
+        if (!json && !ownTable) {
             withJson.add("--json");
         }
         ByteArrayOutputStream captured = new ByteArrayOutputStream();
@@ -49,7 +51,9 @@ final class BenchCommand implements Callable<Integer> {
         int code = run.join();
         PrintWriter out = spec.commandLine().getOut();
         List<String> lines = captured.toString(StandardCharsets.UTF_8).lines().filter(l -> !l.isBlank()).toList();
-        if (json) {
+        if (ownTable) {
+            out.print(captured.toString(StandardCharsets.UTF_8));
+        } else if (json) {
             lines.forEach(out::println);
         } else if (!lines.isEmpty()) {
             out.print(table(lines));

@@ -3,18 +3,9 @@ package io.meshbus.bench.jmh;
 import io.meshbus.bus.SubjectIndex;
 import io.meshbus.bus.Subjects;
 import java.util.SplittableRandom;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import org.openjdk.jmh.annotations.Benchmark;
-import org.openjdk.jmh.annotations.BenchmarkMode;
-import org.openjdk.jmh.annotations.Fork;
-import org.openjdk.jmh.annotations.Measurement;
-import org.openjdk.jmh.annotations.Mode;
-import org.openjdk.jmh.annotations.OutputTimeUnit;
-import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
-import org.openjdk.jmh.annotations.State;
-import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * What matching one published subject costs in a {@link SubjectIndex} of {@value #SUBSCRIPTIONS} subscriptions, as a
@@ -27,13 +18,7 @@ import org.openjdk.jmh.annotations.Warmup;
  * {@code svc.<k>.events} for {@value #SUBJECTS} random {@code k} over the same range (fixed seed), so a match yields
  * one literal value (or none, for a catch-all's {@code i}), the monitors, and sometimes a catch-all.
  */
-@State(Scope.Thread)
-@BenchmarkMode(Mode.AverageTime)
-@OutputTimeUnit(TimeUnit.NANOSECONDS)
-@Warmup(iterations = 3, time = 1)
-@Measurement(iterations = 5, time = 1)
-@Fork(value = 1, jvmArgsAppend = {"-Xms512m", "-Xmx512m", "-XX:+UseParallelGC"})
-public class SubjectMatchBench {
+public class SubjectMatchBench extends JmhDefaults {
     public static final int SUBSCRIPTIONS = 100_000;
     static final int REST_EVERY = 50;
     static final int MONITORS = 10;

@@ -1,6 +1,7 @@
 package io.meshbus.bench;
 
 import io.meshbus.codec.ContentType;
+import io.meshbus.error.BackPressureException;
 import io.meshbus.message.Headers;
 import io.meshbus.message.Message;
 import io.meshbus.route.Client;
@@ -12,8 +13,8 @@ import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.net.URI;
 import java.time.Duration;
-import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -27,16 +28,15 @@ import java.util.concurrent.atomic.LongAdder;
  * server in the child JVM with one {@code post} handler, a client in the harness. Over tcp the handler returns the
  * request ({@code route-request}); over udp4 it counts one-way messages ({@code udp-throughput}).
  */
-final class RouteScenarios {
-    static final Contender TCP = new Requests();
-    static final Contender UDP = new Datagrams();
+public final class RouteContenders {
+    public static final TwoJvmContender TCP = new Requests();
+    public static final TwoJvmContender UDP = new Datagrams();
     /** Requests outstanding in {@code route-request}'s throughput figure. */
     static final int IN_FLIGHT = 16;
 
     private static final String ECHO = "/echo";
     private static final String COUNT = "/count";
-    private static final Duration LIFECYCLE_TIMEOUT = Duration.ofSeconds(30);
-    /** Far above any healthy round trip; the RTT scenario's own watchdog gives up much sooner. */
+    /** Far above any healthy round trip; the latency loop's own watchdog gives up much sooner. */
     private static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(30);
     /**
      * Datagrams the udp client may have handed to its event loop but not yet written: its send never refuses, and a
@@ -44,17 +44,7 @@ final class RouteScenarios {
      */
     private static final int UDP_WINDOW = 1024;
 
-    private RouteScenarios() {
-    }
-
-    /** The routed scenarios, in the order {@code --list} shows them. */
-    static List<Scenario> all() {
-        return List.of(
-                new RttScenario("route-request", "tcp client.request to a post handler returning the message: "
-                        + IN_FLIGHT + " in flight, and one at a time; baseline: the same on a raw socket", TCP,
-                        RawSocketBaselines.RAW, IN_FLIGHT),
-                new ThroughputScenario("udp-throughput", "udp4 one-way client.send to a post handler that counts; "
-                        + "baseline: a raw DatagramChannel pair", UDP, RawDatagramBaseline.RAW_UDP));
+    private RouteContenders() {
     }
 
     private static Headers headers(String uri) {
@@ -62,7 +52,8 @@ final class RouteScenarios {
     }
 
     /** A started server of the transport on 127.0.0.1, port 0, with {@code handler} on post {@code uri}. */
-    private static RouteServer serve(String transport, String uri, int size, boolean reply) throws Exception {
+    private static TwoJvmContender.ChildServer serve(String transport, String uri, int size, boolean reply)
+            throws Exception {
         Server server = Distro.create(transport).server(Info.port(0));
         // Handlers may run on several threads at once (udp hands datagrams to a pool): adders, not lazySet.
         LongAdder delivered = new LongAdder();
@@ -71,70 +62,25 @@ final class RouteScenarios {
             (ctx.message().payloadSize() == size ? delivered : malformed).increment();
             return reply ? ctx.message() : null;
         });
-        await(server.start());
-        return new RouteServer(transport.startsWith("udp") ? "udp" : transport, server, delivered, malformed);
+        Waits.await(server.start());
+        String scheme = transport.startsWith("udp") ? "udp" : transport;
+        return new TwoJvmContender.ChildServer(() -> URI.create(scheme + "://" + server.info().address() + ":"
+                + server.info().port()), delivered::sum, malformed::sum, () -> Waits.closed(server.close(), "server"));
     }
 
     private static Client client(String transport, URI address) {
         return Distro.create(transport).client(new Info(address.getHost(), address.getPort()));
     }
 
-    /** A started server and what its handler counted. */
-    private static final class RouteServer implements Contender.ChildServer {
-        private final String scheme;
-        private final Server server;
-        private final LongAdder delivered;
-        private final LongAdder malformed;
-
-        RouteServer(String scheme, Server server, LongAdder delivered, LongAdder malformed) {
-            this.scheme = scheme;
-            this.server = server;
-            this.delivered = delivered;
-            this.malformed = malformed;
-        }
-
-        @Override
-        public URI address() {
-            Info i = server.info();
-            return URI.create(scheme + "://" + i.address() + ":" + i.port());
-        }
-
-        @Override
-        public long delivered() {
-            return delivered.sum();
-        }
-
-        @Override
-        public long malformed() {
-            return malformed.sum();
-        }
-
-        @Override
-        public void close() throws IOException {
-            awaitClose(server.close(), "server");
-        }
-    }
-
     /** Request/reply over tcp: the child's handler returns the request, which goes back as the response. */
-    private static final class Requests implements Contender {
-        @Override
-        public String name() {
-            return "route-tcp";
-        }
-
-        @Override
-        public ChildServer sink(int size) {
-            throw new UnsupportedOperationException(name() + " has no sink");
+    private static final class Requests extends TwoJvmContender {
+        Requests() {
+            super("route-tcp");
         }
 
         @Override
         public ChildServer echo(int size) throws Exception {
             return serve("tcp", ECHO, size, true);
-        }
-
-        @Override
-        public StreamSender streamTo(URI address, int size) {
-            throw new UnsupportedOperationException(name() + " has no sink");
         }
 
         @Override
@@ -164,7 +110,7 @@ final class RouteScenarios {
                     if (f != null) {
                         f.completeExceptionally(new IOException("the client was closed"));
                     }
-                    awaitClose(client.close(), "client");
+                    Waits.closed(client.close(), "the client");
                 }
             };
         }
@@ -187,17 +133,15 @@ final class RouteScenarios {
      * Keeps {@code inFlight} requests outstanding: each response issues the next request from the thread that
      * completed it. The first failure stops the pipeline, and {@link #stop} reports it.
      */
-    private static final class RoutePipeline implements Contender.Pipeline {
+    private static final class RoutePipeline extends CountingPipeline {
         private final Client client;
         private final Headers headers;
         private final byte[] payload;
-        private final AtomicLong completed = new AtomicLong();
         private final AtomicInteger outstanding;
-        private final AtomicReference<Throwable> failure = new AtomicReference<>();
         private final CompletableFuture<Void> drained = new CompletableFuture<>();
-        private volatile boolean stopping;
 
         RoutePipeline(Client client, Headers headers, int size, int inFlight) {
+            super("route pipeline");
             this.client = client;
             this.headers = headers;
             this.payload = Contender.payload(size);
@@ -215,73 +159,40 @@ final class RouteScenarios {
                         throw new IOException("request failed: " + e, e);
                     }
                     check(m, r, payload.length);
-                    completed.incrementAndGet();
+                    replied();
                 } catch (IOException | RuntimeException x) {
-                    failure.compareAndSet(null, x);
+                    failed(x);
                 }
-                if (stopping || failure.get() != null) {
-                    if (outstanding.decrementAndGet() == 0) {
-                        drained.complete(null);
-                    }
-                } else {
+                if (!stopping()) {
                     issue();
+                } else if (outstanding.decrementAndGet() == 0) {
+                    drained.complete(null);
                 }
             });
         }
 
         @Override
-        public long completed() {
-            return completed.get();
-        }
-
-        @Override
-        public void stop(Duration timeout) throws IOException, InterruptedException, TimeoutException {
-            stopping = true;
+        protected boolean awaitOutstanding(Duration timeout) throws InterruptedException {
             try {
                 drained.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+                return true;
             } catch (ExecutionException impossible) {
                 throw new IllegalStateException(impossible);
             } catch (TimeoutException e) {
-                throw new TimeoutException("route pipeline: " + outstanding.get() + " responses still missing "
-                        + timeout.toSeconds() + " s after it stopped");
-            }
-            Throwable t = failure.get();
-            if (t != null) {
-                throw t instanceof IOException io ? io : new IOException(t);
+                return false;
             }
         }
 
         @Override
         public void close() throws IOException {
-            awaitClose(client.close(), "client");
+            Waits.closed(client.close(), "the client");
         }
     }
 
     /** One-way messages over udp4, counted by the child's handler. */
-    private static final class Datagrams implements Contender {
-        @Override
-        public String name() {
-            return "route-udp";
-        }
-
-        @Override
-        public boolean lossy() {
-            return true;
-        }
-
-        @Override
-        public ChildServer sink(int size) throws Exception {
-            return serve("udp4", COUNT, size, false);
-        }
-
-        @Override
-        public ChildServer echo(int size) {
-            throw new UnsupportedOperationException(name() + " has no echo");
-        }
-
-        @Override
-        public Pinger pingerTo(URI address, int size) {
-            throw new UnsupportedOperationException(name() + " has no echo");
+    private static final class Datagrams extends TwoJvmContender {
+        Datagrams() {
+            super("route-udp", true);
         }
 
         /**
@@ -306,10 +217,10 @@ final class RouteScenarios {
                     }
                     CompletableFuture<Void> f = client.send(Message.ofBytes(headers, ContentType.BYTES, payload));
                     Throwable refused = f.isCompletedExceptionally() ? f.handle((v, e) -> e).join() : null;
-                    if (refused instanceof java.util.concurrent.CompletionException && refused.getCause() != null) {
+                    if (refused instanceof CompletionException && refused.getCause() != null) {
                         refused = refused.getCause();
                     }
-                    if (refused instanceof io.meshbus.error.BackPressureException) {
+                    if (refused instanceof BackPressureException) {
                         // The client refused: datagrams above its water mark are waiting. Back off and retry.
                         return false;
                     }
@@ -325,11 +236,11 @@ final class RouteScenarios {
 
                 @Override
                 public void flush() throws IOException {
-                    long deadline = System.nanoTime() + LIFECYCLE_TIMEOUT.toNanos();
+                    long deadline = System.nanoTime() + Waits.LIFECYCLE.toNanos();
                     while (written.get() < sent) {
                         if (System.nanoTime() > deadline) {
                             throw new IOException((sent - written.get()) + " datagrams still unwritten "
-                                    + LIFECYCLE_TIMEOUT.toSeconds() + " s after the sender stopped");
+                                    + Waits.LIFECYCLE.toSeconds() + " s after the sender stopped");
                         }
                         try {
                             Thread.sleep(1);
@@ -350,28 +261,14 @@ final class RouteScenarios {
 
                 @Override
                 public void close() throws IOException {
-                    awaitClose(client.close(), "client");
+                    Waits.closed(client.close(), "the client");
                 }
             };
         }
-    }
 
-    private static <T> T await(CompletableFuture<T> f) throws Exception {
-        try {
-            return f.get(LIFECYCLE_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
-        } catch (ExecutionException e) {
-            throw e.getCause() instanceof Exception cause ? cause : e;
-        }
-    }
-
-    private static void awaitClose(CompletableFuture<Void> closing, String what) throws IOException {
-        try {
-            closing.get(LIFECYCLE_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new InterruptedIOException("interrupted while closing the " + what);
-        } catch (ExecutionException | TimeoutException e) {
-            throw new IOException("closing the " + what + " failed: " + e, e);
+        @Override
+        public ChildServer sink(int size) throws Exception {
+            return serve("udp4", COUNT, size, false);
         }
     }
 }

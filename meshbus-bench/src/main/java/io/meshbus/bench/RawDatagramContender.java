@@ -8,42 +8,22 @@ import java.net.URI;
 import java.nio.ByteBuffer;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.DatagramChannel;
-import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The baseline of the datagram scenarios: a blocking {@link DatagramChannel} pair, one {@code --size}-byte datagram
  * per message and nothing else, one thread at each end, the sockets' default buffer sizes (as the udp4 carrier's).
  * Like any datagrams, these are dropped when the receiver falls behind; the scenario counts what arrives.
  */
-final class RawDatagramBaseline implements Contender {
-    static final Contender RAW_UDP = new RawDatagramBaseline();
+public final class RawDatagramContender extends TwoJvmContender {
+    public static final RawDatagramContender RAW_UDP = new RawDatagramContender();
 
-    private RawDatagramBaseline() {
-    }
-
-    @Override
-    public String name() {
-        return "raw-udp";
-    }
-
-    @Override
-    public boolean lossy() {
-        return true;
+    private RawDatagramContender() {
+        super("raw-udp", true);
     }
 
     @Override
     public ChildServer sink(int size) throws IOException {
-        return new Receiver(size);
-    }
-
-    @Override
-    public ChildServer echo(int size) {
-        throw new UnsupportedOperationException(name() + " has no echo");
-    }
-
-    @Override
-    public Pinger pingerTo(URI address, int size) {
-        throw new UnsupportedOperationException(name() + " has no echo");
+        return new Receiver(size).start();
     }
 
     /** A connected channel: the kernel checks the address once, not on every send. */
@@ -78,21 +58,23 @@ final class RawDatagramBaseline implements Contender {
     }
 
     /** Receives datagrams on 127.0.0.1 on its own thread and counts them by size. */
-    private static final class Receiver implements ChildServer {
+    private static final class Receiver {
         private final DatagramChannel channel;
         private final int size;
-        private final Thread reader;
-        /** Written by the reader thread only, so a lazySet publishes without the cost of an atomic add. */
-        private final AtomicLong delivered = new AtomicLong();
-        private final AtomicLong malformed = new AtomicLong();
+        /** The reader thread is its single writer. */
+        private final Tally tally;
+        private Thread reader;
 
         Receiver(int size) throws IOException {
             this.channel = DatagramChannel.open(StandardProtocolFamily.INET)
                     .bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
             this.size = size;
-            this.reader = new Thread(this::receive, "raw-udp-sink");
-            reader.setDaemon(true);
-            reader.start();
+            this.tally = new Tally(size);
+        }
+
+        ChildServer start() {
+            reader = Waits.daemon(this::receive, "raw-udp-sink");
+            return tally.server(this::address, this::close);
         }
 
         private void receive() {
@@ -102,8 +84,7 @@ final class RawDatagramBaseline implements Contender {
                 while (true) {
                     b.clear();
                     channel.receive(b);
-                    AtomicLong c = b.position() == size ? delivered : malformed;
-                    c.lazySet(c.get() + 1);
+                    tally.count(b.position());
                 }
             } catch (ClosedChannelException closed) {
                 // close() was called: the normal end.
@@ -112,8 +93,7 @@ final class RawDatagramBaseline implements Contender {
             }
         }
 
-        @Override
-        public URI address() {
+        private URI address() {
             InetSocketAddress a;
             try {
                 a = (InetSocketAddress) channel.getLocalAddress();
@@ -123,18 +103,7 @@ final class RawDatagramBaseline implements Contender {
             return URI.create("udp://" + a.getAddress().getHostAddress() + ":" + a.getPort());
         }
 
-        @Override
-        public long delivered() {
-            return delivered.get();
-        }
-
-        @Override
-        public long malformed() {
-            return malformed.get();
-        }
-
-        @Override
-        public void close() throws IOException {
+        private void close() throws IOException {
             channel.close();
             try {
                 reader.join(5_000);

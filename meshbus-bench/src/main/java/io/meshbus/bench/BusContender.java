@@ -6,17 +6,13 @@ import io.meshbus.codec.ContentType;
 import io.meshbus.message.Headers;
 import io.meshbus.message.Message;
 import io.meshbus.node.Registration;
-import io.meshbus.node.SendStatus;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.net.URI;
 import java.time.Duration;
-import java.util.List;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 
@@ -26,10 +22,10 @@ import java.util.concurrent.atomic.AtomicReference;
  * ways of streaming, {@code bus} (fire and forget) and {@code bus-confirmed} / {@code bus-at-least-once} (confirmed
  * or at-least-once sends, a bounded number unacknowledged), which share the child side.
  */
-final class BusScenarios implements Contender {
-    static final Contender BUS = new BusScenarios(false, false);
-    static final Contender BUS_CONFIRMED = new BusScenarios(true, false);
-    static final Contender BUS_AT_LEAST_ONCE = new BusScenarios(true, true);
+public final class BusContender extends TwoJvmContender {
+    public static final BusContender BUS = new BusContender(false, false);
+    public static final BusContender BUS_CONFIRMED = new BusContender(true, false);
+    public static final BusContender BUS_AT_LEAST_ONCE = new BusContender(true, true);
 
     /** The child's peer, which the harness's peer addresses. */
     static final String TARGET = "bench-target";
@@ -40,55 +36,34 @@ final class BusScenarios implements Contender {
     static final int IN_FLIGHT = Integer.getInteger("meshbus.bench.inflight", 1000);
 
     private static final String SOURCE = "bench-source";
-    private static final Duration LIFECYCLE_TIMEOUT = Duration.ofSeconds(30);
-    /** Far above any healthy round trip; the RTT scenario's own watchdog gives up much sooner. */
+    /** Far above any healthy round trip; the latency loop's own watchdog gives up much sooner. */
     private static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(30);
 
     private final boolean confirmed;
     private final boolean atLeastOnce;
 
-    private BusScenarios(boolean confirmed, boolean atLeastOnce) {
+    private BusContender(boolean confirmed, boolean atLeastOnce) {
+        super(atLeastOnce ? "bus-at-least-once" : confirmed ? "bus-confirmed" : "bus");
         this.confirmed = confirmed;
         this.atLeastOnce = atLeastOnce;
-    }
-
-    /** The bus scenarios, in the order {@code --list} shows them. */
-    static List<Scenario> all() {
-        return List.of(
-                new ThroughputScenario("bus-send-confirmed", "confirmed peer-to-peer sends, at most " + IN_FLIGHT
-                        + " unconfirmed, counted on confirmation; baseline: a framed stream on a raw socket",
-                        BUS_CONFIRMED, RawSocketBaselines.RAW),
-                new ThroughputScenario("bus-send-at-least-once", "at-least-once peer-to-peer sends, at most "
-                        + IN_FLIGHT + " unacknowledged, counted on acknowledgement; baseline: bus-send-confirmed's "
-                        + "confirmed sends, same run", BUS_AT_LEAST_ONCE, BUS_CONFIRMED),
-                new ThroughputScenario("bus-send", "fire-and-forget peer-to-peer messages, counted on delivery to the "
-                        + "peer's listener; baseline: node-throughput's node", BUS, NodeScenarios.NODE),
-                new RttScenario("bus-request-rtt", "peer-to-peer request/reply, one in flight; baseline: the same "
-                        + "ping-pong on a raw socket", BUS, RawSocketBaselines.RAW),
-                new BusScaleScenario(), new SoakScenario());
-    }
-
-    @Override
-    public String name() {
-        return atLeastOnce ? "bus-at-least-once" : confirmed ? "bus-confirmed" : "bus";
     }
 
     @Override
     public ChildServer sink(int size) throws Exception {
         Host host = start("bench-child");
-        Counters c = new Counters();
-        Registration r = host.create(TARGET).onMessage((from, m) -> c.count(m.payloadSize() == size));
-        return c.server(host, r);
+        Tally t = new Tally(size);
+        Registration r = host.create(TARGET).onMessage((from, m) -> t.count(m.payloadSize()));
+        return server(host, r, t);
     }
 
     @Override
     public ChildServer echo(int size) throws Exception {
         Host host = start("bench-child");
         Peer peer = host.create(TARGET);
-        Counters c = new Counters();
+        Tally t = new Tally(size);
         Registration r = peer.onMessage((from, m) -> {
             if (m.header(Headers.CORRELATION_ID) == null) {
-                c.count(false);
+                t.count(-1);
                 return;
             }
             // The request's id and bytes go back without a copy: the pinger checks the reply is its request's.
@@ -98,46 +73,19 @@ final class BusScenarios implements Contender {
                             System.err.println("bus echo: the reply to " + from + " failed: " + e);
                         }
                     });
-            c.count(m.payloadSize() == size);
+            t.count(m.payloadSize());
         });
-        return c.server(host, r);
+        return server(host, r, t);
     }
 
     @Override
     public StreamSender streamTo(URI address, int size) throws Exception {
         Host host = start("bench-harness");
         Peer peer = joinWithPeer(host, address);
-        byte[] payload = Contender.payload(size);
-        return confirmed ? new ConfirmedSender(host, peer, payload, atLeastOnce) : new StreamSender() {
-            /** Refused by the last send; offered again before a new message is made. */
-            private Message pending;
-
-            @Override
-            public boolean trySend() throws IOException {
-                if (pending == null) {
-                    pending = Message.ofBytes(Headers.EMPTY, ContentType.BYTES, payload);
-                }
-                SendStatus s = peer.sendAndForget(TARGET, pending);
-                if (s.accepted()) {
-                    pending = null;
-                    return true;
-                }
-                if (s == SendStatus.BACK_PRESSURED) {
-                    return false;
-                }
-                throw new IOException("sendAndForget to " + TARGET + " returned " + s);
-            }
-
-            @Override
-            public void flush() {
-                // The host's node writes what it accepted on its own; nothing waits on this side.
-            }
-
-            @Override
-            public void close() throws IOException {
-                stop(host);
-            }
-        };
+        if (confirmed) {
+            return new ConfirmedSender(host, peer, Contender.payload(size), atLeastOnce);
+        }
+        return new RetryingSender(TARGET, size, m -> peer.sendAndForget(TARGET, m), () -> stop(host));
     }
 
     @Override
@@ -168,7 +116,14 @@ final class BusScenarios implements Contender {
     }
 
     private static Host start(String id) throws Exception {
-        return await(Host.builder().id(id).listen("tcp://127.0.0.1:0").build().start());
+        return Waits.await(Host.builder().id(id).listen("tcp://127.0.0.1:0").build().start());
+    }
+
+    private static ChildServer server(Host host, Registration r, Tally t) {
+        return t.server(host::info, () -> {
+            r.close();
+            stop(host);
+        });
     }
 
     /**
@@ -177,9 +132,9 @@ final class BusScenarios implements Contender {
      */
     private static Peer joinWithPeer(Host host, URI address) throws Exception {
         try {
-            await(host.join(address.toString()));
+            Waits.await(host.join(address.toString()));
             Peer peer = host.create(SOURCE);
-            await(host.find(TARGET));
+            Waits.await(host.find(TARGET));
             return peer;
         } catch (Exception e) {
             stop(host);
@@ -187,23 +142,8 @@ final class BusScenarios implements Contender {
         }
     }
 
-    private static <T> T await(CompletableFuture<T> f) throws Exception {
-        try {
-            return f.get(LIFECYCLE_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
-        } catch (ExecutionException e) {
-            throw e.getCause() instanceof Exception cause ? cause : e;
-        }
-    }
-
     private static void stop(Host host) throws IOException {
-        try {
-            host.close().get(LIFECYCLE_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IOException("interrupted while closing host " + host.id(), e);
-        } catch (ExecutionException | TimeoutException e) {
-            throw new IOException("closing host " + host.id() + " failed: " + e, e);
-        }
+        Waits.closed(host.close(), "host " + host.id());
     }
 
     /**
@@ -249,9 +189,9 @@ final class BusScenarios implements Contender {
         @Override
         public void flush() throws IOException {
             try {
-                if (!window.tryAcquire(IN_FLIGHT, LIFECYCLE_TIMEOUT.toSeconds(), TimeUnit.SECONDS)) {
+                if (!window.tryAcquire(IN_FLIGHT, Waits.LIFECYCLE.toSeconds(), TimeUnit.SECONDS)) {
                     throw new IOException((IN_FLIGHT - window.availablePermits()) + " sends still unconfirmed "
-                            + LIFECYCLE_TIMEOUT.toSeconds() + " s after the sender stopped");
+                            + Waits.LIFECYCLE.toSeconds() + " s after the sender stopped");
                 }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
@@ -276,43 +216,6 @@ final class BusScenarios implements Contender {
             if (t != null) {
                 throw new IOException("a confirmed send to " + TARGET + " failed: " + t, t);
             }
-        }
-    }
-
-    /** What the child's peer counted, and the server that reports it. */
-    private static final class Counters {
-        /** The bus runs a peer's listener one call at a time: a single writer, so lazySet suffices. */
-        private final AtomicLong delivered = new AtomicLong();
-        private final AtomicLong malformed = new AtomicLong();
-
-        void count(boolean wellFormed) {
-            AtomicLong c = wellFormed ? delivered : malformed;
-            c.lazySet(c.get() + 1);
-        }
-
-        ChildServer server(Host host, Registration registration) {
-            return new ChildServer() {
-                @Override
-                public URI address() {
-                    return host.info();
-                }
-
-                @Override
-                public long delivered() {
-                    return delivered.get();
-                }
-
-                @Override
-                public long malformed() {
-                    return malformed.get();
-                }
-
-                @Override
-                public void close() throws IOException {
-                    registration.close();
-                    stop(host);
-                }
-            };
         }
     }
 }

@@ -12,8 +12,6 @@ import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.URI;
 import java.time.Duration;
-import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The baselines: plain blocking {@code java.net} sockets carrying the same payloads, framed the least a message stream
@@ -21,28 +19,24 @@ import java.util.concurrent.atomic.AtomicLong;
  * allocated per record: this is the limit of a framed stream between two JVMs on this machine, which the node's
  * figures are read against.
  */
-final class RawSocketBaselines implements Contender {
-    static final Contender RAW = new RawSocketBaselines();
+public final class RawSocketContender extends TwoJvmContender {
+    public static final RawSocketContender RAW = new RawSocketContender();
 
     private static final int BUFFER = 64 * 1024;
     private static final int CONNECT_TIMEOUT_MS = 10_000;
 
-    private RawSocketBaselines() {
-    }
-
-    @Override
-    public String name() {
-        return "raw";
+    private RawSocketContender() {
+        super("raw");
     }
 
     @Override
     public ChildServer sink(int size) throws IOException {
-        return new Server(size, false);
+        return new Server(size, false).start();
     }
 
     @Override
     public ChildServer echo(int size) throws IOException {
-        return new Server(size, true);
+        return new Server(size, true).start();
     }
 
     @Override
@@ -122,23 +116,18 @@ final class RawSocketBaselines implements Contender {
      * One thread writes {@code inFlight} records, then one more for each echo it reads, so the window never drains;
      * each record is flushed as it is written, as in the one-at-a-time ping-pong.
      */
-    private static final class RawPipeline implements Pipeline {
+    private static final class RawPipeline extends CountingPipeline {
         private final Socket socket;
         private final byte[] payload;
         private final int inFlight;
         private final Thread thread;
-        /** Written by the pipeline's thread only, so a lazySet publishes without the cost of an atomic add. */
-        private final AtomicLong completed = new AtomicLong();
-        private volatile boolean stopping;
-        private volatile IOException failure;
 
         RawPipeline(Socket socket, int size, int inFlight) {
+            super("raw pipeline");
             this.socket = socket;
             this.payload = Contender.payload(size);
             this.inFlight = inFlight;
-            this.thread = new Thread(this::run, "raw-pipeline");
-            thread.setDaemon(true);
-            thread.start();
+            this.thread = Waits.daemon(this::run, "raw-pipeline");
         }
 
         private void run() {
@@ -157,8 +146,8 @@ final class RawSocketBaselines implements Contender {
                         throw new IOException("echo of " + length + " bytes for a record of " + payload.length);
                     }
                     in.readFully(payload);
-                    completed.lazySet(completed.get() + 1);
-                    if (!stopping) {
+                    replied();
+                    if (!stopping()) {
                         out.writeInt(payload.length);
                         out.write(payload);
                         out.flush();
@@ -166,27 +155,21 @@ final class RawSocketBaselines implements Contender {
                     }
                 }
             } catch (IOException e) {
-                failure = e;
+                failed(e);
             }
         }
 
         @Override
-        public long completed() {
-            return completed.get();
-        }
-
-        @Override
-        public void stop(Duration timeout) throws IOException, InterruptedException, TimeoutException {
-            stopping = true;
-            thread.join(timeout.toMillis());
-            if (thread.isAlive()) {
+        protected boolean awaitOutstanding(Duration timeout) throws InterruptedException {
+            if (Waits.join(thread, timeout)) {
+                return true;
+            }
+            try {
                 socket.close();
-                throw new TimeoutException("raw pipeline: echoes still missing " + timeout.toSeconds()
-                        + " s after it stopped");
+            } catch (IOException e) {
+                System.err.println("raw pipeline: closing its socket failed: " + e);
             }
-            if (failure != null) {
-                throw failure;
-            }
+            return false;
         }
 
         @Override
@@ -196,14 +179,13 @@ final class RawSocketBaselines implements Contender {
     }
 
     /** Accepts connections on 127.0.0.1 and reads records from each on its own thread, counting or echoing them. */
-    private static final class Server implements ChildServer {
+    private static final class Server {
         private final ServerSocket listener;
         private final int size;
         private final boolean echo;
-        private final Thread reader;
-        /** Written by the reader thread only, so a lazySet publishes without the cost of an atomic add. */
-        private final AtomicLong delivered = new AtomicLong();
-        private final AtomicLong malformed = new AtomicLong();
+        /** The reader thread is its single writer. */
+        private final Tally tally;
+        private Thread reader;
         private volatile Socket socket;
         private volatile boolean closing;
 
@@ -211,24 +193,13 @@ final class RawSocketBaselines implements Contender {
             this.listener = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
             this.size = size;
             this.echo = echo;
-            this.reader = new Thread(this::serve, "raw-" + (echo ? "echo" : "sink"));
-            reader.setDaemon(true);
-            reader.start();
+            this.tally = new Tally(size);
         }
 
-        @Override
-        public URI address() {
-            return URI.create("tcp://" + listener.getInetAddress().getHostAddress() + ":" + listener.getLocalPort());
-        }
-
-        @Override
-        public long delivered() {
-            return delivered.get();
-        }
-
-        @Override
-        public long malformed() {
-            return malformed.get();
+        ChildServer start() {
+            reader = Waits.daemon(this::serve, "raw-" + (echo ? "echo" : "sink"));
+            return tally.server(() -> URI.create("tcp://" + listener.getInetAddress().getHostAddress() + ":"
+                    + listener.getLocalPort()), this::close);
         }
 
         /** Serves connections one after another (a scenario may open a second one) until closed. */
@@ -267,7 +238,7 @@ final class RawSocketBaselines implements Contender {
                     return;
                 }
                 if (length != size) {
-                    malformed.lazySet(malformed.get() + 1);
+                    tally.count(length);
                     if (length < 0 || length > Options.MAX_SIZE) {
                         throw new IOException("record length " + length + ": the stream is out of step");
                     }
@@ -280,12 +251,11 @@ final class RawSocketBaselines implements Contender {
                     out.write(record);
                     out.flush();
                 }
-                delivered.lazySet(delivered.get() + 1);
+                tally.count(length);
             }
         }
 
-        @Override
-        public void close() throws IOException {
+        private void close() throws IOException {
             closing = true;
             listener.close();
             Socket s = socket;

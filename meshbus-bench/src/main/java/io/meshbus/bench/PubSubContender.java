@@ -7,14 +7,9 @@ import io.meshbus.message.Message;
 import io.meshbus.node.NodeMetrics;
 import java.io.IOException;
 import java.net.URI;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Publish/subscribe as a benchmark contender (default host options): the harness's host publishes on one subject,
@@ -27,35 +22,18 @@ import java.util.concurrent.atomic.AtomicLong;
  * as after the node's {@code BACK_PRESSURED}. A publish no host took is simply published again; one that some hosts
  * took and others refused cannot be, and its refused deliveries are reported as lost.
  */
-final class PubSubScenarios implements Contender {
+public final class PubSubContender extends TwoJvmContender {
     static final int FANOUT_HOSTS = 4;
-    static final Contender PUBLISH = new PubSubScenarios("bus-publish", 1);
-    static final Contender FANOUT = new PubSubScenarios("bus-fanout", FANOUT_HOSTS);
+    public static final PubSubContender PUBLISH = new PubSubContender("bus-publish", 1);
+    public static final PubSubContender FANOUT = new PubSubContender("bus-fanout", FANOUT_HOSTS);
 
     static final String SUBJECT = "bench.data";
 
-    private static final Duration LIFECYCLE_TIMEOUT = Duration.ofSeconds(30);
-
-    private final String name;
     private final int subscribers;
 
-    private PubSubScenarios(String name, int subscribers) {
-        this.name = name;
+    private PubSubContender(String name, int subscribers) {
+        super(name);
         this.subscribers = subscribers;
-    }
-
-    /** The pub/sub scenarios, in the order {@code --list} shows them. */
-    static List<Scenario> all() {
-        return List.of(
-                new ThroughputScenario("bus-publish", "host.publish to one subscriber host, counted on delivery to "
-                        + "the subscription's listener; baseline: node-throughput's node", PUBLISH, NodeScenarios.NODE),
-                new ThroughputScenario("bus-fanout", "host.publish to " + FANOUT_HOSTS + " subscriber hosts in one "
-                        + "JVM, all deliveries counted; baseline: bus-publish", FANOUT, PUBLISH));
-    }
-
-    @Override
-    public String name() {
-        return name;
     }
 
     /**
@@ -65,68 +43,37 @@ final class PubSubScenarios implements Contender {
     @Override
     public ChildServer sink(int size) throws Exception {
         List<Host> hosts = new ArrayList<>();
-        List<AtomicLong[]> counts = new ArrayList<>();
+        List<Tally> tallies = new ArrayList<>();
         try {
             for (int i = 0; i < subscribers; i++) {
-                hosts.add(await(Host.builder().id("bench-sub-" + i).listen("tcp://127.0.0.1:0").build().start()));
+                hosts.add(Waits.await(Host.builder().id("bench-sub-" + i).listen("tcp://127.0.0.1:0").build()
+                        .start()));
             }
             for (int i = 1; i < subscribers; i++) {
-                await(hosts.get(i).join(hosts.get(0).info().toString()));
+                Waits.await(hosts.get(i).join(hosts.get(0).info().toString()));
             }
             for (Host h : hosts) {
-                // The bus runs a subscription's listener one call at a time: a single writer, so lazySet suffices.
-                AtomicLong[] c = {new AtomicLong(), new AtomicLong()};
-                counts.add(c);
-                await(h.subscribe(SUBJECT, (from, m) -> {
-                    AtomicLong n = c[m.payloadSize() == size ? 0 : 1];
-                    n.lazySet(n.get() + 1);
-                }));
+                // The bus runs a subscription's listener one call at a time: the tally's single writer.
+                Tally t = new Tally(size);
+                tallies.add(t);
+                Waits.await(h.subscribe(SUBJECT, (from, m) -> t.count(m.payloadSize())));
             }
         } catch (Exception e) {
-            closeAll(hosts);
+            Waits.close(hosts);
             throw e;
         }
-        return new ChildServer() {
-            @Override
-            public URI address() {
-                return hosts.get(0).info();
-            }
-
-            @Override
-            public long delivered() {
-                return counts.stream().mapToLong(c -> c[0].get()).sum();
-            }
-
-            @Override
-            public long malformed() {
-                return counts.stream().mapToLong(c -> c[1].get()).sum();
-            }
-
-            @Override
-            public void close() throws IOException {
-                closeAll(hosts);
-            }
-        };
-    }
-
-    @Override
-    public ChildServer echo(int size) {
-        throw new UnsupportedOperationException(name + " has no echo");
-    }
-
-    @Override
-    public Pinger pingerTo(URI address, int size) {
-        throw new UnsupportedOperationException(name + " has no echo");
+        return new ChildServer(() -> hosts.get(0).info(), () -> tallies.stream().mapToLong(Tally::delivered).sum(),
+                () -> tallies.stream().mapToLong(Tally::malformed).sum(), () -> Waits.close(hosts));
     }
 
     @Override
     public StreamSender streamTo(URI address, int size) throws Exception {
-        Host host = await(Host.builder().id("bench-publisher").listen("tcp://127.0.0.1:0").build().start());
+        Host host = Waits.await(Host.builder().id("bench-publisher").listen("tcp://127.0.0.1:0").build().start());
         try {
-            await(host.join(address.toString()));
+            Waits.await(host.join(address.toString()));
             checkInterests(host);
         } catch (Exception e) {
-            closeAll(List.of(host));
+            Waits.close(List.of(host));
             throw e;
         }
         byte[] payload = Contender.payload(size);
@@ -170,18 +117,18 @@ final class PubSubScenarios implements Contender {
                 if (refusedPublishes > 0) {
                     w.add(String.format("%s: %,d publishes were refused by every host's full send queue, which "
                             + "publish does not report (seen in sendsBackPressured; published again after a back-off)",
-                            name, refusedPublishes));
+                            name(), refusedPublishes));
                 }
                 if (lostDeliveries > 0) {
                     w.add(String.format("%s: %,d deliveries lost: a full send queue refused a publish other hosts "
-                            + "took, which publish does not report", name, lostDeliveries));
+                            + "took, which publish does not report", name(), lostDeliveries));
                 }
                 return w;
             }
 
             @Override
             public void close() throws IOException {
-                closeAll(List.of(host));
+                Waits.close(List.of(host));
             }
         };
     }
@@ -191,11 +138,11 @@ final class PubSubScenarios implements Contender {
      * stderr when the interests came only after the join had completed.
      */
     private void checkInterests(Host host) throws Exception {
-        long deadline = System.nanoTime() + LIFECYCLE_TIMEOUT.toNanos();
+        long deadline = System.nanoTime() + Waits.LIFECYCLE.toNanos();
         boolean waited = false;
         while (host.members().size() < subscribers || host.metrics().get("remoteInterests") < subscribers) {
             if (System.nanoTime() > deadline) {
-                throw new TimeoutException(name + ": " + LIFECYCLE_TIMEOUT.toSeconds() + " s after joining, the "
+                throw new TimeoutException(name() + ": " + Waits.LIFECYCLE.toSeconds() + " s after joining, the "
                         + "publisher knows " + host.members() + " with " + host.metrics().get("remoteInterests")
                         + " interests; expected " + subscribers + " of each");
             }
@@ -203,28 +150,8 @@ final class PubSubScenarios implements Contender {
             Thread.sleep(10);
         }
         if (waited) {
-            System.err.println(name + ": the join completed before all " + subscribers + " subscriber hosts and "
+            System.err.println(name() + ": the join completed before all " + subscribers + " subscriber hosts and "
                     + "their interests were known");
-        }
-    }
-
-    private static <T> T await(CompletableFuture<T> f) throws Exception {
-        try {
-            return f.get(LIFECYCLE_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
-        } catch (ExecutionException e) {
-            throw e.getCause() instanceof Exception cause ? cause : e;
-        }
-    }
-
-    private static void closeAll(List<Host> hosts) throws IOException {
-        try {
-            CompletableFuture.allOf(hosts.stream().map(Host::close).toArray(CompletableFuture[]::new))
-                    .get(LIFECYCLE_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IOException("interrupted while closing hosts", e);
-        } catch (ExecutionException | TimeoutException e) {
-            throw new IOException("closing hosts " + hosts + " failed: " + e, e);
         }
     }
 }
