@@ -18,7 +18,7 @@ import org.slf4j.LoggerFactory;
  * throws is logged and counted, the remaining ones still run, and the response is an ERROR with its text.
  * Thread-safe; attach one router to as many servers, nodes or peers as you like.
  */
-public final class Router {
+public final class Router implements VerbRoutes<Router> {
     private static final Logger LOG = LoggerFactory.getLogger(Router.class);
 
     private record Route(UriPattern pattern, RouteHandler handler) {
@@ -42,33 +42,10 @@ public final class Router {
         return this;
     }
 
+    @Override
     public Router on(Verb verb, String uriPattern, RouteHandler handler) {
         routes.get(verb).add(new Route(new UriPattern(uriPattern), check(handler)));
         return this;
-    }
-
-    public Router head(String uriPattern, RouteHandler handler) {
-        return on(Verb.HEAD, uriPattern, handler);
-    }
-
-    public Router get(String uriPattern, RouteHandler handler) {
-        return on(Verb.GET, uriPattern, handler);
-    }
-
-    public Router post(String uriPattern, RouteHandler handler) {
-        return on(Verb.POST, uriPattern, handler);
-    }
-
-    public Router put(String uriPattern, RouteHandler handler) {
-        return on(Verb.PUT, uriPattern, handler);
-    }
-
-    public Router patch(String uriPattern, RouteHandler handler) {
-        return on(Verb.PATCH, uriPattern, handler);
-    }
-
-    public Router delete(String uriPattern, RouteHandler handler) {
-        return on(Verb.DELETE, uriPattern, handler);
     }
 
     private static RouteHandler check(RouteHandler h) {

@@ -6,7 +6,7 @@ import java.util.concurrent.CompletableFuture;
 /**
  * A server of the distro API: a {@link Router} behind a transport. Handlers can be added before or after start.
  */
-public interface Server {
+public interface Server extends VerbRoutes<Server> {
     /** The server's router: {@code server.router().post("/orders", ...)}, or use the shortcuts below. */
     Router router();
 
@@ -23,36 +23,12 @@ public interface Server {
     }
 
     /**
-     * A route for any verb. The verb shortcuts below call it, so a server that must do more for each route (subscribe
+     * A route for any verb. The verb shortcuts of {@link VerbRoutes} call it, so a server that must do more for each route (subscribe
      * its channel, say) overrides this one method.
      */
+    @Override
     default Server on(Verb verb, String uri, RouteHandler h) {
         router().on(verb, uri, h);
         return this;
-    }
-
-    default Server head(String uri, RouteHandler h) {
-        return on(Verb.HEAD, uri, h);
-    }
-
-    default Server get(String uri, RouteHandler h) {
-        return on(Verb.GET, uri, h);
-    }
-
-    default Server post(String uri, RouteHandler h) {
-        return on(Verb.POST, uri, h);
-    }
-
-    default Server put(String uri, RouteHandler h) {
-        return on(Verb.PUT, uri, h);
-    }
-
-    default Server patch(String uri, RouteHandler h) {
-        return on(Verb.PATCH, uri, h);
-    }
-
-    /** distro called it {@code del}. */
-    default Server delete(String uri, RouteHandler h) {
-        return on(Verb.DELETE, uri, h);
     }
 }

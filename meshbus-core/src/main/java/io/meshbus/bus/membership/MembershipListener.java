@@ -15,6 +15,7 @@ public interface MembershipListener {
 
     /** A host came back as a new incarnation: everything known of the old one is stale. */
     default void restarted(String host, String why, boolean member) {
+        gone(host, why);
     }
 
     /** A host passed the network check and became a member; the others are told next. */
@@ -31,5 +32,13 @@ public interface MembershipListener {
 
     /** A member left, or its link was given up: forget it. */
     default void removed(String host, String why) {
+        gone(host, why);
+    }
+
+    /**
+     * What a room that only forgets overrides: the incarnation of the host it knew is over, by a restart or a
+     * removal (the defaults of {@link #restarted} and {@link #removed} call it).
+     */
+    default void gone(String host, String why) {
     }
 }

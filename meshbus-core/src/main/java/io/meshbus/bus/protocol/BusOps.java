@@ -103,32 +103,29 @@ public final class BusOps {
 
     /** Peer ids as a payload: each as a 4-byte length and its UTF-8 bytes. */
     public static Message ids(String op, List<String> ids) {
-        List<byte[]> raw = new ArrayList<>(ids.size());
-        int size = 0;
-        for (String s : ids) {
-            byte[] b = s.getBytes(StandardCharsets.UTF_8);
-            raw.add(b);
-            size += 4 + b.length;
-        }
-        ByteBuffer out = ByteBuffer.allocate(size);
-        for (byte[] b : raw) {
-            out.putInt(b.length).put(b);
-        }
-        return Message.ofBytes(Headers.of(OP, op), ContentType.BYTES, out.array());
+        return encode(op, ids, null);
     }
 
-    /** Peer claims as a payload: each id as a 4-byte length and its UTF-8 bytes, then its 8-byte creation time. */
+    /** Peer claims as a payload: each id as in {@link #ids}, then its 8-byte creation time. */
     public static Message claims(String op, List<String> ids, long[] createdAt) {
+        return encode(op, ids, createdAt);
+    }
+
+    private static Message encode(String op, List<String> ids, long[] createdAt) {
+        int stamp = createdAt == null ? 0 : 8;
         List<byte[]> raw = new ArrayList<>(ids.size());
         int size = 0;
         for (String s : ids) {
             byte[] b = s.getBytes(StandardCharsets.UTF_8);
             raw.add(b);
-            size += 12 + b.length;
+            size += 4 + stamp + b.length;
         }
         ByteBuffer out = ByteBuffer.allocate(size);
         for (int i = 0; i < raw.size(); i++) {
-            out.putInt(raw.get(i).length).put(raw.get(i)).putLong(createdAt[i]);
+            out.putInt(raw.get(i).length).put(raw.get(i));
+            if (createdAt != null) {
+                out.putLong(createdAt[i]);
+            }
         }
         return Message.ofBytes(Headers.of(OP, op), ContentType.BYTES, out.array());
     }
@@ -140,29 +137,25 @@ public final class BusOps {
 
     /** Reads a {@link #claims} payload; a truncated tail is ignored. */
     public static void claims(ByteBuffer in, ClaimSink sink) {
-        while (in.remaining() >= 4) {
-            int n = in.getInt();
-            if (n < 0 || n > in.remaining() - 8) {
-                break;
-            }
-            byte[] b = new byte[n];
-            in.get(b);
-            sink.claim(new String(b, StandardCharsets.UTF_8), in.getLong());
-        }
+        decode(in, 8, sink);
     }
 
     /** The ids of an {@link #ids} payload; a truncated tail is ignored. */
     public static List<String> ids(ByteBuffer in) {
         List<String> ids = new ArrayList<>();
+        decode(in, 0, (id, at) -> ids.add(id));
+        return ids;
+    }
+
+    private static void decode(ByteBuffer in, int stamp, ClaimSink sink) {
         while (in.remaining() >= 4) {
             int n = in.getInt();
-            if (n < 0 || n > in.remaining()) {
+            if (n < 0 || n > in.remaining() - stamp) {
                 break;
             }
             byte[] b = new byte[n];
             in.get(b);
-            ids.add(new String(b, StandardCharsets.UTF_8));
+            sink.claim(new String(b, StandardCharsets.UTF_8), stamp == 0 ? 0 : in.getLong());
         }
-        return ids;
     }
 }

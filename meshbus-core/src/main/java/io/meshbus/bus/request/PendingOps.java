@@ -102,12 +102,7 @@ public final class PendingOps implements MembershipListener {
     }
 
     @Override
-    public void restarted(String host, String why, boolean member) {
-        failTo(host, why);
-    }
-
-    @Override
-    public void removed(String host, String why) {
+    public void gone(String host, String why) {
         failTo(host, why);
     }
 

@@ -148,12 +148,7 @@ public final class AtLeastOnce implements MembershipListener {
     }
 
     @Override
-    public void restarted(String host, String why, boolean member) {
-        forget(host, why);
-    }
-
-    @Override
-    public void removed(String host, String why) {
+    public void gone(String host, String why) {
         forget(host, why);
     }
 
