@@ -7,6 +7,7 @@ import io.meshbus.error.IncompatibleVersionException;
 import io.meshbus.error.MeshbusException;
 import io.meshbus.error.SelfConnectionException;
 import io.meshbus.error.UnexpectedPeerException;
+import io.meshbus.internal.RateLimitedLog;
 import io.meshbus.node.NodeLink.State;
 import io.meshbus.wire.Frame;
 import io.meshbus.wire.Protocol;
@@ -109,6 +110,7 @@ final class LinkHandshake {
     private final LocalNode self;
     private final NodeOptions options;
     private final NodeMetrics metrics;
+    private final RateLimitedLog warnings;
     /** Null without a network secret. */
     private final SecretExchange secrets;
     /** Null without an authenticator. */
@@ -121,13 +123,15 @@ final class LinkHandshake {
     private boolean credentialAccepted;
     private String identity;
 
-    LinkHandshake(Link link, Channel ch, DialContext dial, LocalNode self, NodeOptions options, NodeMetrics metrics) {
+    LinkHandshake(Link link, Channel ch, DialContext dial, LocalNode self, NodeOptions options, NodeMetrics metrics,
+                  RateLimitedLog warnings) {
         this.link = link;
         this.ch = ch;
         this.dial = dial;
         this.self = self;
         this.options = options;
         this.metrics = metrics;
+        this.warnings = warnings;
         this.secrets = self.secret() == null ? null : new SecretExchange(self.secret(), dial == null, self.id());
         this.call = self.authenticator() == null ? null : new AuthenticatorCall(self.authenticator(),
                 options.executor(), task -> ch.eventLoop().execute(task), self.id());
@@ -370,7 +374,8 @@ final class LinkHandshake {
      */
     private void refused(String why) {
         metrics.authenticationFailures.increment();
-        LOG.warn("refusing link {} (node {}): {}", ch.remoteAddress(), link.remoteId(), why);
+        warnings.warn(LOG, NodeLink.from(ch), "refusing link {} (node {}): {}", ch.remoteAddress(), link.remoteId(),
+                why);
         link.reject(new AuthenticationFailedException("node " + self.id() + " refused node " + link.remoteId() + ": "
                 + why), new Frame.Reject(ErrorCode.AUTHENTICATION_FAILED, "authentication failed", ""));
     }
@@ -422,7 +427,8 @@ final class LinkHandshake {
 
     private void authFailed(String why) {
         metrics.authenticationFailures.increment();
-        LOG.warn("refusing link {} (node {}): {}", ch.remoteAddress(), link.remoteId(), why);
+        warnings.warn(LOG, NodeLink.from(ch), "refusing link {} (node {}): {}", ch.remoteAddress(), link.remoteId(),
+                why);
         reject(new AuthenticationFailedException(why));
     }
 

@@ -7,6 +7,7 @@ import io.meshbus.error.FrameTooLargeException;
 import io.meshbus.error.MeshbusException;
 import io.meshbus.error.PeerNotFoundException;
 import io.meshbus.error.PeerUnreachableException;
+import io.meshbus.internal.RateLimitedLog;
 import io.meshbus.internal.SerialExecutor;
 import io.meshbus.message.Message;
 import io.meshbus.transport.Listener;
@@ -58,6 +59,8 @@ public final class Node {
     private final long incarnation;
     private final EventExecutorGroup scheduler = TransportResources.shared().network();
     final Completions completions;
+    /** Warnings about remotes, rate-limited per remote address. */
+    final RateLimitedLog warnings = RateLimitedLog.perRemote(metrics.warningsSuppressed);
     final Remotes remotes;
     final NodeEvents events;
     final RemoteDrainer drainer;
@@ -83,7 +86,7 @@ public final class Node {
         this.remotes = new Remotes(options);
         this.events = new NodeEvents(id, metrics, new SerialExecutor(options.executor()));
         this.drainer = new RemoteDrainer(options, metrics, remotes, completions);
-        this.limits = new ConnectionLimits(id, options, metrics, () -> closed);
+        this.limits = new ConnectionLimits(id, options, metrics, warnings, () -> closed);
         Dialler dialler = this::dial;
         this.arbiter = new LinkArbiter(id, incarnation, options, metrics, remotes, events, drainer, timer,
                 () -> advertised, () -> closed, dialler);

@@ -7,6 +7,7 @@ import io.meshbus.error.FrameTooLargeException;
 import io.meshbus.error.MeshbusException;
 import io.meshbus.error.PeerUnreachableException;
 import io.meshbus.error.ProtocolViolationException;
+import io.meshbus.internal.RateLimitedLog;
 import io.meshbus.message.Message;
 import io.meshbus.wire.Frame;
 import io.meshbus.wire.FrameDecoder;
@@ -19,6 +20,7 @@ import io.netty.handler.codec.DecoderException;
 import io.netty.handler.timeout.IdleState;
 import io.netty.handler.timeout.IdleStateEvent;
 import java.io.IOException;
+import java.net.InetSocketAddress;
 import java.util.ArrayDeque;
 import java.util.concurrent.TimeUnit;
 import javax.net.ssl.SSLException;
@@ -53,6 +55,8 @@ final class NodeLink extends ChannelInboundHandlerAdapter implements LinkHandsha
     private final NodeMetrics metrics;
     private final Node node;
     private final LinkHandshake handshake;
+    /** Warnings about remotes, rate-limited per remote address (shared by the node's links). */
+    private final RateLimitedLog warnings;
     final LinkInbound inbound;
 
     // event loop only, unless said otherwise
@@ -76,9 +80,10 @@ final class NodeLink extends ChannelInboundHandlerAdapter implements LinkHandsha
         this.nodeId = node.id();
         this.options = node.options;
         this.metrics = node.metrics;
+        this.warnings = node.warnings;
         this.state = dial == null ? State.AWAIT_HELLO : State.AWAIT_REPLY;
         this.writer = new LinkWriter(ch, options.maxFrameSize(), metrics, node.completions, this::remoteId);
-        this.handshake = new LinkHandshake(this, ch, dial, node.local, options, metrics);
+        this.handshake = new LinkHandshake(this, ch, dial, node.local, options, metrics, warnings);
         this.inbound = new LinkInbound(ch, options, metrics, node.events, nodeId, handshake::readsPaused);
     }
 
@@ -214,7 +219,7 @@ final class NodeLink extends ChannelInboundHandlerAdapter implements LinkHandsha
         if (cause instanceof SSLException e) {
             // Plain text to a TLS port, an untrusted, expired or misnamed certificate: the TLS handshake failed.
             metrics.authenticationFailures.increment();
-            LOG.warn("closing link {}: TLS failed: {}", ch.remoteAddress(), e.getMessage());
+            warnings.warn(LOG, from(ch), "closing link {}: TLS failed: {}", ch.remoteAddress(), e.getMessage());
             AuthenticationFailedException why = new AuthenticationFailedException("TLS with " + ch.remoteAddress()
                     + " failed: " + e.getMessage(), e);
             setFailure(why);
@@ -225,12 +230,13 @@ final class NodeLink extends ChannelInboundHandlerAdapter implements LinkHandsha
         } else if (cause instanceof FrameTooLargeException e) {
             metrics.framesTooLarge.increment();
             metrics.protocolViolations.increment();
-            LOG.warn("closing link {} (node {}): {}", ch.remoteAddress(), remoteId, e.getMessage());
+            warnings.warn(LOG, from(ch), "closing link {} (node {}): {}", ch.remoteAddress(), remoteId,
+                    e.getMessage());
             fail(e);
         } else if (cause instanceof ProtocolViolationException e) {
             metrics.protocolViolations.increment();
-            LOG.warn("closing link {} (node {}): protocol violation: {}", ch.remoteAddress(), remoteId,
-                    e.getMessage());
+            warnings.warn(LOG, from(ch), "closing link {} (node {}): protocol violation: {}", ch.remoteAddress(),
+                    remoteId, e.getMessage());
             fail(e);
         } else if (cause instanceof IOException) {
             setFailure(new PeerUnreachableException("link to node " + remoteId + " broke: " + cause.getMessage(),
@@ -394,7 +400,8 @@ final class NodeLink extends ChannelInboundHandlerAdapter implements LinkHandsha
     @Override
     public void violation(String what) {
         metrics.protocolViolations.increment();
-        LOG.warn("closing link {} (node {}): protocol violation: {}", ch.remoteAddress(), remoteId, what);
+        warnings.warn(LOG, from(ch), "closing link {} (node {}): protocol violation: {}", ch.remoteAddress(),
+                remoteId, what);
         fail(new ProtocolViolationException(what));
     }
 
@@ -438,6 +445,12 @@ final class NodeLink extends ChannelInboundHandlerAdapter implements LinkHandsha
 
     MeshbusException failure() {
         return failure;
+    }
+
+    /** The key a remote's warnings are rate-limited under: its IP address, or the whole address off IP. */
+    static Object from(Channel ch) {
+        return ch.remoteAddress() instanceof InetSocketAddress a && a.getAddress() != null ? a.getAddress()
+                : String.valueOf(ch.remoteAddress());
     }
 
     @Override

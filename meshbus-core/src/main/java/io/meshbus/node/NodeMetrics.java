@@ -31,6 +31,8 @@ public final class NodeMetrics {
     final LongAdder connectionsRefused = new LongAdder();
     /** Failures of this node's own code on a link (a bug): the link is closed and the error logged. */
     final LongAdder internalErrors = new LongAdder();
+    /** Warnings about remotes left out of the log by its per-address rate limit (each still counted elsewhere). */
+    final LongAdder warningsSuppressed = new LongAdder();
 
     NodeMetrics() {
     }
@@ -99,6 +101,10 @@ public final class NodeMetrics {
         return listenerErrors.sum();
     }
 
+    public long warningsSuppressed() {
+        return warningsSuppressed.sum();
+    }
+
     /** All counters by name, for logs and status pages. */
     public Map<String, Long> snapshot() {
         Map<String, Long> m = new TreeMap<>();
@@ -123,6 +129,7 @@ public final class NodeMetrics {
         m.put("authenticationFailures", authenticationFailures.sum());
         m.put("connectionsRefused", connectionsRefused.sum());
         m.put("internalErrors", internalErrors.sum());
+        m.put("warningsSuppressed", warningsSuppressed.sum());
         return m;
     }
 

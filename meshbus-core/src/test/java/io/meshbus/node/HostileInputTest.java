@@ -161,6 +161,23 @@ class HostileInputTest {
     }
 
     @Test
+    void shouldRateLimitTheWarningsAboutOneAddress() throws Exception {
+        int n = 20;
+        for (int i = 0; i < n; i++) {
+            try (Socket s = raw()) {
+                s.getOutputStream().write("GET / HTTP/1.1\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+                s.getOutputStream().flush();
+                readUntilClosed(s);
+            }
+        }
+        assertThat(a.metrics().protocolViolations()).isEqualTo(n);
+        // Five lines per address in ten seconds; the rest are counted, and the next line says how many.
+        assertThat(a.metrics().warningsSuppressed()).isGreaterThanOrEqualTo(n - 10).isLessThanOrEqualTo(n - 5);
+        assertThat(a.metrics().snapshot()).containsKey("warningsSuppressed");
+        assertHealthyLinkStillWorks();
+    }
+
+    @Test
     void shouldRefuseAnIncompatibleProtocolVersionByName() throws Exception {
         try (Socket s = raw()) {
             s.getOutputStream().write(control(hello("zzz-fake", 99)));
