@@ -78,7 +78,8 @@ final class ConnectionLimits {
             return null;
         }
         warnings.warn(LOG, NodeLink.from(link.ch), "node {}: refusing a connection from {}: {} links ({} from that "
-                + "address) exceed the limits ({} / {})", nodeId, from, links, fromThere, options.maxConnections(), options.maxConnectionsPerAddress());
+                + "address) exceed the limits ({} / {})", nodeId, from, links, fromThere, options.maxConnections(),
+                options.maxConnectionsPerAddress());
         return new BackPressureException("node " + nodeId + " has too many connections"
                 + (fromThere > options.maxConnectionsPerAddress() ? " from " + from : ""));
     }

@@ -433,7 +433,7 @@ final class LinkHandshake {
     }
 
     private void reject(MeshbusException e) {
-        link.reject(e, new Frame.Reject(e.code(), e.getMessage(), self.id()));
+        link.reject(e, NodeLink.rejectFrame(e, self.id()));
     }
 
     private void proceedWithHello(Frame.Hello h) {

@@ -16,6 +16,7 @@ import io.meshbus.transport.TransportResources;
 import io.meshbus.wire.ControlFrameEncoder;
 import io.meshbus.wire.Frame;
 import io.meshbus.wire.FrameDecoder;
+import io.meshbus.wire.Protocol;
 import io.netty.channel.Channel;
 import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.concurrent.EventExecutorGroup;
@@ -289,7 +290,7 @@ public final class Node {
         long idle = options.idleTimeout().toMillis();
         long beat = options.heartbeatInterval().toMillis();
         ch.pipeline()
-                .addLast("frames", new FrameDecoder(options.maxFrameSize()))
+                .addLast("frames", new FrameDecoder(options.maxFrameSize(), Protocol.MAX_HANDSHAKE_FRAME, dial != null))
                 .addLast("control", ControlFrameEncoder.INSTANCE)
                 .addLast("idle", new IdleStateHandler(idle, beat, 0, TimeUnit.MILLISECONDS))
                 .addLast("link", new NodeLink(this, ch, dial));

@@ -11,6 +11,7 @@ import io.meshbus.internal.RateLimitedLog;
 import io.meshbus.message.Message;
 import io.meshbus.wire.Frame;
 import io.meshbus.wire.FrameDecoder;
+import io.meshbus.wire.Protocol;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
@@ -230,6 +231,9 @@ final class NodeLink extends ChannelInboundHandlerAdapter implements LinkHandsha
         } else if (cause instanceof FrameTooLargeException e) {
             metrics.framesTooLarge.increment();
             metrics.protocolViolations.increment();
+            if (remote == null) {
+                metrics.handshakeFramesTooLarge.increment();
+            }
             warnings.warn(LOG, from(ch), "closing link {} (node {}): {}", ch.remoteAddress(), remoteId,
                     e.getMessage());
             fail(e);
@@ -342,6 +346,10 @@ final class NodeLink extends ChannelInboundHandlerAdapter implements LinkHandsha
         assert ch.eventLoop().inEventLoop();
         remote = r;
         state = State.ACTIVE;
+        FrameDecoder decoder = ch.pipeline().get(FrameDecoder.class);
+        if (decoder != null) {
+            decoder.handshakeDone();
+        }
         inbound.activated(r, reconnect);
         handshake.stop();
         if (dial != null) {
@@ -383,7 +391,7 @@ final class NodeLink extends ChannelInboundHandlerAdapter implements LinkHandsha
 
     /** Refuses a connection over a limit before anything else happens on it. */
     void refuse(MeshbusException e) {
-        reject(e, new Frame.Reject(e.code(), e.getMessage(), nodeId));
+        reject(e, rejectFrame(e, nodeId));
     }
 
     @Override
@@ -420,7 +428,7 @@ final class NodeLink extends ChannelInboundHandlerAdapter implements LinkHandsha
             return;
         }
         Frame why = was == State.ACTIVE ? new Frame.Bye(e.code(), e.getMessage())
-                : new Frame.Reject(e.code(), e.getMessage(), nodeId);
+                : rejectFrame(e, nodeId);
         ch.writeAndFlush(why).addListener(ChannelFutureListener.CLOSE);
     }
 
@@ -445,6 +453,16 @@ final class NodeLink extends ChannelInboundHandlerAdapter implements LinkHandsha
 
     MeshbusException failure() {
         return failure;
+    }
+
+    /**
+     * The REJECT that tells the other side why, its text cut to {@link Protocol#MAX_ID_LENGTH} characters: with the
+     * id it stays below {@link Protocol#MAX_HANDSHAKE_FRAME}, so the reason is read, not refused as too large.
+     */
+    static Frame.Reject rejectFrame(MeshbusException e, String id) {
+        String text = String.valueOf(e.getMessage());
+        return new Frame.Reject(e.code(), text.length() <= Protocol.MAX_ID_LENGTH ? text
+                : text.substring(0, Protocol.MAX_ID_LENGTH - 3) + "...", id);
     }
 
     /** The key a remote's warnings are rate-limited under: its IP address, or the whole address off IP. */

@@ -14,6 +14,8 @@ public final class NodeMetrics {
     final LongAdder linksClosed = new LongAdder();
     final LongAdder protocolViolations = new LongAdder();
     final LongAdder framesTooLarge = new LongAdder();
+    /** Of those, frames larger than the handshake allows, sent before the handshake completed. */
+    final LongAdder handshakeFramesTooLarge = new LongAdder();
     final LongAdder handshakeTimeouts = new LongAdder();
     final LongAdder handshakesRejected = new LongAdder();
     final LongAdder idleTimeouts = new LongAdder();
@@ -51,6 +53,10 @@ public final class NodeMetrics {
 
     public long framesTooLarge() {
         return framesTooLarge.sum();
+    }
+
+    public long handshakeFramesTooLarge() {
+        return handshakeFramesTooLarge.sum();
     }
 
     public long handshakeTimeouts() {
@@ -114,6 +120,7 @@ public final class NodeMetrics {
         m.put("linksClosed", linksClosed.sum());
         m.put("protocolViolations", protocolViolations.sum());
         m.put("framesTooLarge", framesTooLarge.sum());
+        m.put("handshakeFramesTooLarge", handshakeFramesTooLarge.sum());
         m.put("handshakeTimeouts", handshakeTimeouts.sum());
         m.put("handshakesRejected", handshakesRejected.sum());
         m.put("idleTimeouts", idleTimeouts.sum());

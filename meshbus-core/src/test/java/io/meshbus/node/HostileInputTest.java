@@ -125,6 +125,49 @@ class HostileInputTest {
     }
 
     @Test
+    void shouldRefuseAFrameLargerThanTheHandshakeAllowsBeforeItCompletes() throws Exception {
+        try (Socket s = raw()) {
+            OutputStream out = s.getOutputStream();
+            // 60 KiB fits this node's frame limit (64 KiB), not a handshake: refused at its first bytes.
+            out.write(new byte[] {0, 0, (byte) 0xf0, 0, Protocol.HELLO});
+            out.flush();
+            Frame.Reject r = (Frame.Reject) readUntilClosed(s);
+            assertThat(r.code()).isEqualTo(ErrorCode.FRAME_TOO_LARGE);
+            assertThat(r.text()).contains("before the handshake completed");
+        }
+        assertThat(a.metrics().handshakeFramesTooLarge()).isEqualTo(1);
+        assertThat(a.metrics().framesTooLarge()).isEqualTo(1);
+        assertHealthyLinkStillWorks();
+    }
+
+    @Test
+    void shouldTakeALargeCredentialAndLargeFramesOnceLinked() throws Exception {
+        Nodes.Recorder ra = Nodes.record(a);
+        try (Socket s = raw()) {
+            OutputStream out = s.getOutputStream();
+            out.write(control(hello("zzz-large", Protocol.VERSION)));
+            out.write(control(new Frame.Credential(new byte[20_000])));
+            out.flush();
+            DataInputStream in = new DataInputStream(s.getInputStream());
+            for (Object f = null; !(f instanceof Frame.Accept); ) {
+                byte[] body = new byte[in.readInt()];
+                in.readFully(body);
+                f = WireFormat.read(Unpooled.wrappedBuffer(body), body.length);
+            }
+            ByteBuf data = Unpooled.buffer();
+            WireFormat.writeData(data, Message.of(new byte[40_000]), 64 * 1024);
+            byte[] bytes = new byte[data.readableBytes()];
+            data.readBytes(bytes);
+            out.write(bytes);
+            out.flush();
+            Nodes.Recorder.Received got = ra.nextMessage();
+            assertThat(got.from()).isEqualTo("zzz-large");
+            assertThat(got.message().payloadSize()).isEqualTo(40_000);
+        }
+        assertThat(a.metrics().framesTooLarge()).isZero();
+    }
+
+    @Test
     void shouldTimeOutAPeerThatConnectsAndSaysNothing() throws Exception {
         try (Socket s = raw()) {
             await().atMost(Nodes.WAIT).until(() -> a.metrics().snapshot().get("linksOpened") >= 2);
