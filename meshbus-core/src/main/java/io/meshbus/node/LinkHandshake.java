@@ -10,6 +10,7 @@ import io.meshbus.error.UnexpectedPeerException;
 import io.meshbus.internal.RateLimitedLog;
 import io.meshbus.node.NodeLink.State;
 import io.meshbus.wire.Frame;
+import io.meshbus.wire.NodeIds;
 import io.meshbus.wire.Protocol;
 import io.netty.channel.Channel;
 import io.netty.handler.ssl.SslHandler;
@@ -462,6 +463,11 @@ final class LinkHandshake {
         }
         if (id.isEmpty()) {
             link.violation("handshake without a node id");
+            return false;
+        }
+        String badId = NodeIds.problem(id);
+        if (badId != null) {
+            link.violation("handshake with a bad node id: " + badId);
             return false;
         }
         if (id.equals(self.id())) {

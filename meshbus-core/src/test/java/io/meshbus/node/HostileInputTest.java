@@ -233,6 +233,33 @@ class HostileInputTest {
     }
 
     @Test
+    void shouldRefuseARemoteIdTheProtocolDoesNotAllow() throws Exception {
+        try (Socket s = raw()) {
+            s.getOutputStream().write(control(hello("z".repeat(1025), Protocol.VERSION)));
+            s.getOutputStream().flush();
+            Frame.Reject r = (Frame.Reject) readUntilClosed(s);
+            assertThat(r.code()).isEqualTo(ErrorCode.PROTOCOL_VIOLATION);
+            assertThat(r.text()).contains("at most 1024 characters");
+        }
+        ByteBuf bad = Unpooled.buffer();
+        bad.writeInt(0).writeByte(Protocol.HELLO).writeInt(Protocol.MAGIC).writeShort(Protocol.VERSION).writeByte(0)
+                .writeLong(1).writeShort(2).writeBytes(new byte[] {'z', (byte) 0xff}).writeShort(0).writeShort(0);
+        bad.setInt(0, bad.readableBytes() - 4);
+        byte[] bytes = new byte[bad.readableBytes()];
+        bad.readBytes(bytes);
+        try (Socket s = raw()) {
+            s.getOutputStream().write(bytes);
+            s.getOutputStream().flush();
+            Frame.Reject r = (Frame.Reject) readUntilClosed(s);
+            assertThat(r.code()).isEqualTo(ErrorCode.PROTOCOL_VIOLATION);
+            assertThat(r.text()).isEqualTo("HELLO id is not valid UTF-8");
+        }
+        assertThat(a.metrics().protocolViolations()).isEqualTo(2);
+        assertThat(a.connections()).containsExactly(c.id());
+        assertHealthyLinkStillWorks();
+    }
+
+    @Test
     void shouldRefuseDataBeforeTheHandshake() throws Exception {
         ByteBuf data = Unpooled.buffer();
         WireFormat.writeData(data, Message.of("sneaky"), 1024);
