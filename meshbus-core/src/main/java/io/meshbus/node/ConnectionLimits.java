@@ -1,6 +1,7 @@
 package io.meshbus.node;
 
 import io.meshbus.error.BackPressureException;
+import io.meshbus.internal.RateLimitedLog;
 import io.netty.channel.Channel;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -27,14 +28,17 @@ final class ConnectionLimits {
     private final NodeOptions options;
     private final NodeMetrics metrics;
     private final BooleanSupplier closing;
+    private final RateLimitedLog warnings;
     private final Set<Channel> open = ConcurrentHashMap.newKeySet();
     private final ConcurrentHashMap<InetAddress, Integer> perAddress = new ConcurrentHashMap<>();
 
-    ConnectionLimits(String nodeId, NodeOptions options, NodeMetrics metrics, BooleanSupplier closing) {
+    ConnectionLimits(String nodeId, NodeOptions options, NodeMetrics metrics, RateLimitedLog warnings,
+                     BooleanSupplier closing) {
         this.nodeId = nodeId;
         this.options = options;
         this.metrics = metrics;
         this.closing = closing;
+        this.warnings = warnings;
     }
 
     /** What one accepted link was counted under, so that closing it gives back exactly that. */
@@ -73,8 +77,9 @@ final class ConnectionLimits {
         if (links <= options.maxConnections() && fromThere <= options.maxConnectionsPerAddress()) {
             return null;
         }
-        LOG.warn("node {}: refusing a connection from {}: {} links ({} from that address) exceed the limits ({} / {})",
-                nodeId, from, links, fromThere, options.maxConnections(), options.maxConnectionsPerAddress());
+        warnings.warn(LOG, NodeLink.from(link.ch), "node {}: refusing a connection from {}: {} links ({} from that "
+                + "address) exceed the limits ({} / {})", nodeId, from, links, fromThere, options.maxConnections(),
+                options.maxConnectionsPerAddress());
         return new BackPressureException("node " + nodeId + " has too many connections"
                 + (fromThere > options.maxConnectionsPerAddress() ? " from " + from : ""));
     }

@@ -7,8 +7,10 @@ import io.meshbus.error.IncompatibleVersionException;
 import io.meshbus.error.MeshbusException;
 import io.meshbus.error.SelfConnectionException;
 import io.meshbus.error.UnexpectedPeerException;
+import io.meshbus.internal.RateLimitedLog;
 import io.meshbus.node.NodeLink.State;
 import io.meshbus.wire.Frame;
+import io.meshbus.wire.NodeIds;
 import io.meshbus.wire.Protocol;
 import io.netty.channel.Channel;
 import io.netty.handler.ssl.SslHandler;
@@ -109,6 +111,7 @@ final class LinkHandshake {
     private final LocalNode self;
     private final NodeOptions options;
     private final NodeMetrics metrics;
+    private final RateLimitedLog warnings;
     /** Null without a network secret. */
     private final SecretExchange secrets;
     /** Null without an authenticator. */
@@ -121,13 +124,15 @@ final class LinkHandshake {
     private boolean credentialAccepted;
     private String identity;
 
-    LinkHandshake(Link link, Channel ch, DialContext dial, LocalNode self, NodeOptions options, NodeMetrics metrics) {
+    LinkHandshake(Link link, Channel ch, DialContext dial, LocalNode self, NodeOptions options, NodeMetrics metrics,
+                  RateLimitedLog warnings) {
         this.link = link;
         this.ch = ch;
         this.dial = dial;
         this.self = self;
         this.options = options;
         this.metrics = metrics;
+        this.warnings = warnings;
         this.secrets = self.secret() == null ? null : new SecretExchange(self.secret(), dial == null, self.id());
         this.call = self.authenticator() == null ? null : new AuthenticatorCall(self.authenticator(),
                 options.executor(), task -> ch.eventLoop().execute(task), self.id());
@@ -370,7 +375,8 @@ final class LinkHandshake {
      */
     private void refused(String why) {
         metrics.authenticationFailures.increment();
-        LOG.warn("refusing link {} (node {}): {}", ch.remoteAddress(), link.remoteId(), why);
+        warnings.warn(LOG, NodeLink.from(ch), "refusing link {} (node {}): {}", ch.remoteAddress(), link.remoteId(),
+                why);
         link.reject(new AuthenticationFailedException("node " + self.id() + " refused node " + link.remoteId() + ": "
                 + why), new Frame.Reject(ErrorCode.AUTHENTICATION_FAILED, "authentication failed", ""));
     }
@@ -422,12 +428,13 @@ final class LinkHandshake {
 
     private void authFailed(String why) {
         metrics.authenticationFailures.increment();
-        LOG.warn("refusing link {} (node {}): {}", ch.remoteAddress(), link.remoteId(), why);
+        warnings.warn(LOG, NodeLink.from(ch), "refusing link {} (node {}): {}", ch.remoteAddress(), link.remoteId(),
+                why);
         reject(new AuthenticationFailedException(why));
     }
 
     private void reject(MeshbusException e) {
-        link.reject(e, new Frame.Reject(e.code(), e.getMessage(), self.id()));
+        link.reject(e, NodeLink.rejectFrame(e, self.id()));
     }
 
     private void proceedWithHello(Frame.Hello h) {
@@ -456,6 +463,11 @@ final class LinkHandshake {
         }
         if (id.isEmpty()) {
             link.violation("handshake without a node id");
+            return false;
+        }
+        String badId = NodeIds.problem(id);
+        if (badId != null) {
+            link.violation("handshake with a bad node id: " + badId);
             return false;
         }
         if (id.equals(self.id())) {

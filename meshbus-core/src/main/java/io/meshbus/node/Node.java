@@ -7,6 +7,7 @@ import io.meshbus.error.FrameTooLargeException;
 import io.meshbus.error.MeshbusException;
 import io.meshbus.error.PeerNotFoundException;
 import io.meshbus.error.PeerUnreachableException;
+import io.meshbus.internal.RateLimitedLog;
 import io.meshbus.internal.SerialExecutor;
 import io.meshbus.message.Message;
 import io.meshbus.transport.Listener;
@@ -15,6 +16,7 @@ import io.meshbus.transport.TransportResources;
 import io.meshbus.wire.ControlFrameEncoder;
 import io.meshbus.wire.Frame;
 import io.meshbus.wire.FrameDecoder;
+import io.meshbus.wire.Protocol;
 import io.netty.channel.Channel;
 import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.concurrent.EventExecutorGroup;
@@ -58,6 +60,8 @@ public final class Node {
     private final long incarnation;
     private final EventExecutorGroup scheduler = TransportResources.shared().network();
     final Completions completions;
+    /** Warnings about remotes, rate-limited per remote address. */
+    final RateLimitedLog warnings = RateLimitedLog.perRemote(metrics.warningsSuppressed);
     final Remotes remotes;
     final NodeEvents events;
     final RemoteDrainer drainer;
@@ -83,7 +87,7 @@ public final class Node {
         this.remotes = new Remotes(options);
         this.events = new NodeEvents(id, metrics, new SerialExecutor(options.executor()));
         this.drainer = new RemoteDrainer(options, metrics, remotes, completions);
-        this.limits = new ConnectionLimits(id, options, metrics, () -> closed);
+        this.limits = new ConnectionLimits(id, options, metrics, warnings, () -> closed);
         Dialler dialler = this::dial;
         this.arbiter = new LinkArbiter(id, incarnation, options, metrics, remotes, events, drainer, timer,
                 () -> advertised, () -> closed, dialler);
@@ -294,7 +298,7 @@ public final class Node {
         long idle = options.idleTimeout().toMillis();
         long beat = options.heartbeatInterval().toMillis();
         ch.pipeline()
-                .addLast("frames", new FrameDecoder(options.maxFrameSize()))
+                .addLast("frames", new FrameDecoder(options.maxFrameSize(), Protocol.MAX_HANDSHAKE_FRAME, dial != null))
                 .addLast("control", ControlFrameEncoder.INSTANCE)
                 .addLast("idle", new IdleStateHandler(idle, beat, 0, TimeUnit.MILLISECONDS))
                 .addLast("link", new NodeLink(this, ch, dial));

@@ -7,9 +7,11 @@ import io.meshbus.error.FrameTooLargeException;
 import io.meshbus.error.MeshbusException;
 import io.meshbus.error.PeerUnreachableException;
 import io.meshbus.error.ProtocolViolationException;
+import io.meshbus.internal.RateLimitedLog;
 import io.meshbus.message.Message;
 import io.meshbus.wire.Frame;
 import io.meshbus.wire.FrameDecoder;
+import io.meshbus.wire.Protocol;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
@@ -19,6 +21,7 @@ import io.netty.handler.codec.DecoderException;
 import io.netty.handler.timeout.IdleState;
 import io.netty.handler.timeout.IdleStateEvent;
 import java.io.IOException;
+import java.net.InetSocketAddress;
 import java.util.ArrayDeque;
 import java.util.concurrent.TimeUnit;
 import javax.net.ssl.SSLException;
@@ -53,6 +56,8 @@ final class NodeLink extends ChannelInboundHandlerAdapter implements LinkHandsha
     private final NodeMetrics metrics;
     private final Node node;
     private final LinkHandshake handshake;
+    /** Warnings about remotes, rate-limited per remote address (shared by the node's links). */
+    private final RateLimitedLog warnings;
     final LinkInbound inbound;
 
     // event loop only, unless said otherwise
@@ -76,9 +81,10 @@ final class NodeLink extends ChannelInboundHandlerAdapter implements LinkHandsha
         this.nodeId = node.id();
         this.options = node.options;
         this.metrics = node.metrics;
+        this.warnings = node.warnings;
         this.state = dial == null ? State.AWAIT_HELLO : State.AWAIT_REPLY;
         this.writer = new LinkWriter(ch, options.maxFrameSize(), metrics, node.completions, this::remoteId);
-        this.handshake = new LinkHandshake(this, ch, dial, node.local, options, metrics);
+        this.handshake = new LinkHandshake(this, ch, dial, node.local, options, metrics, warnings);
         this.inbound = new LinkInbound(ch, options, metrics, node.events, nodeId, handshake::readsPaused);
     }
 
@@ -214,7 +220,7 @@ final class NodeLink extends ChannelInboundHandlerAdapter implements LinkHandsha
         if (cause instanceof SSLException e) {
             // Plain text to a TLS port, an untrusted, expired or misnamed certificate: the TLS handshake failed.
             metrics.authenticationFailures.increment();
-            LOG.warn("closing link {}: TLS failed: {}", ch.remoteAddress(), e.getMessage());
+            warnings.warn(LOG, from(ch), "closing link {}: TLS failed: {}", ch.remoteAddress(), e.getMessage());
             AuthenticationFailedException why = new AuthenticationFailedException("TLS with " + ch.remoteAddress()
                     + " failed: " + e.getMessage(), e);
             setFailure(why);
@@ -225,12 +231,16 @@ final class NodeLink extends ChannelInboundHandlerAdapter implements LinkHandsha
         } else if (cause instanceof FrameTooLargeException e) {
             metrics.framesTooLarge.increment();
             metrics.protocolViolations.increment();
-            LOG.warn("closing link {} (node {}): {}", ch.remoteAddress(), remoteId, e.getMessage());
+            if (remote == null) {
+                metrics.handshakeFramesTooLarge.increment();
+            }
+            warnings.warn(LOG, from(ch), "closing link {} (node {}): {}", ch.remoteAddress(), remoteId,
+                    e.getMessage());
             fail(e);
         } else if (cause instanceof ProtocolViolationException e) {
             metrics.protocolViolations.increment();
-            LOG.warn("closing link {} (node {}): protocol violation: {}", ch.remoteAddress(), remoteId,
-                    e.getMessage());
+            warnings.warn(LOG, from(ch), "closing link {} (node {}): protocol violation: {}", ch.remoteAddress(),
+                    remoteId, e.getMessage());
             fail(e);
         } else if (cause instanceof IOException) {
             setFailure(new PeerUnreachableException("link to node " + remoteId + " broke: " + cause.getMessage(),
@@ -336,6 +346,10 @@ final class NodeLink extends ChannelInboundHandlerAdapter implements LinkHandsha
         assert ch.eventLoop().inEventLoop();
         remote = r;
         state = State.ACTIVE;
+        FrameDecoder decoder = ch.pipeline().get(FrameDecoder.class);
+        if (decoder != null) {
+            decoder.handshakeDone();
+        }
         inbound.activated(r, reconnect);
         handshake.stop();
         if (dial != null) {
@@ -377,7 +391,7 @@ final class NodeLink extends ChannelInboundHandlerAdapter implements LinkHandsha
 
     /** Refuses a connection over a limit before anything else happens on it. */
     void refuse(MeshbusException e) {
-        reject(e, new Frame.Reject(e.code(), e.getMessage(), nodeId));
+        reject(e, rejectFrame(e, nodeId));
     }
 
     @Override
@@ -394,7 +408,8 @@ final class NodeLink extends ChannelInboundHandlerAdapter implements LinkHandsha
     @Override
     public void violation(String what) {
         metrics.protocolViolations.increment();
-        LOG.warn("closing link {} (node {}): protocol violation: {}", ch.remoteAddress(), remoteId, what);
+        warnings.warn(LOG, from(ch), "closing link {} (node {}): protocol violation: {}", ch.remoteAddress(),
+                remoteId, what);
         fail(new ProtocolViolationException(what));
     }
 
@@ -413,7 +428,7 @@ final class NodeLink extends ChannelInboundHandlerAdapter implements LinkHandsha
             return;
         }
         Frame why = was == State.ACTIVE ? new Frame.Bye(e.code(), e.getMessage())
-                : new Frame.Reject(e.code(), e.getMessage(), nodeId);
+                : rejectFrame(e, nodeId);
         ch.writeAndFlush(why).addListener(ChannelFutureListener.CLOSE);
     }
 
@@ -438,6 +453,22 @@ final class NodeLink extends ChannelInboundHandlerAdapter implements LinkHandsha
 
     MeshbusException failure() {
         return failure;
+    }
+
+    /**
+     * The REJECT that tells the other side why, its text cut to {@link Protocol#MAX_ID_LENGTH} characters: with the
+     * id it stays below {@link Protocol#MAX_HANDSHAKE_FRAME}, so the reason is read, not refused as too large.
+     */
+    static Frame.Reject rejectFrame(MeshbusException e, String id) {
+        String text = String.valueOf(e.getMessage());
+        return new Frame.Reject(e.code(), text.length() <= Protocol.MAX_ID_LENGTH ? text
+                : text.substring(0, Protocol.MAX_ID_LENGTH - 3) + "...", id);
+    }
+
+    /** The key a remote's warnings are rate-limited under: its IP address, or the whole address off IP. */
+    static Object from(Channel ch) {
+        return ch.remoteAddress() instanceof InetSocketAddress a && a.getAddress() != null ? a.getAddress()
+                : String.valueOf(ch.remoteAddress());
     }
 
     @Override

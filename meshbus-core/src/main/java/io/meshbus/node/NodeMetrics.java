@@ -14,6 +14,8 @@ public final class NodeMetrics {
     final LongAdder linksClosed = new LongAdder();
     final LongAdder protocolViolations = new LongAdder();
     final LongAdder framesTooLarge = new LongAdder();
+    /** Of those, frames larger than the handshake allows, sent before the handshake completed. */
+    final LongAdder handshakeFramesTooLarge = new LongAdder();
     final LongAdder handshakeTimeouts = new LongAdder();
     final LongAdder handshakesRejected = new LongAdder();
     final LongAdder idleTimeouts = new LongAdder();
@@ -35,6 +37,8 @@ public final class NodeMetrics {
     final LongAdder memoryBudgetRefusals = new LongAdder();
     /** Queues of remotes that were down, released to make room under the memory budget. */
     final LongAdder queuesShed = new LongAdder();
+    /** Warnings about remotes left out of the log by its per-address rate limit (each still counted elsewhere). */
+    final LongAdder warningsSuppressed = new LongAdder();
 
     NodeMetrics() {
     }
@@ -53,6 +57,10 @@ public final class NodeMetrics {
 
     public long framesTooLarge() {
         return framesTooLarge.sum();
+    }
+
+    public long handshakeFramesTooLarge() {
+        return handshakeFramesTooLarge.sum();
     }
 
     public long handshakeTimeouts() {
@@ -103,6 +111,10 @@ public final class NodeMetrics {
         return listenerErrors.sum();
     }
 
+    public long warningsSuppressed() {
+        return warningsSuppressed.sum();
+    }
+
     /** All counters by name, for logs and status pages. */
     public Map<String, Long> snapshot() {
         Map<String, Long> m = new TreeMap<>();
@@ -112,6 +124,7 @@ public final class NodeMetrics {
         m.put("linksClosed", linksClosed.sum());
         m.put("protocolViolations", protocolViolations.sum());
         m.put("framesTooLarge", framesTooLarge.sum());
+        m.put("handshakeFramesTooLarge", handshakeFramesTooLarge.sum());
         m.put("handshakeTimeouts", handshakeTimeouts.sum());
         m.put("handshakesRejected", handshakesRejected.sum());
         m.put("idleTimeouts", idleTimeouts.sum());
@@ -129,6 +142,7 @@ public final class NodeMetrics {
         m.put("internalErrors", internalErrors.sum());
         m.put("memoryBudgetRefusals", memoryBudgetRefusals.sum());
         m.put("queuesShed", queuesShed.sum());
+        m.put("warningsSuppressed", warningsSuppressed.sum());
         return m;
     }
 

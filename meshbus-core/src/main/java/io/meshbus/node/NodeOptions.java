@@ -1,6 +1,7 @@
 package io.meshbus.node;
 
 import io.meshbus.transport.Transports;
+import io.meshbus.wire.NodeIds;
 import io.meshbus.wire.Protocol;
 import java.net.URI;
 import java.time.Duration;
@@ -52,8 +53,9 @@ public record NodeOptions(String id, List<URI> listen, URI advertise, int maxFra
 
     public NodeOptions {
         Objects.requireNonNull(id, "id");
-        if (id.isEmpty() || id.length() > 1024) {
-            throw new IllegalArgumentException("id: must be 1..1024 characters");
+        String badId = NodeIds.problem(id);
+        if (badId != null) {
+            throw new IllegalArgumentException("id: must be 1..1024 characters of valid Unicode: " + badId);
         }
         listen = List.copyOf(listen);
         if (maxFrameSize < Protocol.MIN_MAX_FRAME_SIZE) {

@@ -15,18 +15,47 @@ import java.util.List;
  * exception events (the link handler closes the link and counts the cause); after one, the rest of the stream is
  * discarded. The link handler asks for the same with {@link #discardRest} when it refuses a frame itself.
  *
+ * <p>Until the handshake completes, a decoder built with a handshake limit takes only frames up to it (CREDENTIAL
+ * frames up to their own maximum), and decodes one frame per call, so the link handler has acted on a frame before
+ * the next one is measured. It lifts the limit when told ({@link #handshakeDone}), or by itself right after an ACCEPT
+ * when it decodes for a dialler: DATA may follow the ACCEPT in the same read while the dialler's authenticator still
+ * decides.
+ *
  * <p>Threads: the channel's event loop only.
  */
 public final class FrameDecoder extends ByteToMessageDecoder {
     private final int maxFrameSize;
+    private final int handshakeFrameSize;
+    private final boolean openOnAccept;
     private final StringCache strings = new StringCache();
     private boolean failed;
+    private boolean handshaking;
 
+    /** A decoder without a handshake phase: {@code maxFrameSize} applies from the first frame. */
     public FrameDecoder(int maxFrameSize) {
+        this(maxFrameSize, maxFrameSize, false);
+        handshaking = false;
+    }
+
+    /**
+     * A decoder for a node link: {@code handshakeFrameSize} (and {@link Protocol#MAX_CREDENTIAL_FRAME} for a
+     * CREDENTIAL, neither above {@code maxFrameSize}) until the handshake completes, then {@code maxFrameSize}.
+     *
+     * @param openOnAccept lift the handshake limit right after an ACCEPT (the dialler's side)
+     */
+    public FrameDecoder(int maxFrameSize, int handshakeFrameSize, boolean openOnAccept) {
         if (maxFrameSize < Protocol.MIN_MAX_FRAME_SIZE) {
             throw new IllegalArgumentException("maxFrameSize: must be at least " + Protocol.MIN_MAX_FRAME_SIZE);
         }
         this.maxFrameSize = maxFrameSize;
+        this.handshakeFrameSize = Math.min(handshakeFrameSize, maxFrameSize);
+        this.openOnAccept = openOnAccept;
+        this.handshaking = true;
+    }
+
+    /** The handshake completed: frames up to {@code maxFrameSize} from now on. */
+    public void handshakeDone() {
+        handshaking = false;
     }
 
     /**
@@ -35,6 +64,10 @@ public final class FrameDecoder extends ByteToMessageDecoder {
      */
     public void discardRest() {
         failed = true;
+    }
+
+    private int credentialFrameSize() {
+        return Math.min(Protocol.MAX_CREDENTIAL_FRAME, maxFrameSize);
     }
 
     @Override
@@ -54,11 +87,29 @@ public final class FrameDecoder extends ByteToMessageDecoder {
                 if (length == 0) {
                     throw new ProtocolViolationException("empty frame (length 0)");
                 }
+                if (handshaking && length > handshakeFrameSize) {
+                    boolean mayBeCredential = length <= credentialFrameSize();
+                    if (mayBeCredential && in.readableBytes() == Protocol.LENGTH_FIELD) {
+                        return; // a CREDENTIAL may be this long: the type byte decides
+                    }
+                    if (!mayBeCredential || in.getByte(at + Protocol.LENGTH_FIELD) != Protocol.CREDENTIAL) {
+                        throw new FrameTooLargeException("incoming frame of " + length + " bytes before the"
+                                + " handshake completed: at most " + handshakeFrameSize + " until then");
+                    }
+                }
                 if (in.readableBytes() - Protocol.LENGTH_FIELD < length) {
                     return;
                 }
                 in.skipBytes(Protocol.LENGTH_FIELD);
-                out.add(WireFormat.read(in, (int) length, strings));
+                Object frame = WireFormat.read(in, (int) length, strings);
+                out.add(frame);
+                if (handshaking) {
+                    if (openOnAccept && frame instanceof Frame.Accept) {
+                        handshaking = false;
+                    } else {
+                        return; // one frame at a time: the link acts on it before the next is measured
+                    }
+                }
             }
         } catch (ProtocolViolationException e) {
             failed = true;

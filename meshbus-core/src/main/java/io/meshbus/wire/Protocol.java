@@ -28,6 +28,17 @@ public final class Protocol {
     public static final byte TALLY = 0x0A;
     /** Most bytes of a credential (a u16 length on the wire). */
     public static final int MAX_CREDENTIAL = 65_535;
+    /** Most characters (UTF-16 code units) of a node id; at least one. */
+    public static final int MAX_ID_LENGTH = 1024;
+    /**
+     * Largest frame (type byte + body) a side accepts before its handshake completed, CREDENTIAL excepted: a HELLO
+     * (16 fixed bytes) with an id and an expected id of 1,024 characters (3,072 bytes of UTF-8 each, plus their
+     * lengths) and an address of up to 2,026 bytes fits, and so does every other handshake frame this build sends.
+     * A connection that has proved nothing cannot make a node buffer the 4 MiB frame limit.
+     */
+    public static final int MAX_HANDSHAKE_FRAME = 8 * 1024;
+    /** A CREDENTIAL's own largest frame: type byte, u16 length, {@link #MAX_CREDENTIAL} bytes. */
+    public static final int MAX_CREDENTIAL_FRAME = 1 + 2 + MAX_CREDENTIAL;
     /** Bytes of an authentication nonce. */
     public static final int NONCE = 16;
     /** Bytes of an authentication proof (HMAC-SHA256). */

@@ -8,6 +8,7 @@ import io.meshbus.message.Headers;
 import io.meshbus.message.Message;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
+import java.nio.charset.CharacterCodingException;
 import java.nio.charset.StandardCharsets;
 import java.util.UUID;
 
@@ -156,9 +157,9 @@ public final class WireFormat {
                 int version = in.readUnsignedShort();
                 int flags = in.readUnsignedByte();
                 long incarnation = in.readLong();
-                String id = readStr16(in, end, "HELLO id");
+                String id = readId(in, end, "HELLO id");
                 String address = readStr16(in, end, "HELLO address");
-                String expected = readStr16(in, end, "HELLO expected id");
+                String expected = readId(in, end, "HELLO expected id");
                 result = new Frame.Hello(version, id, incarnation, address, (flags & 1) != 0, expected,
                         (flags & 2) != 0);
             }
@@ -166,13 +167,13 @@ public final class WireFormat {
                 need(in, end, 1 + 8, "ACCEPT");
                 boolean keep = in.readUnsignedByte() != 0;
                 long incarnation = in.readLong();
-                result = new Frame.Accept(readStr16(in, end, "ACCEPT id"), incarnation,
+                result = new Frame.Accept(readId(in, end, "ACCEPT id"), incarnation,
                         readStr16(in, end, "ACCEPT address"), keep);
             }
             case Protocol.REJECT -> {
                 need(in, end, 2, "REJECT");
                 ErrorCode code = ErrorCode.ofWire(in.readUnsignedShort());
-                result = new Frame.Reject(code, readStr16(in, end, "REJECT text"), readStr16(in, end, "REJECT id"));
+                result = new Frame.Reject(code, readStr16(in, end, "REJECT text"), readId(in, end, "REJECT id"));
             }
             case Protocol.KEEP -> {
                 need(in, end, 1, "KEEP");
@@ -188,7 +189,7 @@ public final class WireFormat {
                 result = new Frame.Tally(count);
             }
             case Protocol.CHALLENGE -> {
-                String id = readStr16(in, end, "CHALLENGE id");
+                String id = readId(in, end, "CHALLENGE id");
                 byte[] nonce = readBytes8(in, end, "CHALLENGE nonce");
                 result = new Frame.Challenge(id, nonce, readBytes8(in, end, "CHALLENGE proof"));
             }
@@ -301,6 +302,23 @@ public final class WireFormat {
         need(in, end, 2, what);
         int n = in.readUnsignedShort();
         return readUtf8(in, end, n, what);
+    }
+
+    /**
+     * A node id: a {@code str16} that must be valid UTF-8. Lenient decoding would turn bad bytes into U+FFFD, so two
+     * different byte strings could become one id; they are refused instead.
+     */
+    private static String readId(ByteBuf in, int end, String what) {
+        need(in, end, 2, what);
+        int n = in.readUnsignedShort();
+        need(in, end, n, what);
+        try {
+            String s = StandardCharsets.UTF_8.newDecoder().decode(in.nioBuffer(in.readerIndex(), n)).toString();
+            in.skipBytes(n);
+            return s;
+        } catch (CharacterCodingException e) {
+            throw new ProtocolViolationException(what + " is not valid UTF-8");
+        }
     }
 
     private static String readStr16(ByteBuf in, int end, String what, StringCache cache) {

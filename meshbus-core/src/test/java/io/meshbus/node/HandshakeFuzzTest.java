@@ -101,8 +101,8 @@ class HandshakeFuzzTest {
         EmbeddedChannel ch = new EmbeddedChannel();
         ch.freezeTime();
         NodeLink link = new NodeLink(node, ch, dial);
-        ch.pipeline().addLast("frames", new FrameDecoder(64 * 1024)).addLast("control", ControlFrameEncoder.INSTANCE)
-                .addLast("link", link);
+        ch.pipeline().addLast("frames", new FrameDecoder(64 * 1024, Protocol.MAX_HANDSHAKE_FRAME, dialler))
+                .addLast("control", ControlFrameEncoder.INSTANCE).addLast("link", link);
         long countedBefore = counted(node.metrics);
         Peer peer = new Peer(dialler);
         try {

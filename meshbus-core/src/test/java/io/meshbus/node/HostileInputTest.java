@@ -125,6 +125,49 @@ class HostileInputTest {
     }
 
     @Test
+    void shouldRefuseAFrameLargerThanTheHandshakeAllowsBeforeItCompletes() throws Exception {
+        try (Socket s = raw()) {
+            OutputStream out = s.getOutputStream();
+            // 60 KiB fits this node's frame limit (64 KiB), not a handshake: refused at its first bytes.
+            out.write(new byte[] {0, 0, (byte) 0xf0, 0, Protocol.HELLO});
+            out.flush();
+            Frame.Reject r = (Frame.Reject) readUntilClosed(s);
+            assertThat(r.code()).isEqualTo(ErrorCode.FRAME_TOO_LARGE);
+            assertThat(r.text()).contains("before the handshake completed");
+        }
+        assertThat(a.metrics().handshakeFramesTooLarge()).isEqualTo(1);
+        assertThat(a.metrics().framesTooLarge()).isEqualTo(1);
+        assertHealthyLinkStillWorks();
+    }
+
+    @Test
+    void shouldTakeALargeCredentialAndLargeFramesOnceLinked() throws Exception {
+        Nodes.Recorder ra = Nodes.record(a);
+        try (Socket s = raw()) {
+            OutputStream out = s.getOutputStream();
+            out.write(control(hello("zzz-large", Protocol.VERSION)));
+            out.write(control(new Frame.Credential(new byte[20_000])));
+            out.flush();
+            DataInputStream in = new DataInputStream(s.getInputStream());
+            for (Object f = null; !(f instanceof Frame.Accept); ) {
+                byte[] body = new byte[in.readInt()];
+                in.readFully(body);
+                f = WireFormat.read(Unpooled.wrappedBuffer(body), body.length);
+            }
+            ByteBuf data = Unpooled.buffer();
+            WireFormat.writeData(data, Message.of(new byte[40_000]), 64 * 1024);
+            byte[] bytes = new byte[data.readableBytes()];
+            data.readBytes(bytes);
+            out.write(bytes);
+            out.flush();
+            Nodes.Recorder.Received got = ra.nextMessage();
+            assertThat(got.from()).isEqualTo("zzz-large");
+            assertThat(got.message().payloadSize()).isEqualTo(40_000);
+        }
+        assertThat(a.metrics().framesTooLarge()).isZero();
+    }
+
+    @Test
     void shouldTimeOutAPeerThatConnectsAndSaysNothing() throws Exception {
         try (Socket s = raw()) {
             await().atMost(Nodes.WAIT).until(() -> a.metrics().snapshot().get("linksOpened") >= 2);
@@ -161,6 +204,23 @@ class HostileInputTest {
     }
 
     @Test
+    void shouldRateLimitTheWarningsAboutOneAddress() throws Exception {
+        int n = 20;
+        for (int i = 0; i < n; i++) {
+            try (Socket s = raw()) {
+                s.getOutputStream().write("GET / HTTP/1.1\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+                s.getOutputStream().flush();
+                readUntilClosed(s);
+            }
+        }
+        assertThat(a.metrics().protocolViolations()).isEqualTo(n);
+        // Five lines per address in ten seconds; the rest are counted, and the next line says how many.
+        assertThat(a.metrics().warningsSuppressed()).isGreaterThanOrEqualTo(n - 10).isLessThanOrEqualTo(n - 5);
+        assertThat(a.metrics().snapshot()).containsKey("warningsSuppressed");
+        assertHealthyLinkStillWorks();
+    }
+
+    @Test
     void shouldRefuseAnIncompatibleProtocolVersionByName() throws Exception {
         try (Socket s = raw()) {
             s.getOutputStream().write(control(hello("zzz-fake", 99)));
@@ -169,6 +229,33 @@ class HostileInputTest {
             assertThat(r.code()).isEqualTo(ErrorCode.INCOMPATIBLE_VERSION);
             assertThat(r.text()).contains("version 99").contains("version " + Protocol.VERSION);
         }
+        assertHealthyLinkStillWorks();
+    }
+
+    @Test
+    void shouldRefuseARemoteIdTheProtocolDoesNotAllow() throws Exception {
+        try (Socket s = raw()) {
+            s.getOutputStream().write(control(hello("z".repeat(1025), Protocol.VERSION)));
+            s.getOutputStream().flush();
+            Frame.Reject r = (Frame.Reject) readUntilClosed(s);
+            assertThat(r.code()).isEqualTo(ErrorCode.PROTOCOL_VIOLATION);
+            assertThat(r.text()).contains("at most 1024 characters");
+        }
+        ByteBuf bad = Unpooled.buffer();
+        bad.writeInt(0).writeByte(Protocol.HELLO).writeInt(Protocol.MAGIC).writeShort(Protocol.VERSION).writeByte(0)
+                .writeLong(1).writeShort(2).writeBytes(new byte[] {'z', (byte) 0xff}).writeShort(0).writeShort(0);
+        bad.setInt(0, bad.readableBytes() - 4);
+        byte[] bytes = new byte[bad.readableBytes()];
+        bad.readBytes(bytes);
+        try (Socket s = raw()) {
+            s.getOutputStream().write(bytes);
+            s.getOutputStream().flush();
+            Frame.Reject r = (Frame.Reject) readUntilClosed(s);
+            assertThat(r.code()).isEqualTo(ErrorCode.PROTOCOL_VIOLATION);
+            assertThat(r.text()).isEqualTo("HELLO id is not valid UTF-8");
+        }
+        assertThat(a.metrics().protocolViolations()).isEqualTo(2);
+        assertThat(a.connections()).containsExactly(c.id());
         assertHealthyLinkStillWorks();
     }
 

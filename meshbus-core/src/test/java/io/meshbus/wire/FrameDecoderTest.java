@@ -244,4 +244,55 @@ class FrameDecoderTest {
         assertThat(readAll(ch)).containsExactly(Frame.Ping.INSTANCE);
         assertThat(ch.finish()).isFalse();
     }
+
+    private static EmbeddedChannel handshaking(boolean dialler) {
+        return new EmbeddedChannel(new FrameDecoder(MAX, Protocol.MAX_HANDSHAKE_FRAME, dialler));
+    }
+
+    @Test
+    void shouldRefuseAFrameLargerThanTheHandshakeAllowsBeforeItCompletes() {
+        EmbeddedChannel ch = handshaking(false);
+        // The length prefix alone could still be a CREDENTIAL's: the type byte decides.
+        ch.writeInbound(Unpooled.wrappedBuffer(new byte[] {0, 0, 0x40, 0}));
+        assertThat(readAll(ch)).isEmpty();
+        assertThatThrownBy(() -> ch.writeInbound(Unpooled.wrappedBuffer(new byte[] {Protocol.HELLO})))
+                .isInstanceOf(DecoderException.class).cause().isInstanceOf(FrameTooLargeException.class)
+                .hasMessageContaining("16384 bytes before the handshake completed: at most 8192");
+        EmbeddedChannel beyondAnyCredential = handshaking(false);
+        assertThatThrownBy(() -> beyondAnyCredential.writeInbound(Unpooled.wrappedBuffer(new byte[] {0, 1, 0, 4})))
+                .isInstanceOf(DecoderException.class).cause().isInstanceOf(FrameTooLargeException.class);
+    }
+
+    @Test
+    void shouldTakeACredentialUpToItsOwnMaximumBeforeTheHandshake() {
+        EmbeddedChannel ch = new EmbeddedChannel(new FrameDecoder(2 * MAX, Protocol.MAX_HANDSHAKE_FRAME, false));
+        Frame.Credential big = new Frame.Credential(new byte[Protocol.MAX_CREDENTIAL]);
+        ch.writeInbound(encode(big, Frame.Ping.INSTANCE));
+        List<Object> got = readAll(ch);
+        assertThat(got).hasSize(2);
+        assertThat(((Frame.Credential) got.get(0)).token()).hasSize(Protocol.MAX_CREDENTIAL);
+    }
+
+    @Test
+    void shouldTakeFullSizedFramesOnceTheHandshakeIsDone() {
+        FrameDecoder decoder = new FrameDecoder(MAX, Protocol.MAX_HANDSHAKE_FRAME, false);
+        EmbeddedChannel ch = new EmbeddedChannel(decoder);
+        ch.writeInbound(encode(new Frame.Hello(Protocol.VERSION, "a", 1, "", false, "", false)));
+        decoder.handshakeDone();
+        ch.writeInbound(encode(Message.of(new byte[30_000])));
+        assertThat(readAll(ch)).hasSize(2);
+    }
+
+    @Test
+    void shouldLetADiallerReadDataRightBehindTheAcceptInTheSameRead() {
+        EmbeddedChannel ch = handshaking(true);
+        ch.writeInbound(encode(new Frame.Credential(new byte[0]), new Frame.Accept("b", 1, "", false),
+                Message.of(new byte[30_000])));
+        List<Object> got = readAll(ch);
+        assertThat(got).hasSize(3);
+        assertThat(((Message) got.get(2)).payloadSize()).isEqualTo(30_000);
+        EmbeddedChannel acceptor = handshaking(false);
+        assertThatThrownBy(() -> acceptor.writeInbound(encode(new Frame.Accept("b", 1, "", false),
+                Message.of(new byte[30_000])))).cause().isInstanceOf(FrameTooLargeException.class);
+    }
 }
