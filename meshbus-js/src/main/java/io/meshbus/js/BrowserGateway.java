@@ -1,6 +1,7 @@
 package io.meshbus.js;
 
 import io.meshbus.bus.Host;
+import io.meshbus.js.GatewayMetrics.Counter;
 import io.meshbus.transport.TransportResources;
 import io.meshbus.transport.UpgradeDeadline;
 import io.netty.bootstrap.ServerBootstrap;
@@ -42,6 +43,7 @@ import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Collections;
+import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -51,7 +53,6 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
-import java.util.concurrent.atomic.LongAdder;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -76,16 +77,20 @@ public final class BrowserGateway {
     private final ChannelGroup channels = new DefaultChannelGroup("meshbus-gateway", GlobalEventExecutor.INSTANCE);
     /** The connection holding each browser peer id, so a reconnect can take over its own id. */
     final Map<String, GatewayConnection> byPeer = new ConcurrentHashMap<>();
-    final Metrics metrics = new Metrics();
+    final GatewayMetrics metrics = new GatewayMetrics();
+    /** The way in of every connection: origin, hello, authentication, admission. */
+    final GatewayHandshake handshake;
     private volatile Channel server;
     private volatile InetSocketAddress address;
     private volatile boolean closed;
 
     private BrowserGateway(Builder b) {
         this.host = b.host;
-        this.options = new Options(b.bind, b.path, Set.copyOf(b.origins), b.authenticator, b.maxMessageSize,
-                b.maxMessagesPerSecond, b.maxSubscriptions, b.outboundQueue, b.maxPendingReplies, b.maxConnections,
-                b.helloTimeout);
+        this.options = new Options(b.bind, b.path, Set.copyOf(b.origins), b.authenticator,
+                b.limit(Limit.MAX_MESSAGE_SIZE), b.limit(Limit.MAX_MESSAGES_PER_SECOND),
+                b.limit(Limit.MAX_SUBSCRIPTIONS), b.limit(Limit.OUTBOUND_QUEUE), b.limit(Limit.MAX_PENDING_REPLIES),
+                b.limit(Limit.MAX_CONNECTIONS), b.helloTimeout);
+        this.handshake = new GatewayHandshake(host, options, metrics, byPeer);
         this.executor = b.executor != null ? b.executor : host.node().options().executor();
         Map<String, Resource> r = new HashMap<>(b.resources);
         r.put("/meshbus.js", new Resource("text/javascript; charset=utf-8", CLIENT));
@@ -123,7 +128,7 @@ public final class BrowserGateway {
                     @Override
                     protected void initChannel(SocketChannel ch) {
                         if (closed || channels.size() >= options.maxConnections()) {
-                            metrics.refused.increment();
+                            metrics.count(Counter.REFUSED);
                             LOG.warn("browser gateway refused {}: {} connections already", ch.remoteAddress(),
                                     options.maxConnections());
                             ch.close();
@@ -135,7 +140,7 @@ public final class BrowserGateway {
                         int max = (int) Math.min(Integer.MAX_VALUE - 1, 2L * options.maxMessageSize() + 1024);
                         // Until it upgrades, a connection (or an HTTP client fetching the script) has the hello
                         // timeout to finish: a silent one would otherwise hold its place for ever.
-                        ch.pipeline().addLast(new UpgradeDeadline(options.helloTimeout(), metrics.upgradeTimeouts),
+                        ch.pipeline().addLast(new UpgradeDeadline(options.helloTimeout(), metrics.adder(Counter.UPGRADE_TIMEOUTS)),
                                 new HttpServerCodec(), new HttpObjectAggregator(16 * 1024),
                                 new HttpResources(),
                                 new WebSocketServerProtocolHandler(WebSocketServerProtocolConfig.newBuilder()
@@ -204,19 +209,7 @@ public final class BrowserGateway {
     public Map<String, Long> metrics() {
         Map<String, Long> m = new LinkedHashMap<>();
         m.put("connections", (long) byPeer.size());
-        m.put("accepted", metrics.accepted.sum());
-        m.put("refused", metrics.refused.sum());
-        m.put("upgradeTimeouts", metrics.upgradeTimeouts.sum());
-        m.put("authFailures", metrics.authFailures.sum());
-        m.put("originRejected", metrics.originRejected.sum());
-        m.put("tooLarge", metrics.tooLarge.sum());
-        m.put("rateLimited", metrics.rateLimited.sum());
-        m.put("subscriptionLimit", metrics.subscriptionLimit.sum());
-        m.put("slowConsumers", metrics.slowConsumers.sum());
-        m.put("protocolErrors", metrics.protocolErrors.sum());
-        m.put("framesIn", metrics.framesIn.sum());
-        m.put("framesOut", metrics.framesOut.sum());
-        m.put("dropped", metrics.dropped.sum());
+        metrics.putAll(m);
         return Collections.unmodifiableMap(m);
     }
 
@@ -238,22 +231,6 @@ public final class BrowserGateway {
 
     boolean isClosed() {
         return closed;
-    }
-
-    static final class Metrics {
-        final LongAdder accepted = new LongAdder();
-        final LongAdder refused = new LongAdder();
-        final LongAdder authFailures = new LongAdder();
-        final LongAdder originRejected = new LongAdder();
-        final LongAdder tooLarge = new LongAdder();
-        final LongAdder rateLimited = new LongAdder();
-        final LongAdder subscriptionLimit = new LongAdder();
-        final LongAdder slowConsumers = new LongAdder();
-        final LongAdder protocolErrors = new LongAdder();
-        final LongAdder framesIn = new LongAdder();
-        final LongAdder framesOut = new LongAdder();
-        final LongAdder dropped = new LongAdder();
-        final LongAdder upgradeTimeouts = new LongAdder();
     }
 
     private static byte[] load(String name) {
@@ -313,6 +290,24 @@ public final class BrowserGateway {
         }
     }
 
+    /** The per-connection limits a {@link Builder} sets: each positive, named as its setter, with its default. */
+    private enum Limit {
+        MAX_MESSAGE_SIZE("maxMessageSize", 1024 * 1024),
+        MAX_MESSAGES_PER_SECOND("maxMessagesPerSecond", 1000),
+        MAX_SUBSCRIPTIONS("maxSubscriptions", 100),
+        OUTBOUND_QUEUE("outboundQueue", 1024),
+        MAX_PENDING_REPLIES("maxPendingReplies", 1024),
+        MAX_CONNECTIONS("maxConnections", 10_000);
+
+        private final String setting;
+        private final int byDefault;
+
+        Limit(String setting, int byDefault) {
+            this.setting = setting;
+            this.byDefault = byDefault;
+        }
+    }
+
     /** Builder; every limit has a default fit for a public page. */
     public static final class Builder {
         private final Host host;
@@ -320,18 +315,16 @@ public final class BrowserGateway {
         private String path = "/meshbus";
         private final java.util.Set<String> origins = new java.util.HashSet<>();
         private Authenticator authenticator;
-        private int maxMessageSize = 1024 * 1024;
-        private int maxMessagesPerSecond = 1000;
-        private int maxSubscriptions = 100;
-        private int outboundQueue = 1024;
-        private int maxPendingReplies = 1024;
-        private int maxConnections = 10_000;
+        private final EnumMap<Limit, Integer> limits = new EnumMap<>(Limit.class);
         private Duration helloTimeout = Duration.ofSeconds(10);
         private Executor executor;
         private final Map<String, Resource> resources = new HashMap<>();
 
         private Builder(Host host) {
             this.host = Objects.requireNonNull(host, "host");
+            for (Limit l : Limit.values()) {
+                limits.put(l, l.byDefault);
+            }
         }
 
         /** Where to listen; default 127.0.0.1 port 0 (a free port, see {@link #address()}). */
@@ -370,40 +363,25 @@ public final class BrowserGateway {
             return this;
         }
 
+        // The six limits share one rule, in limit(): each of their setters is a line of that table.
+
         /** Largest WebSocket message accepted from a browser, in bytes; default 1 MiB. */
-        public Builder maxMessageSize(int bytes) {
-            this.maxMessageSize = positive(bytes, "maxMessageSize");
-            return this;
-        }
+        public Builder maxMessageSize(int bytes) { return limit(Limit.MAX_MESSAGE_SIZE, bytes); }
 
         /** Frames a connection may send per second (bursts up to as many); default 1,000. */
-        public Builder maxMessagesPerSecond(int rate) {
-            this.maxMessagesPerSecond = positive(rate, "maxMessagesPerSecond");
-            return this;
-        }
+        public Builder maxMessagesPerSecond(int rate) { return limit(Limit.MAX_MESSAGES_PER_SECOND, rate); }
 
         /** Distinct subject patterns a connection may subscribe to; default 100. */
-        public Builder maxSubscriptions(int n) {
-            this.maxSubscriptions = positive(n, "maxSubscriptions");
-            return this;
-        }
+        public Builder maxSubscriptions(int n) { return limit(Limit.MAX_SUBSCRIPTIONS, n); }
 
         /** Frames queued for a browser that it has not read yet; default 1,024 (policy in PROTOCOL-JS.md). */
-        public Builder outboundQueue(int frames) {
-            this.outboundQueue = positive(frames, "outboundQueue");
-            return this;
-        }
+        public Builder outboundQueue(int frames) { return limit(Limit.OUTBOUND_QUEUE, frames); }
 
         /** Requests a browser may hold unanswered; default 1,024 (more fail at once for their senders). */
-        public Builder maxPendingReplies(int n) {
-            this.maxPendingReplies = positive(n, "maxPendingReplies");
-            return this;
-        }
+        public Builder maxPendingReplies(int n) { return limit(Limit.MAX_PENDING_REPLIES, n); }
 
-        public Builder maxConnections(int n) {
-            this.maxConnections = positive(n, "maxConnections");
-            return this;
-        }
+        /** Browser connections at once; default 10,000 (more are refused). */
+        public Builder maxConnections(int n) { return limit(Limit.MAX_CONNECTIONS, n); }
 
         /** How long a new connection may take to say hello (and be authenticated); default 10 s. */
         public Builder helloTimeout(Duration d) {
@@ -427,11 +405,16 @@ public final class BrowserGateway {
             return new BrowserGateway(this);
         }
 
-        private static int positive(int v, String name) {
+        private Builder limit(Limit l, int v) {
             if (v <= 0) {
-                throw new IllegalArgumentException(name + ": must be positive, was " + v);
+                throw new IllegalArgumentException(l.setting + ": must be positive, was " + v);
             }
-            return v;
+            limits.put(l, v);
+            return this;
+        }
+
+        private int limit(Limit l) {
+            return limits.get(l);
         }
     }
 }

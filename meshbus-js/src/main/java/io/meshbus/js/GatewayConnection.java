@@ -2,11 +2,11 @@ package io.meshbus.js;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.meshbus.bus.Peer;
-import io.meshbus.bus.Subscription;
 import io.meshbus.error.BackPressureException;
 import io.meshbus.error.ErrorCode;
 import io.meshbus.error.MeshbusException;
 import io.meshbus.error.ProtocolViolationException;
+import io.meshbus.js.GatewayMetrics.Counter;
 import io.meshbus.message.Headers;
 import io.meshbus.message.Message;
 import io.meshbus.node.Registration;
@@ -15,6 +15,7 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.handler.codec.CorruptedFrameException;
+import io.netty.handler.codec.DecoderException;
 import io.netty.handler.codec.TooLongFrameException;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
@@ -24,24 +25,26 @@ import io.netty.handler.codec.http.websocketx.WebSocketCloseStatus;
 import io.netty.handler.codec.http.websocketx.WebSocketFrame;
 import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolHandler;
 import io.netty.util.concurrent.ScheduledFuture;
+import java.net.SocketAddress;
 import java.time.Duration;
-import java.util.Iterator;
-import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One browser connection: checks, then a peer of the host. The handler methods run on the channel's event loop and
- * only count, check and hand frames to {@link #serial}; the rest runs there, off the I/O threads.
+ * One browser connection: checks, then a peer of the host. The way in is {@link GatewayHandshake}'s, the rate limit
+ * a {@link TokenBucket}, frames towards the browser an {@link OutboundQueue}, requests it holds
+ * {@link PendingReplies}, its subscriptions {@link BrowserSubscriptions}; this class is the connection's state and
+ * its frames.
+ *
+ * <p>Threads: the handler methods run on the channel's event loop and only count, check and hand frames to
+ * {@link #serial}; the rest runs there, in order, off the I/O threads.
  */
-final class GatewayConnection extends SimpleChannelInboundHandler<WebSocketFrame> {
+final class GatewayConnection extends SimpleChannelInboundHandler<WebSocketFrame>
+        implements GatewayHandshake.Joining, BrowserSubscriptions.Owner {
     private static final Logger LOG = LoggerFactory.getLogger(GatewayConnection.class);
     /** Inbound frames waiting for the executor before the connection stops reading. */
     private static final int INBOUND_PAUSE = 256;
@@ -53,33 +56,27 @@ final class GatewayConnection extends SimpleChannelInboundHandler<WebSocketFrame
     private final BrowserGateway gateway;
     private final Channel channel;
     private final SerialQueue serial;
+    private final TokenBucket rate;
+    private final OutboundQueue outbound;
+    private final PendingReplies replies;
     private final CompletableFuture<Void> cleanedUp = new CompletableFuture<>();
-    private final AtomicInteger outbound = new AtomicInteger();
-    private final Map<String, Subscription> subscriptions = new ConcurrentHashMap<>();
-    /** Patterns asked for, including those whose subscription is still settling; changed only on {@link #serial}. */
-    private final java.util.Set<String> patterns = new java.util.HashSet<>();
-    private final Map<Long, Pending> pendingReplies = new ConcurrentHashMap<>();
-    private final AtomicLong replyIds = new AtomicLong();
+    private final BrowserSubscriptions subscriptions;
     private volatile State state = State.HANDSHAKE;
     private volatile Peer peer;
-    private Registration listener;
+    private Registration listener; // guarded by the serial queue
     private String origin;
-    private String hostHeader;
-    private ScheduledFuture<?> helloTimer;
-    // Token bucket, touched only on the event loop.
-    private double tokens;
-    private long refilled;
-
-    private record Pending(Message request, long deadline) {
-    }
+    private ScheduledFuture<?> helloTimer; // guarded by the event loop
 
     GatewayConnection(BrowserGateway gateway, Channel channel) {
         super(false);
         this.gateway = gateway;
         this.channel = channel;
         this.serial = new SerialQueue(gateway.executor);
-        this.tokens = gateway.options.maxMessagesPerSecond();
-        this.refilled = System.nanoTime();
+        this.rate = new TokenBucket(gateway.options.maxMessagesPerSecond(), System.nanoTime());
+        this.outbound = new OutboundQueue(channel, gateway.options.outboundQueue());
+        this.replies = new PendingReplies(gateway.options.maxPendingReplies(),
+                gateway.host.options().requestTimeout());
+        this.subscriptions = new BrowserSubscriptions(this, gateway.options.maxSubscriptions());
     }
 
     CompletableFuture<Void> cleanedUp() {
@@ -98,36 +95,18 @@ final class GatewayConnection extends SimpleChannelInboundHandler<WebSocketFrame
         if (evt instanceof WebSocketServerProtocolHandler.HandshakeComplete hc) {
             HttpHeaders h = hc.requestHeaders();
             origin = h.get(HttpHeaderNames.ORIGIN);
-            hostHeader = h.get(HttpHeaderNames.HOST);
             state = State.HELLO;
             long ms = gateway.options.helloTimeout().toMillis();
             helloTimer = ctx.executor().schedule(() -> {
                 if (state == State.HELLO || state == State.AUTHENTICATING) {
-                    gateway.metrics.refused.increment();
+                    gateway.metrics.count(Counter.REFUSED);
                     fail(ErrorCode.HANDSHAKE_TIMEOUT, "no hello (or no authentication answer) within " + ms + " ms");
                 }
             }, ms, TimeUnit.MILLISECONDS);
-            if (!originAllowed()) {
-                gateway.metrics.originRejected.increment();
-                gateway.metrics.refused.increment();
-                fail(ErrorCode.NOT_AUTHORIZED, "origin " + origin + " is not allowed here");
-            }
+            gateway.handshake.checkOrigin(this, h.get(HttpHeaderNames.HOST));
             return;
         }
         super.userEventTriggered(ctx, evt);
-    }
-
-    private boolean originAllowed() {
-        if (origin == null) {
-            return true;
-        }
-        var allowed = gateway.options.allowedOrigins();
-        if (allowed.contains("*") || allowed.contains(origin)) {
-            return true;
-        }
-        // Same origin: the page came from this very server.
-        String o = origin.replaceFirst("^https?://", "");
-        return hostHeader != null && o.equalsIgnoreCase(hostHeader);
     }
 
     @Override
@@ -136,18 +115,18 @@ final class GatewayConnection extends SimpleChannelInboundHandler<WebSocketFrame
             frame.release();
             return;
         }
-        gateway.metrics.framesIn.increment();
+        gateway.metrics.count(Counter.FRAMES_IN);
         int size = frame.content().readableBytes();
         if (size > gateway.options.maxMessageSize()) {
             frame.release();
-            gateway.metrics.tooLarge.increment();
+            gateway.metrics.count(Counter.TOO_LARGE);
             fail(ErrorCode.FRAME_TOO_LARGE, "message of " + size + " bytes is larger than the limit of "
                     + gateway.options.maxMessageSize());
             return;
         }
-        if (!takeToken()) {
+        if (!rate.take(System.nanoTime())) {
             frame.release();
-            gateway.metrics.rateLimited.increment();
+            gateway.metrics.count(Counter.RATE_LIMITED);
             fail(ErrorCode.BACK_PRESSURE, "rate limit of " + gateway.options.maxMessagesPerSecond()
                     + " messages per second exceeded");
             return;
@@ -157,11 +136,11 @@ final class GatewayConnection extends SimpleChannelInboundHandler<WebSocketFrame
                 handle(Frames.parse(frame));
             } catch (MeshbusException e) {
                 if (e.code() == ErrorCode.PROTOCOL_VIOLATION) {
-                    gateway.metrics.protocolErrors.increment();
+                    gateway.metrics.count(Counter.PROTOCOL_ERRORS);
                 }
                 fail(e.code(), e.getMessage());
             } catch (RuntimeException e) {
-                gateway.metrics.protocolErrors.increment();
+                gateway.metrics.count(Counter.PROTOCOL_ERRORS);
                 fail(ErrorCode.PROTOCOL_VIOLATION, e.toString());
             } finally {
                 frame.release();
@@ -180,28 +159,15 @@ final class GatewayConnection extends SimpleChannelInboundHandler<WebSocketFrame
         }
     }
 
-    private boolean takeToken() {
-        long now = System.nanoTime();
-        int rate = gateway.options.maxMessagesPerSecond();
-        tokens = Math.min(rate, tokens + (now - refilled) * rate / 1e9);
-        refilled = now;
-        if (tokens < 1) {
-            return false;
-        }
-        tokens -= 1;
-        return true;
-    }
-
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        Throwable c = cause instanceof io.netty.handler.codec.DecoderException && cause.getCause() != null
-                ? cause.getCause() : cause;
+        Throwable c = cause instanceof DecoderException && cause.getCause() != null ? cause.getCause() : cause;
         if (c instanceof TooLongFrameException || c instanceof CorruptedWebSocketFrameException
                 && c.getMessage() != null && c.getMessage().contains("length")) {
-            gateway.metrics.tooLarge.increment();
+            gateway.metrics.count(Counter.TOO_LARGE);
             fail(ErrorCode.FRAME_TOO_LARGE, "message larger than " + gateway.options.maxMessageSize() + " bytes");
         } else if (c instanceof CorruptedFrameException) {
-            gateway.metrics.protocolErrors.increment();
+            gateway.metrics.count(Counter.PROTOCOL_ERRORS);
             fail(ErrorCode.PROTOCOL_VIOLATION, c.getMessage());
         } else {
             LOG.debug("browser connection {} failed: {}", channel.remoteAddress(), c.toString());
@@ -228,7 +194,7 @@ final class GatewayConnection extends SimpleChannelInboundHandler<WebSocketFrame
                 if (!t.equals("hello")) {
                     throw new ProtocolViolationException("the first frame must be 'hello', got '" + t + "'");
                 }
-                hello(f);
+                gateway.handshake.hello(this, f);
             }
             case OPEN -> open(f, t);
             case AUTHENTICATING -> throw new ProtocolViolationException("frame '" + t + "' before the welcome");
@@ -237,67 +203,34 @@ final class GatewayConnection extends SimpleChannelInboundHandler<WebSocketFrame
         }
     }
 
-    private void hello(Frames.Inbound f) {
-        long v = f.number("v", -1);
-        if (v != 1) {
-            gateway.metrics.refused.increment();
-            fail(ErrorCode.INCOMPATIBLE_VERSION, "this gateway speaks protocol version 1, the client " + v);
-            return;
-        }
-        String id = f.required("id");
-        if (id.length() > 256) {
-            throw new ProtocolViolationException("peer id longer than 256 characters");
-        }
-        state = State.AUTHENTICATING;
-        Authenticator auth = gateway.options.authenticator();
-        if (auth != null) {
-            boolean ok;
-            String why = "invalid token";
-            try {
-                ok = auth.authenticate(new Authenticator.Credentials(id, f.text("token"), origin,
-                        channel.remoteAddress()));
-            } catch (Exception e) {
-                ok = false;
-                why = "authenticator failed: " + e.getMessage();
-                LOG.warn("authenticator failed for peer {} from {}", id, channel.remoteAddress(), e);
-            }
-            if (!ok) {
-                gateway.metrics.authFailures.increment();
-                gateway.metrics.refused.increment();
-                fail(ErrorCode.AUTHENTICATION_FAILED, "peer " + id + " refused: " + why);
-                return;
-            }
-        }
-        if (state == State.CLOSED || gateway.isClosed()) {
-            return;
-        }
-        GatewayConnection old = gateway.byPeer.get(id);
-        if (old == null) {
-            admit(id);
-            return;
-        }
-        // A reconnect takes over the id from its own older connection (never from another kind of peer); it waits
-        // for that one's clean-up without holding an executor thread.
-        old.fail(ErrorCode.CLOSED, "peer " + id + " connected again; this connection is replaced");
-        old.cleanedUp.orTimeout(10, TimeUnit.SECONDS).whenComplete((done, e) -> serial.execute(() -> admit(id)));
+    @Override
+    public String origin() {
+        return origin;
     }
 
-    private void admit(String id) {
-        if (state == State.CLOSED || gateway.isClosed()) {
-            return;
-        }
-        Peer p;
-        try {
-            p = gateway.host.create(id);
-        } catch (IllegalArgumentException e) {
-            gateway.metrics.refused.increment();
-            fail(ErrorCode.NOT_AUTHORIZED, "peer id " + id + " is taken on host " + gateway.host.id());
-            return;
-        } catch (RuntimeException e) {
-            gateway.metrics.refused.increment();
-            fail(e instanceof MeshbusException m ? m.code() : ErrorCode.UNKNOWN, e.getMessage());
-            return;
-        }
+    @Override
+    public SocketAddress remoteAddress() {
+        return channel.remoteAddress();
+    }
+
+    @Override
+    public boolean gone() {
+        return state == State.CLOSED || gateway.isClosed();
+    }
+
+    @Override
+    public void authenticating() {
+        state = State.AUTHENTICATING;
+    }
+
+    @Override
+    public void later(Runnable task) {
+        serial.execute(task);
+    }
+
+    @Override
+    public void admitted(Peer p) {
+        String id = p.id();
         gateway.byPeer.put(id, this);
         peer = p;
         listener = p.onMessage(this::onPeerMessage);
@@ -305,14 +238,7 @@ final class GatewayConnection extends SimpleChannelInboundHandler<WebSocketFrame
         if (helloTimer != null) {
             helloTimer.cancel(false);
         }
-        gateway.metrics.accepted.increment();
-        ObjectNode w = Frames.header("welcome");
-        w.put("v", 1).put("id", id).put("host", gateway.host.id());
-        ObjectNode limits = w.putObject("limits");
-        limits.put("maxMessageSize", gateway.options.maxMessageSize())
-                .put("maxMessagesPerSecond", gateway.options.maxMessagesPerSecond())
-                .put("maxSubscriptions", gateway.options.maxSubscriptions());
-        write(w, null, false);
+        write(gateway.handshake.welcome(id), null, false);
         LOG.debug("browser peer {} connected from {}", id, channel.remoteAddress());
         if (!channel.isActive()) {
             // The channel closed while we admitted: its clean-up may have run before the peer existed.
@@ -334,20 +260,14 @@ final class GatewayConnection extends SimpleChannelInboundHandler<WebSocketFrame
                 p.request(f.required("to"), f.toMessage(), timeout(f)).whenComplete((m, e) -> answer(n, e, m));
             }
             case "reply" -> {
-                Pending r = pendingReplies.remove(f.number("r", -1));
-                if (r != null) {
-                    p.reply(r.request(), f.toMessage());
+                Message request = replies.take(f.number("r", -1));
+                if (request != null) {
+                    p.reply(request, f.toMessage());
                 }
             }
             case "pub" -> p.publish(f.required("subject"), f.toMessage());
-            case "sub" -> subscribe(p, f.required("subject"), f.number("n", 0));
-            case "unsub" -> {
-                patterns.remove(f.required("subject"));
-                Subscription s = subscriptions.remove(f.required("subject"));
-                if (s != null) {
-                    s.unsubscribe();
-                }
-            }
+            case "sub" -> subscriptions.subscribe(p, f.required("subject"), f.number("n", 0));
+            case "unsub" -> subscriptions.unsubscribe(f.required("subject"));
             default -> throw new ProtocolViolationException("unknown frame type '" + t + "'");
         }
     }
@@ -358,70 +278,41 @@ final class GatewayConnection extends SimpleChannelInboundHandler<WebSocketFrame
         return ms <= 0 || ms > max.toMillis() ? max : Duration.ofMillis(ms);
     }
 
-    private void subscribe(Peer p, String subject, long n) {
-        if (patterns.contains(subject)) {
-            answer(n, null, null);
-            return;
-        }
-        if (patterns.size() >= gateway.options.maxSubscriptions()) {
-            gateway.metrics.subscriptionLimit.increment();
-            fail(ErrorCode.NOT_AUTHORIZED, "subscription limit of " + gateway.options.maxSubscriptions()
-                    + " subjects reached");
-            return;
-        }
-        CompletableFuture<Subscription> f;
-        try {
-            f = p.subscribe(subject, (from, m) -> deliver(Frames.header("pub").put("sub", subject)
-                    .put("subject", m.header(Headers.CHANNEL)).put("from", from), m, true));
-        } catch (IllegalArgumentException e) {
-            answer(n, new ProtocolViolationException(e.getMessage()), null);
-            return;
-        }
-        patterns.add(subject);
-        f.whenComplete((s, e) -> {
-            if (e != null) {
-                serial.execute(() -> patterns.remove(subject));
-                answer(n, e, null);
-                return;
-            }
-            // Back on this connection's queue: an unsubscribe may have come meanwhile.
-            serial.execute(() -> {
-                if (state == State.CLOSED || !patterns.contains(subject)
-                        || subscriptions.putIfAbsent(subject, s) != null) {
-                    s.unsubscribe();
-                }
-                answer(n, null, null);
-            });
-        });
+    @Override
+    public void answer(long n, Throwable failure) {
+        answer(n, failure, null);
+    }
+
+    @Override
+    public void publish(String pattern, String from, Message m) {
+        write(Frames.header("pub").put("sub", pattern).put("subject", m.header(Headers.CHANNEL)).put("from", from), m,
+                true);
+    }
+
+    @Override
+    public void limitReached(int max) {
+        gateway.metrics.count(Counter.SUBSCRIPTION_LIMIT);
+        fail(ErrorCode.NOT_AUTHORIZED, "subscription limit of " + max + " subjects reached");
+    }
+
+    @Override
+    public boolean closed() {
+        return state == State.CLOSED;
     }
 
     /** Runs on the host's executor: hands a message for this browser to its connection. */
     private void onPeerMessage(String from, Message m) {
         ObjectNode h = Frames.header("msg").put("from", from);
         if (m.header(Headers.REPLY_TO) != null && m.header(Headers.CORRELATION_ID) != null) {
-            if (pendingReplies.size() >= gateway.options.maxPendingReplies()) {
-                expireReplies();
-                if (pendingReplies.size() >= gateway.options.maxPendingReplies()) {
-                    // Thrown to the host, which fails the request at once for its sender.
-                    throw new BackPressureException("browser peer " + peerId() + " holds "
-                            + pendingReplies.size() + " unanswered requests");
-                }
+            long r = replies.add(m, System.nanoTime());
+            if (r < 0) {
+                // Thrown to the host, which fails the request at once for its sender.
+                throw new BackPressureException("browser peer " + peerId() + " holds " + replies.size()
+                        + " unanswered requests");
             }
-            long r = replyIds.incrementAndGet();
-            long deadline = System.nanoTime() + gateway.host.options().requestTimeout().toNanos();
-            pendingReplies.put(r, new Pending(m, deadline));
             h.put("r", r);
         }
-        deliver(h, m, false);
-    }
-
-    private void expireReplies() {
-        long now = System.nanoTime();
-        for (Iterator<Pending> it = pendingReplies.values().iterator(); it.hasNext(); ) {
-            if (it.next().deadline() - now < 0) {
-                it.remove();
-            }
-        }
+        write(h, m, false);
     }
 
     private void answer(long n, Throwable e, Message reply) {
@@ -437,43 +328,31 @@ final class GatewayConnection extends SimpleChannelInboundHandler<WebSocketFrame
                 null, false);
     }
 
-    private void deliver(ObjectNode header, Message m, boolean droppable) {
-        write(header, m, droppable);
-    }
-
-    /**
-     * Queues a frame for the browser. The queue is bounded: a droppable frame (a publish) that finds it full is
-     * dropped and counted; anything else means the browser cannot keep up, and it is closed as a slow consumer.
-     */
+    /** Queues a frame for the browser; a full queue drops a publish, and closes the connection for anything else. */
     private void write(ObjectNode header, Message payload, boolean droppable) {
         if (state == State.CLOSED || !channel.isActive()) {
             return;
         }
-        if (outbound.get() >= gateway.options.outboundQueue()) {
-            if (droppable) {
-                gateway.metrics.dropped.increment();
-                return;
+        switch (outbound.offer(droppable, () -> payload == null ? Frames.text(header)
+                : Frames.withPayload(header, payload, channel.alloc()))) {
+            case WRITTEN -> gateway.metrics.count(Counter.FRAMES_OUT);
+            case DROPPED -> gateway.metrics.count(Counter.DROPPED);
+            case FULL -> {
+                gateway.metrics.count(Counter.SLOW_CONSUMERS);
+                fail(ErrorCode.BACK_PRESSURE, "slow consumer: " + outbound.waiting() + " frames wait for this browser");
             }
-            gateway.metrics.slowConsumers.increment();
-            fail(ErrorCode.BACK_PRESSURE, "slow consumer: " + outbound.get() + " frames wait for this browser");
-            return;
         }
-        WebSocketFrame frame = payload == null ? Frames.text(header)
-                : Frames.withPayload(header, payload, channel.alloc());
-        outbound.incrementAndGet();
-        gateway.metrics.framesOut.increment();
-        channel.writeAndFlush(frame).addListener(f -> outbound.decrementAndGet());
     }
 
     /** Sends an error frame, then closes: the one way a connection is refused or ended for a violation. */
-    void fail(ErrorCode code, String message) {
+    @Override
+    public void fail(ErrorCode code, String message) {
         if (state == State.CLOSED && !channel.isActive()) {
             return;
         }
         State was = state;
         state = State.CLOSED;
-        LOG.info("browser connection {} (peer {}) closed: {} {}", channel.remoteAddress(),
-                peerId(), code, message);
+        LOG.info("browser connection {} (peer {}) closed: {} {}", channel.remoteAddress(), peerId(), code, message);
         if (!channel.isActive()) {
             return;
         }
@@ -513,11 +392,8 @@ final class GatewayConnection extends SimpleChannelInboundHandler<WebSocketFrame
             }
             return;
         }
-        for (Subscription s : subscriptions.values()) {
-            s.unsubscribe();
-        }
-        subscriptions.clear();
-        pendingReplies.clear();
+        subscriptions.closeAll();
+        replies.clear();
         if (listener != null) {
             listener.close();
         }

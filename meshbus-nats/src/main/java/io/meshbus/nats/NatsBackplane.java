@@ -2,8 +2,6 @@ package io.meshbus.nats;
 
 import io.meshbus.bus.BackplaneFrames;
 import io.meshbus.bus.BrokerBackplane;
-import io.meshbus.bus.Subjects;
-import io.meshbus.error.BrokerUnavailableException;
 import io.meshbus.node.SendStatus;
 import io.nats.client.Connection;
 import io.nats.client.ConnectionListener;
@@ -17,8 +15,6 @@ import java.time.Duration;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
 import javax.net.ssl.SSLContext;
 import org.slf4j.Logger;
@@ -42,31 +38,30 @@ import org.slf4j.LoggerFactory;
  * subscriber (at most once); while the server is unreachable {@link #send} answers {@link SendStatus#NOT_CONNECTED}
  * at once, and jnats reconnects and re-subscribes by itself. When jnats' outgoing queue is full a send waits for it
  * (NATS's own back-pressure) at most 5 s, then answers {@link SendStatus#BACK_PRESSURED}.
+ *
+ * <p>The rooms: this class connects, beats, publishes and closes; {@link NatsSubjects} makes every subject,
+ * {@link NatsChannels} holds the channel subscriptions, {@link NoResponders} finds crashed hosts by the server's
+ * no-responders answers.
+ *
+ * <p>Threads: records arrive on jnats dispatcher threads and are only decoded and handed to the host's lanes there;
+ * connecting, heartbeats and subscription confirmations run on the backplane's own thread; sends from any thread.
  */
 public final class NatsBackplane extends BrokerBackplane {
     private static final Logger LOG = LoggerFactory.getLogger(NatsBackplane.class);
 
     private final Settings settings;
-    private final String hostsSubject;
-    private final ConcurrentHashMap<String, String> inboxes = new ConcurrentHashMap<>();
-    private final Names<String> subjects = new Names<>(s -> channelSubject(s, false), 10_000);
+    private final NatsSubjects subjects;
+    private final Names<String> channelSubjects;
     private final LongAdder backPressured = new LongAdder();
     private volatile Connection connection;
-    private volatile Dispatcher dispatcher;
-    private volatile Dispatcher noResponders;
-    private volatile String noRespondersPrefix;
-    private static final long PROBE_NANOS = TimeUnit.MILLISECONDS.toNanos(20);
-    private static final java.util.concurrent.atomic.AtomicLongFieldUpdater<Probe> NEXT =
-            java.util.concurrent.atomic.AtomicLongFieldUpdater.newUpdater(Probe.class, "next");
-    private final ConcurrentHashMap<String, Probe> replies = new ConcurrentHashMap<>();
-    private final ConcurrentHashMap<String, String> repliesBack = new ConcurrentHashMap<>();
-    private final LongAdder noRespondersSeen = new LongAdder();
-    private final ConcurrentHashMap<String, io.nats.client.Subscription> channelSubs = new ConcurrentHashMap<>();
+    private volatile NatsChannels channels;
+    private volatile NoResponders noResponders;
 
     private NatsBackplane(Settings settings) {
         super(settings.maxFrameSize, settings.livenessTimeout);
         this.settings = settings;
-        this.hostsSubject = settings.namespace + ".hosts";
+        this.subjects = new NatsSubjects(settings.namespace);
+        this.channelSubjects = new Names<>(s -> subjects.channel(s, false), 10_000);
     }
 
     /** A backplane on the NATS server at {@code uri} ({@code nats://host:port}, {@code tls://host:port}). */
@@ -89,7 +84,6 @@ public final class NatsBackplane extends BrokerBackplane {
 
     @Override
     public CompletableFuture<Void> start(String hostId, long incarnation, Events events) {
-        this.noRespondersPrefix = settings.namespace + ".nr." + token(hostId) + ".";
         return start(hostId, incarnation, events, settings.uri, settings.heartbeat, settings.discoveryWindow,
                 this::connect, this::heartbeat);
     }
@@ -132,14 +126,18 @@ public final class NatsBackplane extends BrokerBackplane {
         connection = c;
         // Dispatcher threads are jnats's: records are decoded and handed to the host's lanes, nothing more.
         Dispatcher d = c.createDispatcher(msg -> onRecord(msg.getSubject(), msg.getData()));
-        dispatcher = d;
-        d.subscribe(inbox(hostId));
-        d.subscribe(hostsSubject);
-        // Inbox publishes carry, now and then, a reply subject naming their target: when nobody reads that inbox
-        // (the host died and its liveness has not expired yet) the server answers 503 there at once.
-        noResponders = c.createDispatcher(this::onNoResponders);
-        noResponders.subscribe(noRespondersPrefix + "*");
-        c.publish(hostsSubject, BackplaneFrames.liveness(hostId, incarnation, true).getBytes(StandardCharsets.UTF_8));
+        channels = new NatsChannels(subjects, c, d, settings.connectTimeout, timer(), this::fromChannel);
+        d.subscribe(subjects.inbox(hostId));
+        d.subscribe(subjects.hosts());
+        NoResponders nr = new NoResponders(hostId, subjects.noRespondersPrefix(hostId), liveness);
+        noResponders = nr;
+        c.createDispatcher(msg -> {
+            if (!closed) {
+                nr.onAnswer(msg);
+            }
+        }).subscribe(nr.subscription());
+        c.publish(subjects.hosts(), BackplaneFrames.liveness(hostId, incarnation, true)
+                .getBytes(StandardCharsets.UTF_8));
     }
 
     private void onConnectionEvent(Connection c, ConnectionListener.Events e) {
@@ -151,49 +149,8 @@ public final class NatsBackplane extends BrokerBackplane {
         }
     }
 
-    private void onNoResponders(io.nats.client.Message msg) {
-        if (closed || !msg.isStatusMessage() || msg.getStatus().getCode() != 503) {
-            return;
-        }
-        String host = repliesBack.get(msg.getSubject());
-        if (host != null && liveness.isAlive(host)) {
-            noRespondersSeen.increment();
-            LOG.info("nats backplane {}: nobody reads the inbox of host {}; it is gone", hostId, host);
-            liveness.gone(host, "host " + host + " is gone: nobody reads its inbox (NATS no responders)");
-        }
-    }
-
-    /**
-     * The reply subject for a message to {@code host}, on one message per host every {@link #PROBE_NANOS} only: that
-     * is enough to notice a dead inbox while traffic flows, and spares the rest the longer protocol line.
-     */
-    private String replyFor(String host) {
-        Probe probe = replies.computeIfAbsent(host, h -> {
-            Probe pr = new Probe(noRespondersPrefix + token(h));
-            repliesBack.put(pr.subject, h);
-            return pr;
-        });
-        long now = System.nanoTime();
-        long next = probe.next;
-        if (now - next < 0 || !NEXT.compareAndSet(probe, next, now + PROBE_NANOS)) {
-            return null;
-        }
-        return probe.subject;
-    }
-
-    /** Where no-responders answers for one host go, and when the next message may carry it. */
-    private static final class Probe {
-        final String subject;
-        volatile long next;
-
-        Probe(String subject) {
-            this.subject = subject;
-            this.next = System.nanoTime();
-        }
-    }
-
     private void onRecord(String subject, byte[] data) {
-        if (!subject.equals(hostsSubject)) {
+        if (!subject.equals(subjects.hosts())) {
             fromInbox(data);
         } else if (fromLiveness(new String(data, StandardCharsets.UTF_8))) {
             // A newcomer learns of this host now rather than at the next heartbeat.
@@ -209,24 +166,12 @@ public final class NatsBackplane extends BrokerBackplane {
     /** Subjects map token by token, so NATS matches wildcards exactly as the host would, and nothing more. */
     @Override
     public CompletableFuture<Void> subscribe(String pattern) {
-        String subject = channelSubject(pattern, true);
-        channelSubs.computeIfAbsent(pattern, k -> dispatcher.subscribe(subject,
-                msg -> fromChannel(pattern, null, msg.getData())));
-        return confirmed(pattern);
+        return channels.subscribe(pattern);
     }
 
-    /** Live once the server has processed the SUB: a flush round trip, off the caller's thread. */
-    private CompletableFuture<Void> confirmed(String pattern) {
-        return CompletableFuture.runAsync(() -> {
-            try {
-                connection.flush(settings.connectTimeout);
-            } catch (java.util.concurrent.TimeoutException e) {
-                throw new BrokerUnavailableException("NATS did not confirm the subscription to " + pattern, e);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new BrokerUnavailableException("interrupted", e);
-            }
-        }, timer());
+    @Override
+    public void unsubscribe(String pattern) {
+        channels.unsubscribe(pattern);
     }
 
     @Override
@@ -237,44 +182,17 @@ public final class NatsBackplane extends BrokerBackplane {
     /** A NATS queue subscription: the server gives each message to one member of the queue in the whole network. */
     @Override
     public CompletableFuture<Void> subscribe(String pattern, String group) {
-        String subject = channelSubject(pattern, true);
-        channelSubs.computeIfAbsent(groupKey(pattern, group), k -> dispatcher.subscribe(subject, token(group),
-                msg -> fromChannel(pattern, group, msg.getData())));
-        return confirmed(pattern);
+        return channels.subscribe(pattern, group);
     }
 
     @Override
     public void unsubscribe(String pattern, String group) {
-        io.nats.client.Subscription s = channelSubs.remove(groupKey(pattern, group));
-        if (s != null) {
-            dispatcher.unsubscribe(s);
-        }
-    }
-
-    private static String groupKey(String pattern, String group) {
-        return pattern + '\u0000' + group;
-    }
-
-    @Override
-    public void unsubscribe(String pattern) {
-        io.nats.client.Subscription s = channelSubs.remove(pattern);
-        if (s != null) {
-            dispatcher.unsubscribe(s);
-        }
+        channels.unsubscribe(pattern, group);
     }
 
     @Override
     protected SendStatus toChannel(String subject, byte[] record) {
-        return publishRaw(subjects.of(subject), record);
-    }
-
-    private String channelSubject(String subject, boolean pattern) {
-        String[] tokens = Subjects.tokens(subject, pattern);
-        StringBuilder b = new StringBuilder(settings.namespace).append(".ch");
-        for (String t : tokens) {
-            b.append('.').append(t.equals("*") || t.equals(">") ? t : token(t));
-        }
-        return b.toString();
+        return publish(channelSubjects.of(subject), null, record);
     }
 
     private void heartbeat() {
@@ -294,7 +212,7 @@ public final class NatsBackplane extends BrokerBackplane {
         Connection c = connection;
         try {
             if (c != null) {
-                c.publish(hostsSubject, BackplaneFrames.liveness(hostId, incarnation, up)
+                c.publish(subjects.hosts(), BackplaneFrames.liveness(hostId, incarnation, up)
                         .getBytes(StandardCharsets.UTF_8));
             }
         } catch (RuntimeException e) {
@@ -304,14 +222,11 @@ public final class NatsBackplane extends BrokerBackplane {
 
     @Override
     protected SendStatus toInbox(String to, byte[] record) {
-        return publishRaw(inbox(to), replyFor(to), record);
+        NoResponders nr = noResponders;
+        return publish(subjects.inbox(to), nr == null ? null : nr.replyFor(to), record);
     }
 
-    private SendStatus publishRaw(String subject, byte[] record) {
-        return publishRaw(subject, null, record);
-    }
-
-    private SendStatus publishRaw(String subject, String replyTo, byte[] record) {
+    private SendStatus publish(String subject, String replyTo, byte[] record) {
         if (closed) {
             return SendStatus.CLOSED;
         }
@@ -373,29 +288,9 @@ public final class NatsBackplane extends BrokerBackplane {
     public Map<String, Long> metrics() {
         Map<String, Long> m = super.metrics();
         m.put("backPressured", backPressured.sum());
-        m.put("noResponders", noRespondersSeen.sum());
+        NoResponders nr = noResponders;
+        m.put("noResponders", nr == null ? 0 : nr.found());
         return m;
-    }
-
-    private String inbox(String host) {
-        return inboxes.computeIfAbsent(host, h -> settings.namespace + ".inbox." + token(h));
-    }
-
-    /** A subject token that names exactly this id: plain ids as they are, others hex-encoded behind {@code ~}. */
-    static String token(String id) {
-        boolean plain = !id.isEmpty();
-        for (int i = 0; i < id.length() && plain; i++) {
-            char c = id.charAt(i);
-            plain = c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-';
-        }
-        if (plain) {
-            return id;
-        }
-        StringBuilder b = new StringBuilder("~");
-        for (byte x : id.getBytes(StandardCharsets.UTF_8)) {
-            b.append(Character.forDigit((x >> 4) & 0xf, 16)).append(Character.forDigit(x & 0xf, 16));
-        }
-        return b.toString();
     }
 
     @Override
@@ -437,19 +332,24 @@ public final class NatsBackplane extends BrokerBackplane {
             return this;
         }
 
-        /** How long {@link #start} waits for the other hosts' answers to its arrival (default 200 ms). */
+        /** How long {@link #start} waits for the other hosts' answers to its arrival (default 200 ms; 0: none). */
         public Builder discoveryWindow(Duration window) {
-            this.discoveryWindow = Objects.requireNonNull(window, "window");
+            if (Objects.requireNonNull(window, "window").isNegative()) {
+                throw new IllegalArgumentException("discoveryWindow: must not be negative, was " + window);
+            }
+            this.discoveryWindow = window;
             return this;
         }
 
+        /** How long connecting and confirming a subscription may take (default 5 s). */
         public Builder connectTimeout(Duration timeout) {
-            this.connectTimeout = Objects.requireNonNull(timeout, "timeout");
+            this.connectTimeout = positive(timeout, "connectTimeout");
             return this;
         }
 
+        /** The pause between reconnect attempts (default 250 ms). */
         public Builder reconnectWait(Duration wait) {
-            this.reconnectWait = Objects.requireNonNull(wait, "wait");
+            this.reconnectWait = positive(wait, "reconnectWait");
             return this;
         }
 
@@ -485,6 +385,13 @@ public final class NatsBackplane extends BrokerBackplane {
         public Builder tls(SSLContext context) {
             this.sslContext = Objects.requireNonNull(context, "context");
             return this;
+        }
+
+        private static Duration positive(Duration d, String name) {
+            if (Objects.requireNonNull(d, name).isNegative() || d.isZero()) {
+                throw new IllegalArgumentException(name + ": must be positive, was " + d);
+            }
+            return d;
         }
 
         /** A subject prefix: no wildcards or spaces (hosts with different namespaces never see each other). */

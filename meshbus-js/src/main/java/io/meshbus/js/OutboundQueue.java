@@ -1,0 +1,43 @@
+package io.meshbus.js;
+
+import io.netty.channel.Channel;
+import io.netty.handler.codec.http.websocketx.WebSocketFrame;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
+
+/**
+ * The frames written to one browser that its socket has not taken yet, bounded (policy in PROTOCOL-JS.md): a full
+ * queue drops a droppable frame (a publish) and refuses any other, which means the browser cannot keep up. A frame is
+ * built only once it has a place.
+ *
+ * <p>Threads: {@link #offer} from any thread (the connection's serial queue, the host's executor); the count is
+ * atomic and Netty writes on the channel's event loop.
+ */
+final class OutboundQueue {
+    /** What became of a frame offered. */
+    enum Offer { WRITTEN, DROPPED, FULL }
+
+    private final Channel channel;
+    private final int limit;
+    private final AtomicInteger waiting = new AtomicInteger();
+
+    OutboundQueue(Channel channel, int limit) {
+        this.channel = channel;
+        this.limit = limit;
+    }
+
+    Offer offer(boolean droppable, Supplier<WebSocketFrame> frame) {
+        if (waiting.get() >= limit) {
+            return droppable ? Offer.DROPPED : Offer.FULL;
+        }
+        WebSocketFrame f = frame.get();
+        waiting.incrementAndGet();
+        channel.writeAndFlush(f).addListener(done -> waiting.decrementAndGet());
+        return Offer.WRITTEN;
+    }
+
+    /** Frames written and not yet flushed to the socket. */
+    int waiting() {
+        return waiting.get();
+    }
+}
