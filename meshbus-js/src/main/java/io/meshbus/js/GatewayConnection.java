@@ -73,7 +73,8 @@ final class GatewayConnection extends SimpleChannelInboundHandler<WebSocketFrame
         this.channel = channel;
         this.serial = new SerialQueue(gateway.executor);
         this.rate = new TokenBucket(gateway.options.maxMessagesPerSecond(), System.nanoTime());
-        this.outbound = new OutboundQueue(channel, gateway.options.outboundQueue());
+        this.outbound = new OutboundQueue(channel, gateway.options.outboundQueue(),
+                gateway.host.node().memoryBudget());
         this.replies = new PendingReplies(gateway.options.maxPendingReplies(),
                 gateway.host.options().requestTimeout());
         this.subscriptions = new BrowserSubscriptions(this, gateway.options.maxSubscriptions());
