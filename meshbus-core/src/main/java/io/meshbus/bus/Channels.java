@@ -399,4 +399,12 @@ final class Channels implements MembershipListener {
     int remoteInterests() {
         return remote.size();
     }
+
+    void metrics(Map<String, Long> into) {
+        into.put("published", published.sum());
+        into.put("deliveredToSubscribers", deliveredToSubscribers.sum());
+        into.put("publishesRefused", refused.sum());
+        into.put("subscriptions", (long) localSubscriptions());
+        into.put("remoteInterests", (long) remoteInterests());
+    }
 }

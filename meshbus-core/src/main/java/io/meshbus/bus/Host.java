@@ -17,7 +17,6 @@ import io.meshbus.bus.request.PendingOps;
 import io.meshbus.bus.stream.AtLeastOnce;
 import io.meshbus.error.ClosedException;
 import io.meshbus.error.NetworkIdMismatchException;
-import io.meshbus.error.PeerIdTakenException;
 import io.meshbus.error.PeerNotFoundException;
 import io.meshbus.message.Message;
 import io.meshbus.node.Node;
@@ -34,7 +33,6 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
@@ -59,7 +57,7 @@ public final class Host {
     private final Carrier carrier;
     private final BusClock clock = BusClock.system();
     private final BusMetrics counters = new BusMetrics();
-    private final BusContext ctx = new Context();
+    private final BusContext ctx = new HostContext(this);
     private final PendingOps pending;
     private final Membership membership;
     private final LocalPeers peers;
@@ -290,27 +288,27 @@ public final class Host {
     }
 
     public CompletableFuture<Peer> claim(String peerId, ConsumerOptions queue) {
-        Objects.requireNonNull(peerId, "peerId");
-        if (peers.has(peerId)) {
-            return CompletableFuture.failedFuture(new IllegalArgumentException("Id already exists (id: " + peerId
-                    + ")"));
-        }
-        return directory.locator().find(peerId).handle((holder, e) -> {
-            if (e == null && holder != null && !holder.equals(id())) {
-                throw new PeerIdTakenException("Peer id taken (id: " + peerId + ", held by a peer on host " + holder
-                        + ")");
-            }
-            Throwable cause = e instanceof CompletionException && e.getCause() != null
-                    ? e.getCause() : e;
-            if (cause != null && !(cause instanceof PeerNotFoundException)) {
-                throw cause instanceof RuntimeException r ? r : new CompletionException(cause);
-            }
-            return create(peerId, queue);
-        });
+        return peers.claim(peerId, queue, directory.locator()::find);
     }
 
     Executor executor() {
         return node.options().executor();
+    }
+
+    Carrier carrier() {
+        return carrier;
+    }
+
+    BusClock clock() {
+        return clock;
+    }
+
+    BusMetrics counters() {
+        return counters;
+    }
+
+    boolean isClosed() {
+        return closed;
     }
 
     public Peer get(String peerId) {
@@ -437,26 +435,12 @@ public final class Host {
         Map<String, Long> m = new LinkedHashMap<>();
         m.put("peers", (long) peers.size());
         m.put("members", (long) membership.size());
-        m.put("delivered", counters.delivered.sum());
-        m.put("notFound", counters.notFound.sum());
-        m.put("lookupMessages", counters.lookupMessages.sum());
-        m.put("dropped", counters.dropped.sum());
-        m.put("strangers", counters.strangers.sum());
-        m.put("denied", counters.denied.sum());
-        m.put("limitRefusals", counters.limitRefusals.sum());
-        m.put("peerIdsLost", counters.peerIdsLost.sum());
+        counters.putAll(m);
         m.put("pending", (long) pending.size());
         streams.metrics(m);
         directory.replication().metrics(m);
-        m.put("published", channels.published.sum());
-        m.put("deliveredToSubscribers", channels.deliveredToSubscribers.sum());
-        m.put("publishesRefused", channels.refused.sum());
-        m.put("subscriptions", (long) channels.localSubscriptions());
-        m.put("remoteInterests", (long) channels.remoteInterests());
-        m.put("slowConsumerDropped", slowConsumers.dropped.sum());
-        m.put("slowConsumerRefused", slowConsumers.refused.sum());
-        m.put("slowConsumersFailed", slowConsumers.failed.sum());
-        m.put("inboundPauses", slowConsumers.pauses.sum());
+        channels.metrics(m);
+        slowConsumers.metrics(m);
         carrier.metrics(m);
         return m;
     }
@@ -467,48 +451,6 @@ public final class Host {
     }
 
     /** What the rooms may use of this host. */
-    private final class Context implements BusContext {
-        @Override
-        public String id() {
-            return node.id();
-        }
-
-        @Override
-        public long incarnation() {
-            return node.incarnation();
-        }
-
-        @Override
-        public HostOptions options() {
-            return options;
-        }
-
-        @Override
-        public Executor executor() {
-            return node.options().executor();
-        }
-
-        @Override
-        public HostCarrier carrier() {
-            return carrier;
-        }
-
-        @Override
-        public BusClock clock() {
-            return clock;
-        }
-
-        @Override
-        public BusMetrics metrics() {
-            return counters;
-        }
-
-        @Override
-        public boolean isClosed() {
-            return closed;
-        }
-    }
-
     /** The carrier's events, into the rooms. */
     private final class Events implements LinkEvents {
         @Override

@@ -9,6 +9,7 @@ import io.meshbus.bus.request.HostCalls;
 import io.meshbus.bus.request.PendingOps;
 import io.meshbus.error.ClosedException;
 import io.meshbus.error.PeerIdTakenException;
+import io.meshbus.error.PeerNotFoundException;
 import io.meshbus.message.Message;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -20,7 +21,9 @@ import java.util.Objects;
 import java.util.PriorityQueue;
 import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -105,6 +108,26 @@ final class LocalPeers implements LocalPeerIds {
         }
         replication.registered(peerId);
         return p;
+    }
+
+    /** {@code Host.claim}: the network is asked first ({@code find}); a peer found elsewhere fails it typed. */
+    CompletableFuture<Peer> claim(String peerId, ConsumerOptions queue,
+                                  Function<String, CompletableFuture<String>> find) {
+        Objects.requireNonNull(peerId, "peerId");
+        if (peers.containsKey(peerId)) {
+            return CompletableFuture.failedFuture(new IllegalArgumentException("Id already exists (id: " + peerId
+                    + ")"));
+        }
+        return find.apply(peerId).handle((holder, e) -> {
+            if (e == null && holder != null && !holder.equals(ctx.id())) {
+                throw taken(peerId, holder);
+            }
+            Throwable cause = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
+            if (cause != null && !(cause instanceof PeerNotFoundException)) {
+                throw cause instanceof RuntimeException r ? r : new CompletionException(cause);
+            }
+            return create(peerId, queue);
+        });
     }
 
     private static PeerIdTakenException taken(String peerId, String holder) {

@@ -1,5 +1,6 @@
 package io.meshbus.bus;
 
+import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Consumer;
@@ -95,5 +96,12 @@ final class SlowConsumers {
     /** Remote hosts paused now, for tests and diagnostics. */
     int held() {
         return holds.size();
+    }
+
+    void metrics(Map<String, Long> into) {
+        into.put("slowConsumerDropped", dropped.sum());
+        into.put("slowConsumerRefused", refused.sum());
+        into.put("slowConsumersFailed", failed.sum());
+        into.put("inboundPauses", pauses.sum());
     }
 }

@@ -1,5 +1,6 @@
 package io.meshbus.bus.protocol;
 
+import java.util.Map;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
@@ -23,4 +24,16 @@ public final class BusMetrics {
     public final LongAdder limitRefusals = new LongAdder();
     /** Local peers removed because the network gave their id to a peer on another host. */
     public final LongAdder peerIdsLost = new LongAdder();
+
+    /** Every counter under its name, as {@code Host.metrics()} reports it. */
+    public void putAll(Map<String, Long> into) {
+        into.put("delivered", delivered.sum());
+        into.put("notFound", notFound.sum());
+        into.put("lookupMessages", lookupMessages.sum());
+        into.put("dropped", dropped.sum());
+        into.put("strangers", strangers.sum());
+        into.put("denied", denied.sum());
+        into.put("limitRefusals", limitRefusals.sum());
+        into.put("peerIdsLost", peerIdsLost.sum());
+    }
 }
