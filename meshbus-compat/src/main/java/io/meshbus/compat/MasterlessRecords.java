@@ -12,7 +12,9 @@ import java.nio.charset.StandardCharsets;
  * masterless 0.4.1's records, byte for byte: one JSON value ended by CRLF. The handshake's records are
  * {@code {"id","info"}} (the dialler's hello), {@code {"id"}} (the answer), {@code {"priority":p}} ({@code 0} aborts),
  * {@code {"confirm":true}}; a link then carries {@code [keep]} flags, {@code true} heartbeats and application
- * objects. Stateless: every method may be called from any thread.
+ * objects.
+ *
+ * <p>Threads: stateless; any thread.
  */
 final class MasterlessRecords {
     private static final byte[] CRLF = {'\r', '\n'};

@@ -1,6 +1,19 @@
 package io.meshbus.compat;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.meshbus.error.PeerUnreachableException;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 
 import java.net.URI;
 import java.util.ArrayList;
@@ -24,7 +37,10 @@ class MasterlessNodeTest {
     }
 
     private MasterlessNode node(String id, LinkedBlockingQueue<String> events) throws Exception {
-        MasterlessNode n = MasterlessNode.create(id, "masterless+tcp://127.0.0.1:0");
+        return node(MasterlessNode.create(id, "masterless+tcp://127.0.0.1:0"), events);
+    }
+
+    private MasterlessNode node(MasterlessNode n, LinkedBlockingQueue<String> events) throws Exception {
         n.addListener(new MasterlessListener() {
             @Override
             public void onConnect(String other, URI info) {
@@ -61,5 +77,59 @@ class MasterlessNodeTest {
         assertThat(a.connect(b.nodeInfo()).get(10, TimeUnit.SECONDS)).isEqualTo("b");
         assertThat(aEvents.poll(10, TimeUnit.SECONDS)).isEqualTo("connect b");
         assertThat(a.connections()).containsExactly("b");
+    }
+
+    /**
+     * A raw node that answers the hello with its id and then says nothing: the Java node knows it, but no link comes.
+     * {@code hangUp} closes the socket after the id.
+     */
+    private static CompletableFuture<Void> stallingNode(ServerSocket server, boolean hangUp) {
+        return CompletableFuture.runAsync(() -> {
+            try (Socket s = server.accept()) {
+                BufferedReader r = new BufferedReader(new InputStreamReader(s.getInputStream(),
+                        StandardCharsets.UTF_8));
+                r.readLine();
+                OutputStream o = s.getOutputStream();
+                o.write("{\"id\":\"stall\"}\r\n".getBytes(StandardCharsets.UTF_8));
+                o.flush();
+                if (!hangUp) {
+                    r.readLine(); // its priority; then it waits until the test ends
+                    r.readLine();
+                }
+            } catch (java.io.IOException e) {
+                // the node hung up first: nothing more to do
+            }
+        });
+    }
+
+    @Test
+    void shouldBoundThePacketsQueuedForANodeNotLinkedYet() throws Exception {
+        MasterlessNode a = node(MasterlessNode.create("a", "masterless+tcp://127.0.0.1:0", 1024, 2),
+                new LinkedBlockingQueue<>());
+        try (ServerSocket server = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            CompletableFuture<Void> stall = stallingNode(server, false);
+            a.connect("masterless+tcp://127.0.0.1:" + server.getLocalPort(), false);
+            await().atMost(Duration.ofSeconds(10)).until(() -> a.states().containsKey("stall"));
+            for (int i = 0; i < 3; i++) {
+                assertThat(a.send("stall", Map.of("n", i))).isTrue();
+            }
+            await().atMost(Duration.ofSeconds(10)).until(() -> a.dropped() == 1);
+            assertThat(a.connections()).isEmpty();
+            a.close().get(10, TimeUnit.SECONDS);
+            stall.get(10, TimeUnit.SECONDS);
+        }
+    }
+
+    @Test
+    void shouldForgetANodeWhoseHandshakeFailed() throws Exception {
+        MasterlessNode a = node("a", new LinkedBlockingQueue<>());
+        try (ServerSocket server = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            CompletableFuture<Void> stall = stallingNode(server, true);
+            CompletableFuture<String> dial = a.connect("masterless+tcp://127.0.0.1:" + server.getLocalPort(), false);
+            assertThat(dial.handle((v, e) -> e).get(10, TimeUnit.SECONDS))
+                    .isInstanceOf(PeerUnreachableException.class);
+            stall.get(10, TimeUnit.SECONDS);
+            assertThat(a.states()).isEmpty();
+        }
     }
 }

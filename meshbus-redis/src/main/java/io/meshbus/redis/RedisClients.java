@@ -10,6 +10,8 @@ import java.util.Objects;
 /**
  * How this module makes its Lettuce clients: the two settings the backplane and the distro transport share (a
  * command timeout, a bound on commands in flight), written once in {@link Settings}, and the client options both use.
+ *
+ * <p>Threads: a builder's settings belong to the thread that builds; {@link #create} may be called from any thread.
  */
 final class RedisClients {
     private RedisClients() {
