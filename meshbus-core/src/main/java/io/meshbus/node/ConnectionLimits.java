@@ -7,14 +7,17 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BooleanSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The node's open connections and the limits on those dialled in: links at once ({@code maxConnections}) and links
- * from one address ({@code maxConnectionsPerAddress}). Only the connection over a limit is refused; the links already
- * up are never touched. Links this node dials count in the total but are never refused.
+ * The node's open connections and the limits on those dialled in: links at once ({@code maxConnections}), links
+ * from one address ({@code maxConnectionsPerAddress}) and links still in their handshake
+ * ({@code maxPendingHandshakes}, so connections that prove nothing cannot take the places of live links). Only the
+ * connection over a limit is refused; the links already up are never touched. Links this node dials count in the
+ * total but are never refused.
  *
  * <p>Invariant: a connection is counted from its channel's activation until it closes, and what closing gives back
  * is exactly what opening counted.
@@ -31,6 +34,8 @@ final class ConnectionLimits {
     private final RateLimitedLog warnings;
     private final Set<Channel> open = ConcurrentHashMap.newKeySet();
     private final ConcurrentHashMap<InetAddress, Integer> perAddress = new ConcurrentHashMap<>();
+    /** Links dialled in whose handshake has not completed. */
+    private final AtomicInteger handshaking = new AtomicInteger();
 
     ConnectionLimits(String nodeId, NodeOptions options, NodeMetrics metrics, RateLimitedLog warnings,
                      BooleanSupplier closing) {
@@ -45,6 +50,8 @@ final class ConnectionLimits {
     static final class Admission {
         /** The remote address counted for the per-address limit, or null. */
         final InetAddress address;
+        /** Counted among the pending handshakes, until it completes or the link closes; event loop only. */
+        boolean handshaking = true;
 
         Admission(InetAddress address) {
             this.address = address;
@@ -73,7 +80,14 @@ final class ConnectionLimits {
         InetAddress from = link.ch.remoteAddress() instanceof InetSocketAddress a ? a.getAddress() : null;
         int fromThere = from == null ? 0 : perAddress.merge(from, 1, Integer::sum);
         link.admission = new Admission(from);
+        int pending = handshaking.incrementAndGet();
         int links = open.size();
+        if (pending > options.maxPendingHandshakes()) {
+            metrics.pendingHandshakesRefused.increment();
+            warnings.warn(LOG, NodeLink.from(link.ch), "node {}: refusing a connection from {}: {} connections in "
+                    + "their handshake exceed the limit ({})", nodeId, from, pending, options.maxPendingHandshakes());
+            return new BackPressureException("node " + nodeId + " has too many connections in their handshake");
+        }
         if (links <= options.maxConnections() && fromThere <= options.maxConnectionsPerAddress()) {
             return null;
         }
@@ -84,9 +98,19 @@ final class ConnectionLimits {
                 + (fromThere > options.maxConnectionsPerAddress() ? " from " + from : ""));
     }
 
+    /** The link's handshake completed: it no longer counts among the pending ones. */
+    void handshakeDone(NodeLink link) {
+        Admission a = link.admission;
+        if (a != null && a.handshaking) {
+            a.handshaking = false;
+            handshaking.decrementAndGet();
+        }
+    }
+
     /** Gives back what {@link #opened} counted for this link. */
     void closed(NodeLink link) {
         open.remove(link.ch);
+        handshakeDone(link);
         Admission a = link.admission;
         if (a != null && a.address != null) {
             perAddress.computeIfPresent(a.address, (k, v) -> v == 1 ? null : v - 1);

@@ -166,6 +166,10 @@ final class LinkHandshake {
                 metrics.handshakeTimeouts.increment();
                 link.fail(new HandshakeTimeoutException("no handshake from " + ch.remoteAddress() + " within " + ms
                         + " ms"));
+            } else if (s == State.CLOSING) {
+                // Refused before it was ever active (the timer stops at activation), and its REJECT is still not
+                // out: a peer that does not read cannot hold the connection past the handshake time either.
+                ch.close();
             }
         }, ms, TimeUnit.MILLISECONDS);
         if (dial != null) {

@@ -352,6 +352,7 @@ final class NodeLink extends ChannelInboundHandlerAdapter implements LinkHandsha
         }
         inbound.activated(r, reconnect);
         handshake.stop();
+        node.limits.handshakeDone(this);
         if (dial != null) {
             dial.succeed(r.id);
         }

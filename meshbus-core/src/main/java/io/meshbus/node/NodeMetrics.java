@@ -31,6 +31,8 @@ public final class NodeMetrics {
     final LongAdder listenerErrors = new LongAdder();
     final LongAdder authenticationFailures = new LongAdder();
     final LongAdder connectionsRefused = new LongAdder();
+    /** Of those, refused because {@code maxPendingHandshakes} connections were still in their handshake. */
+    final LongAdder pendingHandshakesRefused = new LongAdder();
     /** Failures of this node's own code on a link (a bug): the link is closed and the error logged. */
     final LongAdder internalErrors = new LongAdder();
     /** Sends refused because the node's memory budget was full. */
@@ -99,6 +101,10 @@ public final class NodeMetrics {
         return connectionsRefused.sum();
     }
 
+    public long pendingHandshakesRefused() {
+        return pendingHandshakesRefused.sum();
+    }
+
     public long authenticationFailures() {
         return authenticationFailures.sum();
     }
@@ -139,6 +145,7 @@ public final class NodeMetrics {
         m.put("listenerErrors", listenerErrors.sum());
         m.put("authenticationFailures", authenticationFailures.sum());
         m.put("connectionsRefused", connectionsRefused.sum());
+        m.put("pendingHandshakesRefused", pendingHandshakesRefused.sum());
         m.put("internalErrors", internalErrors.sum());
         m.put("memoryBudgetRefusals", memoryBudgetRefusals.sum());
         m.put("queuesShed", queuesShed.sum());

@@ -35,6 +35,8 @@ import java.util.concurrent.Executor;
  * <tr><td>secret</td><td>none</td><td>links only with nodes proving the same secret</td></tr>
  * <tr><td>maxConnections</td><td>10,000</td><td>links at once; more are refused</td></tr>
  * <tr><td>maxConnectionsPerAddress</td><td>1,000</td><td>links dialled in from one address</td></tr>
+ * <tr><td>maxPendingHandshakes</td><td>1,000</td><td>connections dialled in that are still in their handshake (within
+ * maxConnections): more are refused, so connections that prove nothing cannot take the places of live links</td></tr>
  * <tr><td>authenticator</td><td>none (everyone)</td><td>which remotes may link, from their credential and
  * certificate</td></tr>
  * <tr><td>credentials</td><td>none</td><td>what this node presents to the other side's authenticator</td></tr>
@@ -49,7 +51,8 @@ public record NodeOptions(String id, List<URI> listen, URI advertise, int maxFra
                           OverflowPolicy overflowPolicy, int inboundLimit, Duration reapIdleUnkept,
                           Duration closeTimeout, Executor executor, Transports transports, byte[] secret,
                           int maxConnections, int maxConnectionsPerAddress, Authenticator authenticator,
-                          byte[] credentials, long maxQueuedBytes, long memoryBudget) {
+                          byte[] credentials, long maxQueuedBytes, int maxPendingHandshakes,
+                          long memoryBudget) {
 
     public NodeOptions {
         Objects.requireNonNull(id, "id");
@@ -85,8 +88,9 @@ public record NodeOptions(String id, List<URI> listen, URI advertise, int maxFra
             throw new IllegalArgumentException("secret: at least 16 bytes, was " + secret.length);
         }
         secret = secret == null ? null : secret.clone();
-        if (maxConnections < 1 || maxConnectionsPerAddress < 1) {
-            throw new IllegalArgumentException("maxConnections and maxConnectionsPerAddress: at least 1");
+        if (maxConnections < 1 || maxConnectionsPerAddress < 1 || maxPendingHandshakes < 1) {
+            throw new IllegalArgumentException("maxConnections, maxConnectionsPerAddress and maxPendingHandshakes:"
+                    + " at least 1");
         }
         if (credentials != null && credentials.length > Protocol.MAX_CREDENTIAL) {
             throw new IllegalArgumentException("credentials: at most " + Protocol.MAX_CREDENTIAL + " bytes, was "
@@ -145,6 +149,7 @@ public record NodeOptions(String id, List<URI> listen, URI advertise, int maxFra
         private Authenticator authenticator;
         private byte[] credentials;
         private long maxQueuedBytes = 64L * 1024 * 1024;
+        private int maxPendingHandshakes = 1_000;
         private long memoryBudget = MemoryBudget.defaultLimit();
 
         Builder(String id) {
@@ -296,6 +301,16 @@ public record NodeOptions(String id, List<URI> listen, URI advertise, int maxFra
             return this;
         }
 
+        /**
+         * Most connections dialled in that are still in their handshake; one more is refused at once (counted in
+         * connectionsRefused and pendingHandshakesRefused). They count in {@code maxConnections} too, so the difference
+         * is kept for live links whatever arrives. Default 1,000.
+         */
+        public Builder maxPendingHandshakes(int connections) {
+            this.maxPendingHandshakes = connections;
+            return this;
+        }
+
         /** Enables {@code tls://} and {@code wss://} URIs (listen and dial) with these certificates. */
         public Builder tls(io.meshbus.transport.TlsConfig config) {
             this.tls = config;
@@ -314,7 +329,8 @@ public record NodeOptions(String id, List<URI> listen, URI advertise, int maxFra
                     inboundLimit, reapIdleUnkept, closeTimeout,
                     executor != null ? executor : DefaultExecutor.shared(),
                     withTls(transports != null ? transports : Transports.discover()), secret, maxConnections,
-                    maxConnectionsPerAddress, authenticator, credentials, maxQueuedBytes, memoryBudget);
+                    maxConnectionsPerAddress, authenticator, credentials, maxQueuedBytes, maxPendingHandshakes,
+                    memoryBudget);
         }
 
         private Transports withTls(Transports t) {

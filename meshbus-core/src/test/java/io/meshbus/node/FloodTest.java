@@ -3,6 +3,7 @@ package io.meshbus.node;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.meshbus.error.BackPressureException;
 import io.meshbus.message.Message;
 import io.meshbus.wire.Frame;
 import io.meshbus.wire.Protocol;
@@ -110,5 +111,43 @@ class FloodTest {
         }
         assertThat(target.metrics().handshakeTimeouts()).isEqualTo(5);
         honestTrafficFlows("after them");
+    }
+
+    @Test
+    void shouldCapConnectionsStillInTheirHandshakeApartFromLiveLinks() throws Exception {
+        Node guarded = nodes.start(nodes.builder(Nodes.uniqueId("g")).maxPendingHandshakes(3)
+                .handshakeTimeout(Duration.ofSeconds(30)));
+        Nodes.Recorder heard = Nodes.record(guarded);
+        // Completed handshakes give their place back: more live links than pending places.
+        List<Node> friends = new ArrayList<>();
+        for (int i = 0; i < 5; i++) {
+            Node f = nodes.start(Nodes.uniqueId("f"));
+            f.connect(guarded.info()).get(10, TimeUnit.SECONDS);
+            friends.add(f);
+        }
+        List<Socket> silent = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            Socket s = new Socket(guarded.info().getHost(), guarded.info().getPort());
+            sockets.add(s);
+            silent.add(s);
+        }
+        await().atMost(Nodes.WAIT).until(() -> guarded.metrics().snapshot().get("linksOpened") >= 8);
+
+        Node late = nodes.start(Nodes.uniqueId("l"));
+        assertThat(late.connect(guarded.info())).failsWithin(Nodes.WAIT).withThrowableThat()
+                .withCauseInstanceOf(BackPressureException.class)
+                .withMessageContaining("in their handshake");
+        assertThat(guarded.metrics().pendingHandshakesRefused()).isEqualTo(1);
+        assertThat(guarded.metrics().connectionsRefused()).isEqualTo(1);
+        for (Node f : friends) {
+            assertThat(f.send(guarded.id(), Message.of("live " + f.id()))).isEqualTo(SendStatus.SENT);
+            assertThat(heard.nextMessage().from()).isEqualTo(f.id());
+        }
+
+        for (Socket s : silent) {
+            s.close();
+        }
+        await().atMost(Nodes.WAIT).until(() -> guarded.metrics().snapshot().get("linksClosed") >= 4);
+        assertThat(late.connect(guarded.info()).get(10, TimeUnit.SECONDS)).isEqualTo(guarded.id());
     }
 }
