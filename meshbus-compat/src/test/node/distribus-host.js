@@ -47,6 +47,11 @@ readline.createInterface({input: process.stdin}).on('line', function (line) {
         .then(function (r) { out({event: 'sent', ref: c.ref, result: r === undefined ? 'undefined' : r}); })
         .catch(function (err) { out({event: 'sent', ref: c.ref, error: err.message}); });
       break;
+    case 'sendBuffer':
+      peer(c.from).send(c.to, Buffer.from(c.bytes))
+        .then(function (r) { out({event: 'sent', ref: c.ref, result: r === undefined ? 'undefined' : r}); })
+        .catch(function (err) { out({event: 'sent', ref: c.ref, error: err.message}); });
+      break;
     case 'find':
       host.find(c.id)
         .then(function (url) { out({event: 'found', ref: c.ref, url: url}); })

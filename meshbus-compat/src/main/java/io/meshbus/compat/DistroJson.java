@@ -2,6 +2,7 @@ package io.meshbus.compat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.meshbus.codec.CodecException;
 import io.meshbus.codec.ContentType;
@@ -10,7 +11,6 @@ import io.meshbus.message.Message;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
-import java.util.Base64;
 import java.util.Map;
 
 /**
@@ -29,8 +29,8 @@ public final class DistroJson {
     }
 
     /**
-     * The distro JSON of a message. A JSON payload is embedded, a text payload becomes a JSON string and any other
-     * payload a base64 string: distro has no content type, and a Node reader only sees those three keys. The
+     * The distro JSON of a message. The payload as {@link #payload} gives it: distro has no content type, and a Node
+     * reader only sees those three keys. The
      * {@code port} header goes out as a number, as distro writes it.
      */
     public static byte[] encode(Message m) {
@@ -52,32 +52,67 @@ public final class DistroJson {
         }
     }
 
-    /** A message's payload as a JSON value (null when empty). */
+    /**
+     * A message's payload as a JSON value. JSON is embedded (an empty JSON payload is {@code null}), text is a JSON
+     * string (the empty text stays {@code ""}), and bytes of any other type cross as Node's own JSON of a
+     * {@code Buffer}, {@code {"type":"Buffer","data":[...]}}: what a Node peer would have received from another Node
+     * peer that sent a Buffer, and what {@link #toPayload} turns back into bytes.
+     */
     static JsonNode payload(Message m) {
         byte[] p = m.unsafePayloadArray();
         ContentType ct = m.contentType();
-        if (p.length == 0) {
-            return MAPPER.nullNode();
+        if (ct.equals(ContentType.TEXT)) {
+            return MAPPER.getNodeFactory().textNode(new String(p, StandardCharsets.UTF_8));
         }
         if (ct.equals(ContentType.JSON)) {
+            if (p.length == 0) {
+                return MAPPER.nullNode();
+            }
             try {
                 return MAPPER.readTree(p);
             } catch (IOException e) {
                 throw new CodecException("payload of message " + m.id() + " is not JSON", e);
             }
         }
-        if (ct.equals(ContentType.TEXT)) {
-            return MAPPER.getNodeFactory().textNode(new String(p, StandardCharsets.UTF_8));
+        ObjectNode buffer = MAPPER.createObjectNode().put("type", "Buffer");
+        ArrayNode data = buffer.putArray("data");
+        for (byte b : p) {
+            data.add(b & 0xff);
         }
-        return MAPPER.getNodeFactory().textNode(Base64.getEncoder().encodeToString(p));
+        return buffer;
     }
 
-    /** The other way: a JSON value as what a peer sends (text stays text, other values are JSON; none is null). */
+    /**
+     * A Node payload as a value to send on: null, a string, Node's JSON of a {@code Buffer} as bytes (so a Java peer
+     * gets a {@code byte[]}, and its echo is the same Buffer again), anything else as JSON.
+     */
     static Object toPayload(JsonNode value) {
         if (value == null || value.isNull() || value.isMissingNode()) {
             return null;
         }
-        return value.isTextual() ? value.asText() : value;
+        if (value.isTextual()) {
+            return value.asText();
+        }
+        byte[] bytes = bufferBytes(value);
+        return bytes != null ? bytes : value;
+    }
+
+    /** The bytes of {@code {"type":"Buffer","data":[0..255, ...]}} and nothing more, else null. */
+    private static byte[] bufferBytes(JsonNode v) {
+        if (!v.isObject() || v.size() != 2 || !"Buffer".equals(v.path("type").asText(null))
+                || !v.path("data").isArray()) {
+            return null;
+        }
+        JsonNode data = v.get("data");
+        byte[] out = new byte[data.size()];
+        for (int i = 0; i < out.length; i++) {
+            JsonNode n = data.get(i);
+            if (!n.isInt() || n.asInt() < 0 || n.asInt() > 255) {
+                return null;
+            }
+            out[i] = (byte) n.asInt();
+        }
+        return out;
     }
 
     /** Parses distro JSON (header values other than strings become their JSON text); throws CodecException. */

@@ -95,7 +95,11 @@ class DistribusCompatTest {
         }
 
         JsonNode send(String from, String to, Object message) throws Exception {
-            return call("send", "sent", Map.of("from", from, "to", to, "message", message));
+            Map<String, Object> a = new java.util.HashMap<>();
+            a.put("from", from);
+            a.put("to", to);
+            a.put("message", message);
+            return call("send", "sent", a);
         }
 
         void publish(String channel, Object message) throws Exception {
@@ -146,6 +150,45 @@ class DistribusCompatTest {
             }
         });
         return p;
+    }
+
+    @Test
+    void shouldEchoEveryPayloadKindBackAsNodeWouldIncludingTheEmptyStringAndABuffer() throws Exception {
+        DistribusGateway g = javaHost("jmirror-host", null, Duration.ofMillis(1500));
+        NodeHost n = new NodeHost(null, 1500);
+        assertThat(n.join(g.url())).isNull();
+        LinkedBlockingQueue<io.meshbus.message.Message> got = new LinkedBlockingQueue<>();
+        Peer mirror = g.host().create("mirror");
+        mirror.onMessage((from, m) -> {
+            got.add(m);
+            mirror.sendAndForget(from, m);
+        });
+        n.create("asker");
+        List<Object> kinds = new ArrayList<>();
+        kinds.add(Map.of("a", 1, "b", List.of(true, "x")));
+        kinds.add(List.of(1, "two", 3.5));
+        kinds.add(42);
+        kinds.add(-0.25);
+        kinds.add("text");
+        kinds.add("");
+        kinds.add(true);
+        kinds.add(false);
+        kinds.add(null);
+        for (Object k : kinds) {
+            assertThat(n.send("asker", "mirror", k).has("error")).as("send of %s", k).isFalse();
+            assertThat(n.message("asker").get("message")).as("echo of %s", k).isEqualTo(JSON.valueToTree(k));
+            got.poll(20, TimeUnit.SECONDS);
+        }
+        // A Buffer: a Java peer gets the bytes, and its echo reaches Node as Node's JSON of that Buffer.
+        JsonNode sent = n.call("sendBuffer", "sent", Map.of("from", "asker", "to", "mirror", "bytes",
+                List.of(0, 1, 2, 255)));
+        assertThat(sent.has("error")).isFalse();
+        io.meshbus.message.Message bytes = got.poll(20, TimeUnit.SECONDS);
+        assertThat(bytes).isNotNull();
+        assertThat(bytes.contentType()).isEqualTo(io.meshbus.codec.ContentType.BYTES);
+        assertThat(bytes.payloadBytes()).containsExactly(0, 1, 2, 255);
+        assertThat(n.message("asker").get("message")).isEqualTo(JSON.readTree(
+                "{\"type\":\"Buffer\",\"data\":[0,1,2,255]}"));
     }
 
     @Test
