@@ -15,4 +15,14 @@ public interface Authenticator {
 
     /** True to admit; false (or an exception) refuses the connection with {@code AUTHENTICATION_FAILED}. */
     boolean authenticate(Credentials credentials) throws Exception;
+
+    /**
+     * Whether an authenticated connection may take over the id from a connection of that id that is still open
+     * here, without the resume token the older one was given: say yes only when the credentials prove it is the
+     * same client (a token bound to one device or session, say). Default: no, the newcomer is refused with
+     * {@code PEER_ID_TAKEN} and the connected browser keeps its id.
+     */
+    default boolean mayTakeOver(Credentials credentials) throws Exception {
+        return false;
+    }
 }

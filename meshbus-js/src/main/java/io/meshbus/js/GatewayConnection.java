@@ -63,6 +63,7 @@ final class GatewayConnection extends SimpleChannelInboundHandler<WebSocketFrame
     private final BrowserSubscriptions subscriptions;
     private volatile State state = State.HANDSHAKE;
     private volatile Peer peer;
+    private volatile String resumeToken;
     private Registration listener; // guarded by the serial queue
     private String origin;
     private ScheduledFuture<?> helloTimer; // guarded by the event loop
@@ -229,6 +230,11 @@ final class GatewayConnection extends SimpleChannelInboundHandler<WebSocketFrame
         serial.execute(task);
     }
 
+    /** Shown by this client's next connection to take its id over; null until welcomed. */
+    String resumeToken() {
+        return resumeToken;
+    }
+
     @Override
     public void admitted(Peer p) {
         String id = p.id();
@@ -239,7 +245,8 @@ final class GatewayConnection extends SimpleChannelInboundHandler<WebSocketFrame
         if (helloTimer != null) {
             helloTimer.cancel(false);
         }
-        write(gateway.handshake.welcome(id), null, false);
+        resumeToken = GatewayHandshake.newResumeToken();
+        write(gateway.handshake.welcome(id, resumeToken), null, false);
         LOG.debug("browser peer {} connected from {}", id, channel.remoteAddress());
         if (!channel.isActive()) {
             // The channel closed while we admitted: its clean-up may have run before the peer existed.

@@ -8,6 +8,10 @@ import io.meshbus.error.MeshbusException;
 import io.meshbus.error.ProtocolViolationException;
 import io.meshbus.js.GatewayMetrics.Counter;
 import java.net.SocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.SecureRandom;
+import java.util.Base64;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
@@ -17,7 +21,8 @@ import org.slf4j.LoggerFactory;
 /**
  * A browser connection's way in: its origin at the WebSocket upgrade, then its hello (protocol version 1, a peer id
  * of at most 256 characters), the {@link Authenticator}, the take-over of the id from the same browser's older
- * connection (never from another kind of peer), and its admission as a peer of the host. Every refusal is counted
+ * connection (only with that connection's resume token or the authenticator's word; never from another kind of
+ * peer), and its admission as a peer of the host. Every refusal is counted
  * and ends the connection with a typed error; the refused learn nothing but the error.
  *
  * <p>Threads: one per gateway, shared by its connections. The origin is checked on the event loop; hello and
@@ -25,6 +30,7 @@ import org.slf4j.LoggerFactory;
  */
 final class GatewayHandshake {
     private static final Logger LOG = LoggerFactory.getLogger(GatewayHandshake.class);
+    private static final SecureRandom RANDOM = new SecureRandom();
 
     /** What a joining connection offers its handshake. */
     interface Joining {
@@ -112,16 +118,51 @@ final class GatewayHandshake {
             admit(c, id);
             return;
         }
-        // A reconnect takes over the id from its own older connection; it waits for that one's clean-up without
-        // holding an executor thread.
+        // The id is in use here: only the same client may take it over (its reconnect, which shows the resume token
+        // its older connection was welcomed with, or one the authenticator vouches for); anyone else is refused and
+        // the connected browser keeps its id.
+        if (!sameClient(c, id, f.text("resume"), old)) {
+            metrics.count(Counter.REFUSED);
+            c.fail(ErrorCode.PEER_ID_TAKEN, "peer id " + id + " is in use by a connected client");
+            return;
+        }
+        // It waits for the older connection's clean-up without holding an executor thread.
         old.fail(ErrorCode.CLOSED, "peer " + id + " connected again; this connection is replaced");
         old.cleanedUp().orTimeout(10, TimeUnit.SECONDS).whenComplete((done, e) -> c.later(() -> admit(c, id)));
     }
 
-    /** The frame that opens an admitted connection: the peer id, this host, and the limits the browser must keep. */
-    ObjectNode welcome(String id) {
+    private boolean sameClient(Joining c, String id, String resume, GatewayConnection old) {
+        String token = old.resumeToken();
+        if (resume != null && token != null && MessageDigest.isEqual(resume.getBytes(StandardCharsets.UTF_8),
+                token.getBytes(StandardCharsets.UTF_8))) {
+            return true;
+        }
+        Authenticator auth = options.authenticator();
+        if (auth == null) {
+            return false;
+        }
+        try {
+            return auth.mayTakeOver(new Authenticator.Credentials(id, null, c.origin(), c.remoteAddress()));
+        } catch (Exception e) {
+            LOG.warn("authenticator failed on a take-over of peer {} from {}", id, c.remoteAddress(), e);
+            return false;
+        }
+    }
+
+    /** A secret the welcomed client shows to take its id over from this connection when it reconnects. */
+    static String newResumeToken() {
+        byte[] b = new byte[18];
+        RANDOM.nextBytes(b);
+        return Base64.getUrlEncoder().withoutPadding().encodeToString(b);
+    }
+
+    /**
+     * The frame that opens an admitted connection: the peer id, this host, the limits the browser must keep, and the
+     * resume token of this connection.
+     */
+    ObjectNode welcome(String id, String resume) {
         ObjectNode w = Frames.header("welcome");
-        w.put("v", 1).put("id", id).put("host", host.id());
+        w.put("v", 1).put("id", id).put("host", host.id()).put("resume", resume);
         w.putObject("limits").put("maxMessageSize", options.maxMessageSize())
                 .put("maxMessagesPerSecond", options.maxMessagesPerSecond())
                 .put("maxSubscriptions", options.maxSubscriptions());

@@ -23,7 +23,7 @@ export class MeshbusError extends Error {
 }
 
 // Refusals that another try cannot fix, and CLOSED (a newer connection took over this id): no reconnect.
-const FATAL = new Set(['AUTHENTICATION_FAILED', 'NOT_AUTHORIZED', 'INCOMPATIBLE_VERSION', 'CLOSED']);
+const FATAL = new Set(['AUTHENTICATION_FAILED', 'NOT_AUTHORIZED', 'INCOMPATIBLE_VERSION', 'CLOSED', 'PEER_ID_TAKEN']);
 const RTC_KEY = '$meshbus.rtc';
 const te = new TextEncoder();
 const td = new TextDecoder();
@@ -168,7 +168,10 @@ export class MeshbusClient {
     this._ws = ws;
     let refusal = null;
     ws.onopen = () => {
-      ws.send(encodeFrame({ t: 'hello', v: PROTOCOL_VERSION, id: this.id, token: this.options.token ?? null }));
+      // The resume token of the last welcome proves a reconnect is this client, so it may take its id over from
+      // its own older connection that the gateway has not noticed is gone yet.
+      ws.send(encodeFrame({ t: 'hello', v: PROTOCOL_VERSION, id: this.id, token: this.options.token ?? null,
+        resume: this._resume ?? null }));
     };
     ws.onmessage = (ev) => {
       if (this._ws !== ws) return; // a socket given up on (connectTimeout, close) says nothing more
@@ -239,6 +242,7 @@ export class MeshbusClient {
 
   _welcome(f, ws) {
     this._open = true;
+    this._resume = f.resume ?? null;
     this.host = f.host;
     this.limits = f.limits || null;
     const again = this._attempt > 0 && !this._first;

@@ -73,7 +73,7 @@ class GatewayRoomsTest {
         m.putAll(out);
         assertThat(out.keySet()).containsExactly("accepted", "refused", "authFailures", "originRejected", "tooLarge",
                 "rateLimited", "subscriptionLimit", "slowConsumers", "protocolErrors", "framesIn", "framesOut",
-                "dropped");
+                "dropped", "upgradeTimeouts");
         assertThat(out).containsEntry("authFailures", 2L).containsEntry("framesIn", 1L).containsEntry("dropped", 0L);
     }
 }
