@@ -1,9 +1,16 @@
 package io.meshbus.node;
 
+import io.netty.channel.Channel;
+import io.netty.handler.ssl.SslHandler;
+import java.security.cert.Certificate;
+import java.security.cert.X509Certificate;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.function.Consumer;
+import javax.net.ssl.SSLPeerUnverifiedException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -95,5 +102,24 @@ final class AuthenticatorCall {
         boolean was = readsPaused;
         readsPaused = false;
         return was;
+    }
+
+    /** The TLS peer's verified chain, leaf first; empty without TLS or without a peer certificate. */
+    static List<X509Certificate> peerCertificates(Channel ch) {
+        SslHandler tls = ch.pipeline().get(SslHandler.class);
+        if (tls == null) {
+            return List.of();
+        }
+        try {
+            List<X509Certificate> chain = new ArrayList<>();
+            for (Certificate c : tls.engine().getSession().getPeerCertificates()) {
+                if (c instanceof X509Certificate x) {
+                    chain.add(x);
+                }
+            }
+            return chain;
+        } catch (SSLPeerUnverifiedException none) {
+            return List.of();
+        }
     }
 }

@@ -13,15 +13,9 @@ import io.meshbus.wire.Frame;
 import io.meshbus.wire.NodeIds;
 import io.meshbus.wire.Protocol;
 import io.netty.channel.Channel;
-import io.netty.handler.ssl.SslHandler;
 import io.netty.util.concurrent.ScheduledFuture;
-import java.security.cert.Certificate;
-import java.security.cert.X509Certificate;
 import java.util.ArrayDeque;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.concurrent.TimeUnit;
-import javax.net.ssl.SSLPeerUnverifiedException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -326,8 +320,8 @@ final class LinkHandshake {
             accepted.run();
             return;
         }
-        call.decide(new Authenticator.Presented(id, theirCredential, peerCertificates(), ch.remoteAddress(),
-                dial == null), v -> onVerdict(v, accepted));
+        call.decide(new Authenticator.Presented(id, theirCredential, AuthenticatorCall.peerCertificates(ch),
+                ch.remoteAddress(), dial == null), v -> onVerdict(v, accepted));
     }
 
     private void onVerdict(Authenticator.Verdict v, Runnable accepted) {
@@ -352,25 +346,6 @@ final class LinkHandshake {
             link.readGateChanged();
         }
         ch.flush();
-    }
-
-    /** The TLS peer's verified chain, leaf first; empty without TLS or without a peer certificate. */
-    private List<X509Certificate> peerCertificates() {
-        SslHandler tls = ch.pipeline().get(SslHandler.class);
-        if (tls == null) {
-            return List.of();
-        }
-        try {
-            List<X509Certificate> chain = new ArrayList<>();
-            for (Certificate c : tls.engine().getSession().getPeerCertificates()) {
-                if (c instanceof X509Certificate x) {
-                    chain.add(x);
-                }
-            }
-            return chain;
-        } catch (SSLPeerUnverifiedException none) {
-            return List.of();
-        }
     }
 
     /**
