@@ -21,6 +21,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -193,8 +194,8 @@ class HostileClientsIT {
             s.setSoTimeout(30_000);
             int b;
             try {
-                while ((b = s.getInputStream().read()) != -1 && b != 0) {
-                    // an HTTP error response, if any, is read to its end
+                while ((b = s.getInputStream().read()) != -1) {
+                    // a refusal or an HTTP error response, if any, is read to its end
                 }
             } catch (java.net.SocketException reset) {
                 b = -1;
@@ -301,5 +302,63 @@ class HostileClientsIT {
         assertThat(Files.readString(log)).as("no stack trace for a refused handshake")
                 .doesNotContain("NullPointerException");
         assertBackTo(before, "refused handshakes followed by data");
+    }
+
+    @Test
+    void unauthenticatedConnectionsSendingMostOfTheLargestFrame() throws Exception {
+        stillServing();
+        Level before = level();
+        byte[] head = ByteBuffer.allocate(4).putInt(4 * 1024 * 1024 - 16).array();
+        byte[] chunk = new byte[64 * 1024];
+        List<Socket> held = new ArrayList<>();
+        try {
+            for (int i = 0; i < 200; i++) {
+                Socket s = open(tcp);
+                held.add(s);
+                try {
+                    OutputStream out = s.getOutputStream();
+                    out.write(head);
+                    // The host refuses such a frame before any handshake at its length prefix: these writes only go
+                    // as far as the socket buffers take them.
+                    for (int k = 0; k < 4; k++) {
+                        out.write(chunk);
+                    }
+                } catch (java.net.SocketException refused) {
+                    // closed by the host already
+                }
+            }
+            stillServing();
+            closedByTheHost(held, "a frame larger than the handshake's is refused before any handshake");
+        } finally {
+            closeAll(held);
+        }
+        assertBackTo(before, "most of the largest frame before a handshake");
+    }
+
+    @Test
+    void handshakesWithIdsTheProtocolDoesNotAllow() throws Exception {
+        stillServing();
+        Level before = level();
+        for (String id : List.of("x".repeat(1025), "")) {
+            ByteBuf b = Unpooled.buffer();
+            WireFormat.writeControl(b, new Frame.Hello(io.meshbus.wire.Protocol.VERSION, id, 1, "", false, "", false));
+            byte[] bytes = new byte[b.readableBytes()];
+            b.readBytes(bytes);
+            b.release();
+            for (int i = 0; i < 20; i++) {
+                try (Socket s = open(tcp)) {
+                    s.setSoTimeout(10_000);
+                    s.getOutputStream().write(bytes);
+                    while (s.getInputStream().read() != -1) {
+                        // the refusal
+                    }
+                } catch (java.net.SocketException reset) {
+                    // refused and closed
+                }
+            }
+        }
+        stillServing();
+        assertThat(statusJson().get("node").get("protocolViolations").asLong()).isPositive();
+        assertBackTo(before, "ids the protocol does not allow");
     }
 }
