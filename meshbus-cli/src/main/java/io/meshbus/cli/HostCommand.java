@@ -23,10 +23,13 @@ final class HostCommand implements Callable<Integer> {
     String id;
 
     @Option(names = "--listen", split = ",", defaultValue = "tcp://127.0.0.1:7400",
-            description = "Where to listen (repeatable): tcp://host:port, ws://host:port. Default: ${DEFAULT-VALUE}.")
+            description = "Where to listen (repeatable): tcp://, tls://, ws://, wss://, mem://, and for the Node "
+                    + "originals distribus+ws://, masterless+tcp://, distro+tcp://, distro+udp4://, distro+udp6:// "
+                    + "(host:port). Default: ${DEFAULT-VALUE}.")
     List<String> listen;
 
-    @Option(names = "--join", split = ",", description = "Members of a network to join (repeatable).")
+    @Option(names = "--join", split = ",", description = "Members of a network to join (repeatable), with the same "
+            + "schemes as --listen: a distribus+ws:// host, a masterless+tcp:// node, a distro+tcp:// server.")
     List<String> join;
 
     @Option(names = "--network-id", description = "Network id; hosts of other networks are refused.")
@@ -53,6 +56,7 @@ final class HostCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
+        Bridges bridges = new Bridges(listen, join);
         io.meshbus.bus.HostOptions.Builder ob = Host.builder()
                 .id(id != null ? id : "host-" + UUID.randomUUID().toString().substring(0, 8)).networkId(networkId);
         byte[] secret = security.secret();
@@ -61,17 +65,26 @@ final class HostCommand implements Callable<Integer> {
         if (backplane != null) {
             ob.backplane(Backplanes.of(backplane, networkId));
         } else {
-            listen.forEach(ob::listen);
+            bridges.nativeListen().forEach(ob::listen);
         }
         Host host = ob.build();
         host.start().get(30, TimeUnit.SECONDS);
         out.println("host " + host.id() + (backplane != null ? " on " + backplane + ", members: " + host.members()
                 : " listening on " + host.node().addresses()));
         out.flush();
-        if (join != null && !join.isEmpty()) {
-            host.join(join.toArray(new String[0])).get(60, TimeUnit.SECONDS);
-            out.println("joined; members: " + host.members());
+        try {
+            bridges.start(host).forEach(out::println);
             out.flush();
+            if (!bridges.nativeJoin().isEmpty()) {
+                host.join(bridges.nativeJoin().toArray(new String[0])).get(60, TimeUnit.SECONDS);
+                out.println("joined; members: " + host.members());
+            }
+            bridges.join().forEach(out::println);
+            out.flush();
+        } catch (Exception e) {
+            bridges.close();
+            host.close().orTimeout(10, TimeUnit.SECONDS).exceptionally(x -> null).join();
+            throw e;
         }
         if (echo != null) {
             for (String e : echo) {
@@ -97,6 +110,7 @@ final class HostCommand implements Callable<Integer> {
             if (status != null) {
                 status.close();
             }
+            bridges.close();
             host.close().orTimeout(10, TimeUnit.SECONDS).exceptionally(e -> null).join();
             System.err.println("host " + host.id() + " left the network");
             stopped.countDown();
