@@ -3,7 +3,10 @@ package io.meshbus.cli;
 import io.meshbus.bus.Host;
 import io.meshbus.bus.Peer;
 import io.meshbus.message.Headers;
+import io.meshbus.js.BrowserGateway;
 import java.io.PrintWriter;
+import java.util.ArrayDeque;
+import java.util.Deque;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.Callable;
@@ -50,6 +53,9 @@ final class HostCommand implements Callable<Integer> {
     @CommandLine.Mixin
     SecurityOptions security = new SecurityOptions();
 
+    @CommandLine.Mixin
+    BrowserOptions browser = new BrowserOptions();
+
     @Option(names = "--tls-mutual", description = "Require a trusted certificate from every host that dials in.")
     boolean tlsMutual;
 
@@ -57,6 +63,7 @@ final class HostCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
         Bridges bridges = new Bridges(listen, join);
+        browser.check();
         io.meshbus.bus.HostOptions.Builder ob = Host.builder()
                 .id(id != null ? id : "host-" + UUID.randomUUID().toString().substring(0, 8)).networkId(networkId);
         byte[] secret = security.secret();
@@ -72,7 +79,11 @@ final class HostCommand implements Callable<Integer> {
         out.println("host " + host.id() + (backplane != null ? " on " + backplane + ", members: " + host.members()
                 : " listening on " + host.node().addresses()));
         out.flush();
+        // Everything started after the host is closed in reverse order, on failure as on SIGTERM.
+        Deque<Runnable> stops = new ArrayDeque<>();
+        stops.push(() -> host.close().orTimeout(10, TimeUnit.SECONDS).exceptionally(e -> null).join());
         try {
+            stops.push(bridges::close);
             bridges.start(host).forEach(out::println);
             out.flush();
             if (!bridges.nativeJoin().isEmpty()) {
@@ -80,42 +91,43 @@ final class HostCommand implements Callable<Integer> {
                 out.println("joined; members: " + host.members());
             }
             bridges.join().forEach(out::println);
-            out.flush();
-        } catch (Exception e) {
-            bridges.close();
-            host.close().orTimeout(10, TimeUnit.SECONDS).exceptionally(x -> null).join();
-            throw e;
-        }
-        if (echo != null) {
-            for (String e : echo) {
-                Peer p = host.create(e);
-                p.onMessage((from, m) -> {
-                    if (m.header(Headers.REPLY_TO) != null && m.header(Headers.CORRELATION_ID) != null) {
-                        p.reply(m, m);
-                    } else {
-                        p.sendAndForget(from, m);
-                    }
-                });
+            BrowserGateway gateway = browser.start(host);
+            if (gateway != null) {
+                stops.push(() -> gateway.close().orTimeout(10, TimeUnit.SECONDS).exceptionally(e -> null).join());
+                out.println(BrowserOptions.describe(gateway));
+            }
+            for (String e : echo == null ? List.<String>of() : echo) {
+                echo(host.create(e));
                 out.println("echo peer " + e + " ready");
             }
+            if (statusPort >= 0) {
+                StatusServer status = new StatusServer(host, "127.0.0.1", statusPort);
+                stops.push(status::close);
+                out.println("status on http://127.0.0.1:" + status.port() + "/");
+            }
             out.flush();
-        }
-        StatusServer status = statusPort >= 0 ? new StatusServer(host, "127.0.0.1", statusPort) : null;
-        if (status != null) {
-            out.println("status on http://127.0.0.1:" + status.port() + "/");
-            out.flush();
+        } catch (Exception e) {
+            stops.forEach(Runnable::run);
+            throw e;
         }
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            if (status != null) {
-                status.close();
-            }
-            bridges.close();
-            host.close().orTimeout(10, TimeUnit.SECONDS).exceptionally(e -> null).join();
+            stops.forEach(Runnable::run);
             System.err.println("host " + host.id() + " left the network");
             stopped.countDown();
         }, "meshbus-shutdown"));
         stopped.await();
         return ExitCodes.OK;
+    }
+
+    /** Answers requests with the request itself, and sends anything else back to its sender. */
+    private static void echo(Peer p) {
+        p.onMessage((from, m) -> {
+            if (m.header(Headers.REPLY_TO) != null && m.header(Headers.CORRELATION_ID) != null) {
+                p.reply(m, m);
+            } else {
+                p.sendAndForget(from, m);
+            }
+        });
     }
 }
