@@ -53,6 +53,14 @@ final class HostCommand implements Callable<Integer> {
     @CommandLine.Mixin
     SecurityOptions security = new SecurityOptions();
 
+    @Option(names = "--config", paramLabel = "FILE", description = "A YAML file of host options: keys are the long "
+            + "option names without dashes (listen: [tcp://127.0.0.1:7400], status-port: 8222); flags override it.")
+    String config;
+
+    @Option(names = "--print-config", description = "Print the effective configuration as YAML (secrets masked) "
+            + "and exit.")
+    boolean printConfig;
+
     @CommandLine.Mixin
     BrowserOptions browser = new BrowserOptions();
 
@@ -62,6 +70,15 @@ final class HostCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
+        if (config != null) {
+            // Also when every option came from flags, so that a bad file is never silently ignored.
+            YamlConfig.read(java.nio.file.Path.of(config), ConfigDefaults.keys(spec));
+        }
+        if (printConfig) {
+            out.print(EffectiveConfig.yaml(spec));
+            out.flush();
+            return ExitCodes.OK;
+        }
         Bridges bridges = new Bridges(listen, join);
         browser.check();
         io.meshbus.bus.HostOptions.Builder ob = Host.builder()

@@ -51,9 +51,13 @@ public final class Main implements Runnable {
         });
         cl.setParameterExceptionHandler((ex, args) -> {
             CommandLine c = ex.getCommandLine();
-            c.getErr().println("meshbus: " + ex.getMessage());
-            c.getErr().println("try: meshbus " + (c.getCommandName().equals("meshbus") ? "" : c.getCommandName() + " ")
-                    + "--help");
+            // A config file's refusal reaches picocli from the default provider, wrapped: its own text names the
+            // file, the line and the key.
+            Throwable cause = ex.getCause();
+            String why = cause instanceof IllegalArgumentException && cause.getMessage() != null
+                    ? cause.getMessage() : ex.getMessage();
+            c.getErr().println("meshbus: " + why + " (try: meshbus "
+                    + (c.getCommandName().equals("meshbus") ? "" : c.getCommandName() + " ") + "--help)");
             return ExitCodes.USAGE;
         });
         return cl;
