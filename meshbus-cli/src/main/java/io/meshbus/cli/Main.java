@@ -6,7 +6,7 @@ import picocli.CommandLine.Command;
 /** The {@code meshbus} command. */
 @Command(name = "meshbus", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "A broker-less message bus: nodes, hosts, peers, channels and routed handlers.",
-        subcommands = {DemoCommand.class, HostCommand.class, ClientCommands.Send.class, ClientCommands.Request.class,
+        subcommands = {DemoCommand.class, HostCommand.class, ClientCommands.Send.class, ClientCommands.Request.class, ReplyCommand.class,
             ClientCommands.Pub.class, ClientCommands.Sub.class, ClientCommands.Find.class, ClientCommands.Peers.class,
             BenchCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {

@@ -49,7 +49,7 @@ final class MeshbusProcesses implements AutoCloseable {
     }
 
     /** Runs a command to its end with the given standard input (closed at once when null). */
-    Result run(String stdin, String... args) throws Exception {
+    Result runWithInput(String stdin, String... args) throws Exception {
         Process p = start(args);
         try (OutputStream in = p.getOutputStream()) {
             if (stdin != null) {
@@ -65,7 +65,7 @@ final class MeshbusProcesses implements AutoCloseable {
     }
 
     Result run(String... args) throws Exception {
-        return run(null, args);
+        return runWithInput(null, args);
     }
 
     private static String readAll(java.io.InputStream in) {
