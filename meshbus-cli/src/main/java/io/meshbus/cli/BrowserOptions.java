@@ -56,6 +56,16 @@ final class BrowserOptions {
         }
         bindHost();
         bindPort();
+        if (page != null && !java.nio.file.Files.isDirectory(Path.of(page))) {
+            throw new IllegalArgumentException("--page: " + page + " is not a folder");
+        }
+        if (tokenFile != null) {
+            try {
+                TokenFile.read(Path.of(tokenFile));
+            } catch (java.io.IOException e) {
+                throw new IllegalArgumentException("--browser-token-file: cannot read " + tokenFile);
+            }
+        }
     }
 
     String bindHost() {
