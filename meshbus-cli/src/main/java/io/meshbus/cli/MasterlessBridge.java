@@ -69,11 +69,7 @@ final class MasterlessBridge implements Bridge {
     private final class Events implements MasterlessListener {
         @Override
         public void onConnect(String id, URI info) {
-            nodes.computeIfAbsent(id, n -> {
-                Peer p = host.create(n);
-                p.onMessage((from, m) -> toNode(n, from, m));
-                return p;
-            });
+            peer(id);
         }
 
         @Override
@@ -86,20 +82,28 @@ final class MasterlessBridge implements Bridge {
 
         @Override
         public void onMessage(String from, ObjectNode packet) {
-            Peer p = nodes.get(from);
             JsonNode to = packet.get("to");
-            if (p == null || to == null || !to.isTextual()) {
+            if (to == null || !to.isTextual()) {
                 LOG.debug("masterless packet from {} without a peer to deliver to: {}", from, packet);
                 return;
             }
             String target = to.asText();
-            p.send(target, Payloads.ofValue(Headers.EMPTY, packet.get("payload"))).whenComplete((v, e) -> {
+            peer(from).send(target, Payloads.ofValue(Headers.EMPTY, packet.get("payload"))).whenComplete((v, e) -> {
                 if (e != null) {
                     Throwable why = ExitCodes.unwrap(e);
                     node.send(from, Map.of("from", target, "error", String.valueOf(why.getMessage())));
                 }
             });
         }
+    }
+
+    /** The peer standing for a linked node, made when first needed. */
+    private Peer peer(String nodeId) {
+        return nodes.computeIfAbsent(nodeId, n -> {
+            Peer p = host.create(n);
+            p.onMessage((from, m) -> toNode(n, from, m));
+            return p;
+        });
     }
 
     private void toNode(String nodeId, String from, Message m) {
