@@ -40,7 +40,7 @@ final class ClientCommands {
         public Integer call() throws Exception {
             Host host = client.joinNetwork();
             try {
-                return run(host, host.create(client.peerId()));
+                return run(host, host.create(peerId()));
             } finally {
                 // The work is done: a slow goodbye must not turn a success into a failure.
                 host.close().orTimeout(10, TimeUnit.SECONDS).exceptionally(e -> null).join();
@@ -48,6 +48,11 @@ final class ClientCommands {
         }
 
         abstract int run(Host host, Peer me) throws Exception;
+
+        /** The id this command acts as. */
+        String peerId() {
+            return client.peerId();
+        }
 
         Message payload(String arg, Headers headers) throws Exception {
             return Payloads.message(Payloads.read(arg, System.in), client.codec, headers);
@@ -88,11 +93,43 @@ final class ClientCommands {
         @Parameters(arity = "0..1", description = "Payload, @file, or - for standard input (the default).")
         String payload;
 
+        @Option(names = "--count", defaultValue = "1", description = "Send the request N times, one after the "
+                + "other, printing each reply. Default: ${DEFAULT-VALUE}.")
+        int count;
+
+        @Option(names = "--timing", description = "Add each round trip's time to its line (\"ms\"), and print "
+                + "min/avg/max on standard error at the end.")
+        boolean timing;
+
         @Override
         int run(Host host, Peer me) throws Exception {
-            Message reply = me.request(to, payload(payload, Headers.EMPTY), client.timeout())
-                    .get(client.timeout().toMillis() + 1000, TimeUnit.MILLISECONDS);
-            out().println(Payloads.line(Map.of("from", to), reply));
+            if (count < 1) {
+                throw new IllegalArgumentException("--count: at least 1, was " + count);
+            }
+            Message request = payload(payload, Headers.EMPTY);
+            double min = Double.MAX_VALUE;
+            double max = 0;
+            double sum = 0;
+            for (int i = 0; i < count; i++) {
+                long start = System.nanoTime();
+                Message reply = me.request(to, request, client.timeout())
+                        .get(client.timeout().toMillis() + 1000, TimeUnit.MILLISECONDS);
+                double ms = (System.nanoTime() - start) / 1e6;
+                min = Math.min(min, ms);
+                max = Math.max(max, ms);
+                sum += ms;
+                Map<String, Object> fields = new LinkedHashMap<>();
+                fields.put("from", to);
+                if (timing) {
+                    fields.put("ms", Math.round(ms * 1000) / 1000.0);
+                }
+                out().println(Payloads.line(fields, reply));
+                out().flush();
+            }
+            if (timing) {
+                System.err.printf(java.util.Locale.ROOT, "%d requests to %s: min %.3f ms, avg %.3f ms, max %.3f ms%n",
+                        count, to, min, sum / count, max);
+            }
             return ExitCodes.OK;
         }
     }

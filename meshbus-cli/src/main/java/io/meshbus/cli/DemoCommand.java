@@ -31,6 +31,11 @@ final class DemoCommand implements Callable<Integer> {
             description = "tcp, ws or mem (in-memory links). Default: ${DEFAULT-VALUE}.")
     String transport;
 
+    @CommandLine.Option(names = "--browser", arity = "0..1", fallbackValue = "127.0.0.1:0", paramLabel = "HOST:PORT",
+            description = "Run the browser demo instead: a page that joins as a peer, asks echo and shows clock "
+                    + "ticks; prints its address and runs until interrupted (default address 127.0.0.1, a free port).")
+    String browser;
+
     private PrintWriter out;
 
     private void say(String format, Object... args) {
@@ -54,6 +59,9 @@ final class DemoCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         out = spec.commandLine().getOut();
+        if (browser != null) {
+            return browserDemo();
+        }
         String listen = switch (transport) {
             case "mem" -> "mem://0";
             case "ws" -> "ws://127.0.0.1:0";
@@ -144,6 +152,21 @@ final class DemoCommand implements Callable<Integer> {
             }
             say("done");
         }
+        return ExitCodes.OK;
+    }
+
+    private int browserDemo() throws Exception {
+        BrowserOptions where = new BrowserOptions();
+        where.browser = browser;
+        where.check();
+        BrowserDemo demo = BrowserDemo.start(where.bindHost(), where.bindPort());
+        say("browser demo: open http://%s/ (Ctrl-C to stop)", demo.gateway().scriptUrl().getAuthority());
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            demo.close();
+            stopped.countDown();
+        }, "meshbus-demo-shutdown"));
+        stopped.await();
         return ExitCodes.OK;
     }
 }

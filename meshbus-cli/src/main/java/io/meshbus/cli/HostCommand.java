@@ -3,7 +3,10 @@ package io.meshbus.cli;
 import io.meshbus.bus.Host;
 import io.meshbus.bus.Peer;
 import io.meshbus.message.Headers;
+import io.meshbus.js.BrowserGateway;
 import java.io.PrintWriter;
+import java.util.ArrayDeque;
+import java.util.Deque;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.Callable;
@@ -23,10 +26,13 @@ final class HostCommand implements Callable<Integer> {
     String id;
 
     @Option(names = "--listen", split = ",", defaultValue = "tcp://127.0.0.1:7400",
-            description = "Where to listen (repeatable): tcp://host:port, ws://host:port. Default: ${DEFAULT-VALUE}.")
+            description = "Where to listen (repeatable): tcp://, tls://, ws://, wss://, mem://, and for the Node "
+                    + "originals distribus+ws://, masterless+tcp://, distro+tcp://, distro+udp4://, distro+udp6:// "
+                    + "(host:port). Default: ${DEFAULT-VALUE}.")
     List<String> listen;
 
-    @Option(names = "--join", split = ",", description = "Members of a network to join (repeatable).")
+    @Option(names = "--join", split = ",", description = "Members of a network to join (repeatable), with the same "
+            + "schemes as --listen: a distribus+ws:// host, a masterless+tcp:// node, a distro+tcp:// server.")
     List<String> join;
 
     @Option(names = "--network-id", description = "Network id; hosts of other networks are refused.")
@@ -47,12 +53,34 @@ final class HostCommand implements Callable<Integer> {
     @CommandLine.Mixin
     SecurityOptions security = new SecurityOptions();
 
+    @Option(names = "--config", paramLabel = "FILE", description = "A YAML file of host options: keys are the long "
+            + "option names without dashes (listen: [tcp://127.0.0.1:7400], status-port: 8222); flags override it.")
+    String config;
+
+    @Option(names = "--print-config", description = "Print the effective configuration as YAML (secrets masked) "
+            + "and exit.")
+    boolean printConfig;
+
+    @CommandLine.Mixin
+    BrowserOptions browser = new BrowserOptions();
+
     @Option(names = "--tls-mutual", description = "Require a trusted certificate from every host that dials in.")
     boolean tlsMutual;
 
     @Override
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
+        if (config != null) {
+            // Also when every option came from flags, so that a bad file is never silently ignored.
+            YamlConfig.read(java.nio.file.Path.of(config), ConfigDefaults.keys(spec));
+        }
+        if (printConfig) {
+            out.print(EffectiveConfig.yaml(spec));
+            out.flush();
+            return ExitCodes.OK;
+        }
+        Bridges bridges = new Bridges(listen, join);
+        browser.check();
         io.meshbus.bus.HostOptions.Builder ob = Host.builder()
                 .id(id != null ? id : "host-" + UUID.randomUUID().toString().substring(0, 8)).networkId(networkId);
         byte[] secret = security.secret();
@@ -61,47 +89,62 @@ final class HostCommand implements Callable<Integer> {
         if (backplane != null) {
             ob.backplane(Backplanes.of(backplane, networkId));
         } else {
-            listen.forEach(ob::listen);
+            bridges.nativeListen().forEach(ob::listen);
         }
         Host host = ob.build();
         host.start().get(30, TimeUnit.SECONDS);
         out.println("host " + host.id() + (backplane != null ? " on " + backplane + ", members: " + host.members()
                 : " listening on " + host.node().addresses()));
         out.flush();
-        if (join != null && !join.isEmpty()) {
-            host.join(join.toArray(new String[0])).get(60, TimeUnit.SECONDS);
-            out.println("joined; members: " + host.members());
+        // Everything started after the host is closed in reverse order, on failure as on SIGTERM.
+        Deque<Runnable> stops = new ArrayDeque<>();
+        stops.push(() -> host.close().orTimeout(10, TimeUnit.SECONDS).exceptionally(e -> null).join());
+        try {
+            stops.push(bridges::close);
+            bridges.start(host).forEach(out::println);
             out.flush();
-        }
-        if (echo != null) {
-            for (String e : echo) {
-                Peer p = host.create(e);
-                p.onMessage((from, m) -> {
-                    if (m.header(Headers.REPLY_TO) != null && m.header(Headers.CORRELATION_ID) != null) {
-                        p.reply(m, m);
-                    } else {
-                        p.sendAndForget(from, m);
-                    }
-                });
+            if (!bridges.nativeJoin().isEmpty()) {
+                host.join(bridges.nativeJoin().toArray(new String[0])).get(60, TimeUnit.SECONDS);
+                out.println("joined; members: " + host.members());
+            }
+            bridges.join().forEach(out::println);
+            BrowserGateway gateway = browser.start(host);
+            if (gateway != null) {
+                stops.push(() -> gateway.close().orTimeout(10, TimeUnit.SECONDS).exceptionally(e -> null).join());
+                out.println(BrowserOptions.describe(gateway));
+            }
+            for (String e : echo == null ? List.<String>of() : echo) {
+                echo(host.create(e));
                 out.println("echo peer " + e + " ready");
             }
+            if (statusPort >= 0) {
+                StatusServer status = new StatusServer(host, "127.0.0.1", statusPort);
+                stops.push(status::close);
+                out.println("status on http://127.0.0.1:" + status.port() + "/");
+            }
             out.flush();
-        }
-        StatusServer status = statusPort >= 0 ? new StatusServer(host, "127.0.0.1", statusPort) : null;
-        if (status != null) {
-            out.println("status on http://127.0.0.1:" + status.port() + "/");
-            out.flush();
+        } catch (Exception e) {
+            stops.forEach(Runnable::run);
+            throw e;
         }
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            if (status != null) {
-                status.close();
-            }
-            host.close().orTimeout(10, TimeUnit.SECONDS).exceptionally(e -> null).join();
+            stops.forEach(Runnable::run);
             System.err.println("host " + host.id() + " left the network");
             stopped.countDown();
         }, "meshbus-shutdown"));
         stopped.await();
         return ExitCodes.OK;
+    }
+
+    /** Answers requests with the request itself, and sends anything else back to its sender. */
+    private static void echo(Peer p) {
+        p.onMessage((from, m) -> {
+            if (m.header(Headers.REPLY_TO) != null && m.header(Headers.CORRELATION_ID) != null) {
+                p.reply(m, m);
+            } else {
+                p.sendAndForget(from, m);
+            }
+        });
     }
 }

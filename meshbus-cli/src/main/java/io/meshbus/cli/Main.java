@@ -6,7 +6,7 @@ import picocli.CommandLine.Command;
 /** The {@code meshbus} command. */
 @Command(name = "meshbus", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "A broker-less message bus: nodes, hosts, peers, channels and routed handlers.",
-        subcommands = {DemoCommand.class, HostCommand.class, ClientCommands.Send.class, ClientCommands.Request.class,
+        subcommands = {DemoCommand.class, HostCommand.class, ClientCommands.Send.class, ClientCommands.Request.class, ReplyCommand.class,
             ClientCommands.Pub.class, ClientCommands.Sub.class, ClientCommands.Find.class, ClientCommands.Peers.class,
             BenchCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
@@ -51,9 +51,13 @@ public final class Main implements Runnable {
         });
         cl.setParameterExceptionHandler((ex, args) -> {
             CommandLine c = ex.getCommandLine();
-            c.getErr().println("meshbus: " + ex.getMessage());
-            c.getErr().println("try: meshbus " + (c.getCommandName().equals("meshbus") ? "" : c.getCommandName() + " ")
-                    + "--help");
+            // A config file's refusal reaches picocli from the default provider, wrapped: its own text names the
+            // file, the line and the key.
+            Throwable cause = ex.getCause();
+            String why = cause instanceof IllegalArgumentException && cause.getMessage() != null
+                    ? cause.getMessage() : ex.getMessage();
+            c.getErr().println("meshbus: " + why + " (try: meshbus "
+                    + (c.getCommandName().equals("meshbus") ? "" : c.getCommandName() + " ") + "--help)");
             return ExitCodes.USAGE;
         });
         return cl;
@@ -66,8 +70,7 @@ public final class Main implements Runnable {
     static final class Version implements CommandLine.IVersionProvider {
         @Override
         public String[] getVersion() {
-            String v = Main.class.getPackage().getImplementationVersion();
-            return new String[] {"meshbus " + (v == null ? "dev" : v)};
+            return new String[] {BuildInfo.load().line()};
         }
     }
 }

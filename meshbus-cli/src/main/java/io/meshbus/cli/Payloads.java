@@ -60,23 +60,38 @@ final class Payloads {
     /** One JSON line for a received message: the payload decoded when it is JSON, MessagePack or text. */
     static String line(Map<String, Object> fields, Message m) {
         Map<String, Object> out = new LinkedHashMap<>(fields);
-        Object payload;
-        try {
-            if (m.contentType().equals(ContentType.JSON) || m.contentType().equals(ContentType.MSGPACK)) {
-                payload = m.decode(JsonNode.class);
-            } else if (m.contentType().equals(ContentType.TEXT)) {
-                payload = m.payloadText();
-            } else {
-                payload = java.util.Base64.getEncoder().encodeToString(m.payloadBytes());
-            }
-        } catch (RuntimeException e) {
-            payload = m.payloadText();
-        }
-        out.put("payload", payload);
+        out.put("payload", value(m));
         try {
             return JSON.writeValueAsString(out);
         } catch (IOException e) {
             throw new IllegalStateException(e);
         }
+    }
+
+    /**
+     * A payload as one JSON value: JSON and MessagePack decoded, text as a string, other bytes as a base64 string
+     * (JSON has no bytes); an empty JSON payload is null.
+     */
+    static JsonNode value(Message m) {
+        try {
+            if (m.contentType().equals(ContentType.JSON) || m.contentType().equals(ContentType.MSGPACK)) {
+                return m.payloadSize() == 0 ? JSON.nullNode() : m.decode(JsonNode.class);
+            }
+            if (m.contentType().equals(ContentType.TEXT)) {
+                return JSON.getNodeFactory().textNode(m.payloadText());
+            }
+            return JSON.getNodeFactory().textNode(java.util.Base64.getEncoder().encodeToString(m.payloadBytes()));
+        } catch (RuntimeException e) {
+            return JSON.getNodeFactory().textNode(m.payloadText());
+        }
+    }
+
+    /** The inverse of {@link #value} for what arrives as JSON: a string is text, anything else JSON. */
+    static Message ofValue(Headers headers, JsonNode v) {
+        if (v != null && v.isTextual()) {
+            return Message.ofBytes(headers, ContentType.TEXT, v.asText().getBytes(StandardCharsets.UTF_8));
+        }
+        return Message.ofBytes(headers, ContentType.JSON, String.valueOf(v == null ? JSON.nullNode() : v)
+                .getBytes(StandardCharsets.UTF_8));
     }
 }

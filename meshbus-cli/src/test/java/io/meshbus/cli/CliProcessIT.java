@@ -4,16 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -23,78 +18,50 @@ import org.junit.jupiter.api.Test;
  * one-shot commands against it; the dashboard in headless Chromium; SIGTERM leaves cleanly.
  */
 class CliProcessIT {
-    private static final String JAR = System.getProperty("meshbus.jar", "target/meshbus.jar");
-    private final List<Process> started = new ArrayList<>();
+    private final MeshbusProcesses jar = new MeshbusProcesses();
 
     @AfterEach
     void kill() {
-        started.forEach(Process::destroyForcibly);
+        jar.close();
     }
 
     private Process start(String... args) throws IOException {
-        return start(null, args);
+        return jar.start(args);
     }
 
     private Process start(Path stderr, String... args) throws IOException {
-        List<String> cmd = new ArrayList<>(List.of(java(), "-jar", JAR));
-        cmd.addAll(List.of(args));
-        ProcessBuilder pb = new ProcessBuilder(cmd);
-        if (stderr != null) {
-            pb.redirectError(stderr.toFile());
-        }
-        Process p = pb.start();
-        started.add(p);
-        return p;
+        return jar.start(stderr, args);
     }
 
-    private static String java() {
-        return ProcessHandle.current().info().command().orElse("java");
+    private MeshbusProcesses.Result run(String... args) throws Exception {
+        return jar.run(args);
     }
 
-    record Result(int code, String out, String err) {
-    }
-
-    private Result run(String... args) throws Exception {
-        Process p = start(args);
-        p.getOutputStream().close();
-        boolean done = p.waitFor(60, TimeUnit.SECONDS);
-        assertThat(done).as("meshbus %s finished in time", String.join(" ", args)).isTrue();
-        return new Result(p.exitValue(), new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8),
-                new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8));
-    }
-
-    /** Reads a process's output lines in the background so a test can wait for one. */
     private static BlockingQueue<String> lines(Process p) {
-        BlockingQueue<String> q = new LinkedBlockingQueue<>();
-        Thread t = new Thread(() -> {
-            try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(),
-                    StandardCharsets.UTF_8))) {
-                for (String l; (l = r.readLine()) != null; ) {
-                    q.add(l);
-                }
-            } catch (IOException ignored) {
-                // the process ended
-            }
-        });
-        t.setDaemon(true);
-        t.start();
-        return q;
+        return MeshbusProcesses.lines(p);
     }
 
     private static String await(BlockingQueue<String> q, String prefix) throws InterruptedException {
-        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        while (System.nanoTime() < end) {
-            String l = q.poll(1, TimeUnit.SECONDS);
-            if (l != null && l.startsWith(prefix)) {
-                return l;
-            }
+        return MeshbusProcesses.await(q, prefix);
+    }
+
+    @Test
+    void shouldPrintTheVersionAndTheCommitItWasBuiltFrom() throws Exception {
+        MeshbusProcesses.Result r = run("--version");
+        assertThat(r.code()).as(r.err()).isZero();
+        String version = System.getProperty("meshbus.version", "0.1.0-SNAPSHOT");
+        assertThat(r.out().trim()).matches("meshbus " + java.util.regex.Pattern.quote(version)
+                + " \\(commit ([0-9a-f]{12}(-dirty)?|unknown)\\)");
+        Process git = new ProcessBuilder("git", "rev-parse", "--short=12", "HEAD").redirectErrorStream(true).start();
+        String head = new String(git.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
+        if (git.waitFor() == 0) {
+            assertThat(r.out()).contains("(commit " + head);
         }
-        throw new AssertionError("no line starting with '" + prefix + "'");
     }
 
     @Test
     void shouldRunTheDemoToTheEnd() throws Exception {
-        Result r = run("demo");
+        MeshbusProcesses.Result r = run("demo");
         assertThat(r.code()).as(r.err()).isZero();
         assertThat(r.out()).contains("alice  got the reply {\"answer\":42}").endsWith("done\n");
     }
@@ -109,22 +76,22 @@ class CliProcessIT {
         String uri = listening.substring(listening.indexOf('[') + 1, listening.indexOf(']'));
         String status = await(out, "status on ").substring("status on ".length());
 
-        Result req = run("request", "--join", uri, "--to", "echo", "{\"hello\":\"world\"}");
+        MeshbusProcesses.Result req = run("request", "--join", uri, "--to", "echo", "{\"hello\":\"world\"}");
         assertThat(req.code()).as(req.err()).isZero();
         JsonNode reply = Payloads.JSON.readTree(req.out());
         assertThat(reply.get("payload").get("hello").asText()).isEqualTo("world");
-        Result find = run("find", "--join", uri, "echo");
+        MeshbusProcesses.Result find = run("find", "--join", uri, "echo");
         assertThat(Payloads.JSON.readTree(find.out()).get("host").asText()).isEqualTo("it-host");
-        Result peers = run("peers", "--join", uri);
+        MeshbusProcesses.Result peers = run("peers", "--join", uri);
         assertThat(peers.out().lines()).contains("echo");
-        Result missing = run("send", "--join", uri, "--to", "ghost", "{}");
+        MeshbusProcesses.Result missing = run("send", "--join", uri, "--to", "ghost", "{}");
         assertThat(missing.code()).isEqualTo(ExitCodes.NOT_FOUND);
         assertThat(missing.err().trim()).isEqualTo("meshbus: Peer not found (id: ghost)");
         Process sub = start("sub", "--join", uri, "orders.*", "--count", "1");
         BlockingQueue<String> subOut = lines(sub);
         for (int i = 0; i < 30 && subOut.isEmpty(); i++) {
             // The subscriber may still be joining: publish until its first line arrives (bounded).
-            Result pub = run("pub", "--join", uri, "orders.eu", "{\"sku\":\"a1\"}");
+            MeshbusProcesses.Result pub = run("pub", "--join", uri, "orders.eu", "{\"sku\":\"a1\"}");
             assertThat(pub.code()).as(pub.err()).isZero();
             String line = subOut.poll(1, TimeUnit.SECONDS);
             if (line != null) {
@@ -134,7 +101,7 @@ class CliProcessIT {
         }
         assertThat(sub.waitFor(30, TimeUnit.SECONDS)).isTrue();
         assertThat(sub.exitValue()).isZero();
-        Result bad = run("request", "--nope");
+        MeshbusProcesses.Result bad = run("request", "--nope");
         assertThat(bad.code()).isEqualTo(ExitCodes.USAGE);
 
         dashboardInChromium(status, uri);
