@@ -151,7 +151,7 @@ public enum Fault {
         }
     };
 
-    static final String RATE = "256kbit";
+    static final String RATE = "64kbit";
 
     private final String label;
 
