@@ -68,6 +68,11 @@ public enum Fault {
             }
             return d;
         }
+
+        @Override
+        Set<Integer> frozen(int victim) {
+            return Set.of(victim);
+        }
     },
     /** SIGKILL of the victim's JVM, then a new one with the same id and address. */
     KILL_RESTART("kill-9-restart") {
@@ -118,7 +123,7 @@ public enum Fault {
 
         @Override
         String describe(int victim, int hosts) {
-            return "partition " + names(firstHalf(hosts)) + " | " + names(secondHalf(hosts));
+            return "partition " + names(firstHalf(hosts)) + " / " + names(secondHalf(hosts));
         }
     },
     /** The victim cut off from some hosts while the others still reach it (and everyone else). */
@@ -191,6 +196,11 @@ public enum Fault {
 
     /** Hosts that die in this fault. */
     Set<Integer> killed(int victim) {
+        return Set.of();
+    }
+
+    /** Hosts whose process is stopped in this fault. */
+    Set<Integer> frozen(int victim) {
         return Set.of();
     }
 

@@ -29,9 +29,10 @@ public record FaultResult(Fault fault, String description, long holdMillis, Dete
 
     /**
      * Which links were seen dead, of those the fault should kill: pairs (observer, target), each timed from the
-     * injection to the observer's first link-down event for the target.
+     * injection to the observer's first link-down event for the target. {@code otherDrops}: link-down events after
+     * the injection for pairs the fault was not expected to cut (a rate cut that starves the keepalives, say).
      */
-    public record Detection(int expected, int detected, long minMillis, long maxMillis) {
+    public record Detection(int expected, int detected, long minMillis, long maxMillis, int otherDrops) {
         public boolean complete() {
             return detected == expected;
         }
@@ -48,6 +49,8 @@ public record FaultResult(Fault fault, String description, long holdMillis, Dete
      * @param failed     other failures by exception type (fire and forget: refused sends by status); a type
      *                   starting {@code untyped:} is not a {@code MeshbusException}
      * @param hung       futures still not ended after the traffic stopped and the longest timeout passed
+     * @param late       futures that ended, but more than 2 s after their timeout (not counted for a host that
+     *                   was stopped: its clock ran on while it could not act)
      * @param lost       at least once: sent, not refused, not failed with the target unreachable, both hosts alive,
      *                   and never delivered; confirmed: completed but never delivered; -1 where no promise holds
      * @param duplicated deliveries of a message already delivered (queue group: to a second member too)
@@ -55,8 +58,8 @@ public record FaultResult(Fault fault, String description, long holdMillis, Dete
      * @param excluded   flows left out of {@code lost} because their receiver died in the fault
      */
     public record ModeFigures(String mode, long sent, long delivered, long expected, long timedOut,
-                              Map<String, Long> failed, long hung, long lost, long duplicated, long reordered,
-                              int excluded) {
+                              Map<String, Long> failed, long hung, long late, long lost, long duplicated,
+                              long reordered, int excluded) {
         public long failedTotal() {
             return failed.values().stream().mapToLong(Long::longValue).sum();
         }

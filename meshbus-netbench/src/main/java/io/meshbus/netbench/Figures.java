@@ -18,15 +18,18 @@ import java.util.TreeMap;
 final class Figures {
     private final Map<Integer, JsonNode> reports;
     private final Set<Integer> killed;
+    private final Set<Integer> frozen;
     private final int hosts;
 
     /**
      * @param reports each host's {@code REPORT} of the phase, from its live incarnation
      * @param killed  hosts that died in the phase: what they had received died with them
+     * @param frozen  hosts that were stopped in the phase: their futures' lateness is not theirs
      */
-    Figures(Map<Integer, JsonNode> reports, Set<Integer> killed, int hosts) {
+    Figures(Map<Integer, JsonNode> reports, Set<Integer> killed, Set<Integer> frozen, int hosts) {
         this.reports = reports;
         this.killed = killed;
+        this.frozen = frozen;
         this.hosts = hosts;
     }
 
@@ -43,6 +46,10 @@ final class Figures {
             String receiverKey = key.substring(0, key.indexOf('>'));
             BitSet got = bits(received(target, receiverKey).path("received"));
             a.add(s, tag.equals("ff"));
+            String sender = key.split("\\|")[2];
+            if (!frozen.contains(Integer.parseInt(sender.substring(1, sender.indexOf('#'))))) {
+                a.late += s.path("late").asLong();
+            }
             if (tag.equals("ff")) {
                 a.delivered += got.cardinality();
                 return;
@@ -146,6 +153,7 @@ final class Figures {
         long delivered;
         long timedOut;
         long hung;
+        long late;
         long lost;
         int excluded;
         final Map<String, Long> failed = new TreeMap<>();
@@ -164,8 +172,8 @@ final class Figures {
         }
 
         ModeFigures figures(String mode, long expected, long lostOrNone, long duplicated, long reordered) {
-            return new ModeFigures(mode, sent, delivered, expected, timedOut, failed, hung, lostOrNone, duplicated,
-                    reordered, excluded);
+            return new ModeFigures(mode, sent, delivered, expected, timedOut, failed, hung, late, lostOrNone,
+                    duplicated, reordered, excluded);
         }
     }
 }

@@ -11,8 +11,10 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.BooleanSupplier;
 import java.util.stream.Stream;
@@ -154,7 +156,7 @@ public final class NetBench {
             figures.add(new HostFigures(HostSpec.hostId(i), before.get(i), after.get(i)));
         }
         return new FaultResult(fault, description, healed - injected, detection, convergeMillis,
-                new Figures(reports, fault.killed(victim), hosts).all(), figures);
+                new Figures(reports, fault.killed(victim), fault.frozen(victim), hosts).all(), figures);
     }
 
     /**
@@ -165,14 +167,13 @@ public final class NetBench {
         long min = Long.MAX_VALUE;
         long max = -1;
         int detected = 0;
+        Set<String> expected = new HashSet<>();
         for (int[] p : pairs) {
-            String target = HostSpec.hostId(p[1]);
+            expected.add(p[0] + ">" + p[1]);
             long first = Long.MAX_VALUE;
             for (JsonNode e : events.get(p[0])) {
-                long at = e.path("at").asLong();
-                if (e.path("remote").asText().equals(target) && !e.path("what").asText().equals("up")
-                        && at >= injected) {
-                    first = Math.min(first, at - injected);
+                if (isDrop(e, injected) && e.path("remote").asText().equals(HostSpec.hostId(p[1]))) {
+                    first = Math.min(first, e.path("at").asLong() - injected);
                 }
             }
             if (first != Long.MAX_VALUE) {
@@ -181,7 +182,20 @@ public final class NetBench {
                 max = Math.max(max, first);
             }
         }
-        return new Detection(pairs.size(), detected, detected == 0 ? -1 : min, max);
+        int others = 0;
+        for (Map.Entry<Integer, JsonNode> byObserver : events.entrySet()) {
+            for (JsonNode e : byObserver.getValue()) {
+                String remote = e.path("remote").asText();
+                if (isDrop(e, injected) && !expected.contains(byObserver.getKey() + ">" + remote.substring(1))) {
+                    others++;
+                }
+            }
+        }
+        return new Detection(pairs.size(), detected, detected == 0 ? -1 : min, max, others);
+    }
+
+    private static boolean isDrop(JsonNode event, long after) {
+        return !event.path("what").asText().equals("up") && event.path("at").asLong() >= after;
     }
 
     /** Polls until {@code condition} holds; returns the wall clock time it did, or -1 after {@code bound}. */
@@ -293,7 +307,7 @@ public final class NetBench {
                          Duration elapsed) {
         /**
          * What broke a promise of GUARANTEES.md, or a bound the bench holds the library to, one line each: a future
-         * that never ended, an untyped failure, an at-least-once message lost, duplicated or reordered, a confirmed
+         * that never ended or ended well after its timeout, an untyped failure, an at-least-once message lost, duplicated or reordered, a confirmed
          * one completed but not delivered, any duplicate, a queue-group message delivered twice, a dead link not
          * seen within the fault, membership not converged after the heal. Empty when the run kept every one.
          */
@@ -304,6 +318,10 @@ public final class NetBench {
                 for (FaultResult.ModeFigures m : r.modes()) {
                     if (m.hung() > 0) {
                         v.add(f + m.mode() + ": " + m.hung() + " futures never ended");
+                    }
+                    if (m.late() > 0) {
+                        v.add(f + m.mode() + ": " + m.late() + " futures ended more than "
+                                + Traffic.LATE_SLACK.toSeconds() + " s after their timeout");
                     }
                     if (m.untyped() > 0) {
                         v.add(f + m.mode() + ": " + m.untyped() + " failures not typed " + m.failed());

@@ -37,13 +37,14 @@ public final class Tables {
                 .append(", held ").append(seconds(r.holdMillis())).append(" ==\n");
         FaultResult.Detection d = r.detection();
         if (d.expected() == 0) {
-            sb.append("dead links: none expected");
+            sb.append("dead links: none expected, ").append(d.otherDrops()).append(" link drops seen");
         } else {
             sb.append("dead link seen by ").append(d.detected()).append('/').append(d.expected())
                     .append(" observer->target pairs");
             if (d.detected() > 0) {
                 sb.append(", after ").append(seconds(d.minMillis())).append(" to ").append(seconds(d.maxMillis()));
             }
+            sb.append("; other link drops: ").append(d.otherDrops());
         }
         sb.append(" (link dead after ").append(seconds(o.settings().idleMs())).append(" without a read)\n");
         sb.append(r.convergeMillis() < 0 ? "membership did NOT converge after the heal"
@@ -54,7 +55,8 @@ public final class Tables {
             "reordered"});
         for (ModeFigures m : r.modes()) {
             rows.add(new String[] {m.mode(), num(m.sent()), m.delivered() + (m.expected() >= 0 ? " of "
-                + m.expected() : ""), dash(m.timedOut(), m), failed(m.failed()), waits(m) ? num(m.hung()) : "-",
+                + m.expected() : ""), dash(m.timedOut(), m), failed(m.failed()), waits(m) ? m.hung() + (m.late() > 0 ? " (+" + m.late()
+                + " late)" : "") : "-",
                 m.lost() < 0 ? "-" : m.lost() + (m.excluded() > 0 ? " (" + m.excluded() + " flows to the dead host "
                     + "not counted)" : ""), num(m.duplicated()), num(m.reordered())});
         }
@@ -89,13 +91,13 @@ public final class Tables {
             ModeFigures g = r.mode(FaultResult.QUEUE_GROUP);
             FaultResult.Detection d = r.detection();
             rows.add(new String[] {r.description(), seconds(r.holdMillis()),
-                d.expected() == 0 ? "- (none expected)" : d.detected() < d.expected()
+                d.expected() == 0 ? "none expected (" + d.otherDrops() + " drops)" : d.detected() < d.expected()
                     ? d.detected() + "/" + d.expected() + (d.detected() > 0 ? ", <= " + seconds(d.maxMillis()) : "")
                     : "<= " + seconds(d.maxMillis()),
                 r.convergeMillis() < 0 ? "NO" : seconds(r.convergeMillis()),
-                c.delivered() + " / " + (c.failedTotal() + c.timedOut()) + " / " + c.hung(),
+                c.delivered() + " / " + (c.failedTotal() + c.timedOut()) + " / " + (c.hung() + c.late()),
                 a.delivered() + " / " + a.timedOut() + " / " + a.lost() + " / " + (a.duplicated() + a.reordered()),
-                q.delivered() + " / " + q.timedOut() + " / " + q.failedTotal() + " / " + q.hung(),
+                q.delivered() + " / " + q.timedOut() + " / " + q.failedTotal() + " / " + (q.hung() + q.late()),
                 f.delivered() + " / " + f.sent(), p.delivered() + " / " + p.expected(),
                 g.delivered() + " / " + g.sent() + " / " + g.duplicated(),
                 mb(r.hosts().stream().mapToLong(h -> h.after().heapUsed()).max().orElse(-1)),

@@ -32,6 +32,8 @@ final class Traffic {
     static final String FAN_OUT = "nb.fan";
     static final String WORK = "nb.work";
     static final String WORKERS = "workers";
+    /** A future that ends later than its timeout and this is counted as late: the host sweeps every 20 ms. */
+    static final Duration LATE_SLACK = Duration.ofSeconds(2);
 
     private final Peer peer;
     private final String sender;
@@ -121,7 +123,11 @@ final class Traffic {
 
     private void track(Tally t, long seq, CompletableFuture<?> f) {
         outstanding.incrementAndGet();
+        long lateAt = System.nanoTime() + timeout.plus(LATE_SLACK).toNanos();
         f.whenComplete((v, e) -> {
+            if (System.nanoTime() > lateAt) {
+                t.late();
+            }
             Throwable cause = unwrap(e);
             if (cause == null) {
                 t.ok(seq);
@@ -161,7 +167,7 @@ final class Traffic {
      * One flow's sends. {@code ok} holds the sequence numbers whose future completed (confirmed: the message reached
      * the peer's listeners; at least once: the same); {@code timedOut} those that ended with a timeout, which ends the
      * wait, not an at-least-once delivery. Failures are counted by type; {@code sent - ended} is what has not ended
-     * yet.
+     * yet, {@code late} what ended more than {@link #LATE_SLACK} after its timeout.
      */
     private static final class Tally {
         private long next; // guarded by this
@@ -170,6 +176,7 @@ final class Traffic {
         private final BitSet timedOut = new BitSet(); // guarded by this
         private long okCount; // guarded by this
         private long timedOutCount; // guarded by this
+        private long late; // guarded by this
         private final Map<String, Long> failed = new TreeMap<>(); // guarded by this
 
         synchronized long next() {
@@ -190,6 +197,10 @@ final class Traffic {
             timedOut.set((int) seq);
         }
 
+        synchronized void late() {
+            late++;
+        }
+
         synchronized void failed(long seq, String type) {
             ended++;
             failed.merge(type, 1L, Long::sum);
@@ -201,6 +212,7 @@ final class Traffic {
             m.put("ended", ended);
             m.put("okCount", okCount);
             m.put("timedOutCount", timedOutCount);
+            m.put("late", late);
             m.put("failed", new TreeMap<>(failed));
             m.put("ok", ok.toLongArray());
             m.put("timedOut", timedOut.toLongArray());
