@@ -122,6 +122,11 @@ public enum Fault {
         }
 
         @Override
+        List<int[]> affected(int victim, int hosts) {
+            return detections(victim, hosts);
+        }
+
+        @Override
         String describe(int victim, int hosts) {
             return "partition " + names(firstHalf(hosts)) + " / " + names(secondHalf(hosts));
         }
@@ -145,6 +150,11 @@ public enum Fault {
         @Override
         List<int[]> detections(int victim, int hosts) {
             return bothWays(List.of(victim), unreached(victim, hosts));
+        }
+
+        @Override
+        List<int[]> affected(int victim, int hosts) {
+            return detections(victim, hosts);
         }
 
         @Override
@@ -193,6 +203,15 @@ public enum Fault {
 
     /** Pairs (observer, target): the observer's link to the target should be seen dead. */
     abstract List<int[]> detections(int victim, int hosts);
+
+    /**
+     * Pairs (observer, target) whose link the fault acts on, both ways: the detections and, for a fault of one host,
+     * every link of the victim (a stopped host sees its links dropped once it runs again, a rate cut may starve the
+     * keepalives). A link that drops outside these was not the fault's doing.
+     */
+    List<int[]> affected(int victim, int hosts) {
+        return bothWays(List.of(victim), others(victim, hosts));
+    }
 
     /** Hosts that die in this fault. */
     Set<Integer> killed(int victim) {

@@ -29,10 +29,12 @@ public record FaultResult(Fault fault, String description, long holdMillis, Dete
 
     /**
      * Which links were seen dead, of those the fault should kill: pairs (observer, target), each timed from the
-     * injection to the observer's first link-down event for the target. {@code otherDrops}: link-down events after
-     * the injection for pairs the fault was not expected to cut (a rate cut that starves the keepalives, say).
+     * injection to the observer's first link-down event for the target. After the injection, {@code moreDrops}
+     * counts link-down events on the links the fault acts on beyond those (a rate cut that starves the keepalives,
+     * a stopped host seeing its links gone once it runs again), {@code collateralDrops} those on every other link.
      */
-    public record Detection(int expected, int detected, long minMillis, long maxMillis, int otherDrops) {
+    public record Detection(int expected, int detected, long minMillis, long maxMillis, int moreDrops,
+                            int collateralDrops) {
         public boolean complete() {
             return detected == expected;
         }

@@ -149,7 +149,8 @@ public final class NetBench {
         awaitMillis(() -> cluster.drained(false), Duration.ofMillis(options.settings().timeoutMs() + 3000));
         awaitMillis(() -> cluster.drained(true), STREAM_DRAIN);
         Map<Integer, JsonNode> reports = cluster.reports(phase);
-        Detection detection = detection(fault.detections(victim, hosts), cluster.events(), injected);
+        Detection detection = detection(fault.detections(victim, hosts), fault.affected(victim, hosts),
+                cluster.events(), injected);
         Map<Integer, ProcessFigures> after = cluster.processes();
         List<HostFigures> figures = new ArrayList<>();
         for (int i = 1; i <= hosts; i++) {
@@ -161,9 +162,11 @@ public final class NetBench {
 
     /**
      * For each pair (observer, target): the observer's first link-down event for the target after the injection.
-     * The figures are the earliest and the latest of those times.
+     * The figures are the earliest and the latest of those times, and the other drops, on links the fault acts on
+     * and elsewhere.
      */
-    static Detection detection(List<int[]> pairs, Map<Integer, JsonNode> events, long injected) {
+    static Detection detection(List<int[]> pairs, List<int[]> affected, Map<Integer, JsonNode> events,
+                               long injected) {
         long min = Long.MAX_VALUE;
         long max = -1;
         int detected = 0;
@@ -182,16 +185,26 @@ public final class NetBench {
                 max = Math.max(max, first);
             }
         }
-        int others = 0;
+        Set<String> acted = new HashSet<>();
+        for (int[] p : affected) {
+            acted.add(p[0] + ">" + p[1]);
+        }
+        int more = 0;
+        int collateral = 0;
         for (Map.Entry<Integer, JsonNode> byObserver : events.entrySet()) {
             for (JsonNode e : byObserver.getValue()) {
-                String remote = e.path("remote").asText();
-                if (isDrop(e, injected) && !expected.contains(byObserver.getKey() + ">" + remote.substring(1))) {
-                    others++;
+                String pair = byObserver.getKey() + ">" + e.path("remote").asText().substring(1);
+                if (!isDrop(e, injected) || expected.contains(pair)) {
+                    continue;
+                }
+                if (acted.contains(pair)) {
+                    more++;
+                } else {
+                    collateral++;
                 }
             }
         }
-        return new Detection(pairs.size(), detected, detected == 0 ? -1 : min, max, others);
+        return new Detection(pairs.size(), detected, detected == 0 ? -1 : min, max, more, collateral);
     }
 
     private static boolean isDrop(JsonNode event, long after) {

@@ -37,15 +37,16 @@ public final class Tables {
                 .append(", held ").append(seconds(r.holdMillis())).append(" ==\n");
         FaultResult.Detection d = r.detection();
         if (d.expected() == 0) {
-            sb.append("dead links: none expected, ").append(d.otherDrops()).append(" link drops seen");
+            sb.append("no link expected to die");
         } else {
             sb.append("dead link seen by ").append(d.detected()).append('/').append(d.expected())
                     .append(" observer->target pairs");
             if (d.detected() > 0) {
                 sb.append(", after ").append(seconds(d.minMillis())).append(" to ").append(seconds(d.maxMillis()));
             }
-            sb.append("; other link drops: ").append(d.otherDrops());
         }
+        sb.append("; further link drops: ").append(d.moreDrops()).append(" on the links it acts on, ")
+                .append(d.collateralDrops()).append(" elsewhere");
         sb.append(" (link dead after ").append(seconds(o.settings().idleMs())).append(" without a read)\n");
         sb.append(r.convergeMillis() < 0 ? "membership did NOT converge after the heal"
                 : "membership converged " + seconds(r.convergeMillis()) + " after the heal")
@@ -91,7 +92,7 @@ public final class Tables {
             ModeFigures g = r.mode(FaultResult.QUEUE_GROUP);
             FaultResult.Detection d = r.detection();
             rows.add(new String[] {r.description(), seconds(r.holdMillis()),
-                d.expected() == 0 ? "none expected (" + d.otherDrops() + " drops)" : d.detected() < d.expected()
+                d.expected() == 0 ? "none expected (" + d.moreDrops() + " dropped)" : d.detected() < d.expected()
                     ? d.detected() + "/" + d.expected() + (d.detected() > 0 ? ", <= " + seconds(d.maxMillis()) : "")
                     : "<= " + seconds(d.maxMillis()),
                 r.convergeMillis() < 0 ? "NO" : seconds(r.convergeMillis()),

@@ -62,21 +62,24 @@ class FiguresTest {
     }
 
     @Test
-    void detectionTimesEachExpectedPairsFirstDropAfterTheInjectionAndCountsTheOthers() {
+    void detectionTimesEachExpectedPairsFirstDropAfterTheInjectionAndCountsTheOtherDrops() {
         Map<Integer, JsonNode> events = new LinkedHashMap<>();
         events.put(1, JSON.valueToTree(List.of(event("h2", "down", 900), event("h2", "down", 1500),
                 event("h3", "down", 1200))));
-        events.put(2, JSON.valueToTree(List.of(event("h1", "up", 1100), event("h1", "given-up", 3000))));
+        events.put(2, JSON.valueToTree(List.of(event("h1", "up", 1100), event("h1", "given-up", 3000),
+                event("h3", "down", 1300))));
         events.put(3, JSON.valueToTree(List.of()));
 
-        FaultResult.Detection d = NetBench.detection(List.of(new int[] {1, 2}, new int[] {2, 1}, new int[] {3, 1}),
-                events, 1000);
+        List<int[]> expected = List.of(new int[] {1, 2}, new int[] {2, 1}, new int[] {3, 1});
+        FaultResult.Detection d = NetBench.detection(expected, List.of(new int[] {1, 2}, new int[] {2, 1},
+                new int[] {3, 1}, new int[] {2, 3}), events, 1000);
 
         assertThat(d.expected()).isEqualTo(3);
         assertThat(d.detected()).as("h3 never saw h1 go").isEqualTo(2);
         assertThat(d.minMillis()).isEqualTo(500);
         assertThat(d.maxMillis()).isEqualTo(2000);
-        assertThat(d.otherDrops()).as("h1 lost h3 as well").isEqualTo(1);
+        assertThat(d.moreDrops()).as("h2 lost h3, a link the fault acts on but no detection expected").isEqualTo(1);
+        assertThat(d.collateralDrops()).as("h1 lost h3, a link the fault does not act on").isEqualTo(1);
     }
 
     private static List<ModeFigures> figures(Map<Integer, JsonNode> reports, Set<Integer> killed,
