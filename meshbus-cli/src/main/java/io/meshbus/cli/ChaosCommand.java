@@ -54,8 +54,14 @@ final class ChaosCommand implements Runnable {
         long idleMs;
 
         @Option(names = "--timeout-ms", defaultValue = "5000",
-                description = "Timeout of confirmed sends, at-least-once sends and requests. Default: ${DEFAULT-VALUE}.")
+                description = "Timeout of confirmed sends, at-least-once sends and requests. "
+                        + "Default: ${DEFAULT-VALUE}.")
         long timeoutMs;
+
+        @Option(names = "--give-up-ms", defaultValue = "60000",
+                description = "A member without a link is given up after this long; a fault held longer splits the "
+                        + "network for good. Default: ${DEFAULT-VALUE}.")
+        long giveUpMs;
 
         @Override
         public Integer call() throws Exception {
@@ -66,7 +72,7 @@ final class ChaosCommand implements Runnable {
             }
             NetBench.Options o = NetBench.Options.defaults(hosts, Duration.ofSeconds(seconds))
                     .withKeepalive(Duration.ofMillis(heartbeatMs), Duration.ofMillis(idleMs))
-                    .withTimeout(Duration.ofMillis(timeoutMs));
+                    .withTimeout(Duration.ofMillis(timeoutMs)).withGiveUp(Duration.ofMillis(giveUpMs));
             if (faults != null) {
                 o = o.withFaults(faults.stream().map(Fault::of).toList());
             }

@@ -8,4 +8,16 @@ package io.meshbus.netbench;
  */
 public record BenchSettings(long heartbeatMs, long idleMs, long reconnectDelayMs, long reconnectMaxMs, long giveUpMs,
                             long timeoutMs, long tickMs) {
+
+    public BenchSettings withKeepalive(long heartbeat, long idle) {
+        return new BenchSettings(heartbeat, idle, reconnectDelayMs, reconnectMaxMs, giveUpMs, timeoutMs, tickMs);
+    }
+
+    public BenchSettings withTimeout(long timeout) {
+        return new BenchSettings(heartbeatMs, idleMs, reconnectDelayMs, reconnectMaxMs, giveUpMs, timeout, tickMs);
+    }
+
+    public BenchSettings withGiveUp(long giveUp) {
+        return new BenchSettings(heartbeatMs, idleMs, reconnectDelayMs, reconnectMaxMs, giveUp, timeoutMs, tickMs);
+    }
 }

@@ -158,7 +158,7 @@ final class Cluster implements Fault.Lab {
         return true;
     }
 
-    /** No host has a future outstanding; with {@code streams}, no at-least-once message awaits acknowledgement either. */
+    /** No host has a future outstanding; with {@code streams}, no at-least-once message awaits an acknowledgement. */
     boolean drained(boolean streams) {
         Map<Integer, JsonNode> s = statuses(false);
         if (s.size() < hosts) {

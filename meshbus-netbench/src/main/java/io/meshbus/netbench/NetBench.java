@@ -294,16 +294,24 @@ public final class NetBench {
 
         /** Keepalive: a PING after {@code heartbeat} without a write, a link dead after {@code idle} without a read. */
         public Options withKeepalive(Duration heartbeat, Duration idle) {
-            return new Options(hosts, duration, faults, new BenchSettings(heartbeat.toMillis(), idle.toMillis(),
-                    settings.reconnectDelayMs(), settings.reconnectMaxMs(), settings.giveUpMs(),
-                    settings.timeoutMs(), settings.tickMs()));
+            return withSettings(settings.withKeepalive(heartbeat.toMillis(), idle.toMillis()));
         }
 
         /** How long confirmed sends, at-least-once sends and requests wait. */
         public Options withTimeout(Duration timeout) {
-            return new Options(hosts, duration, faults, new BenchSettings(settings.heartbeatMs(),
-                    settings.idleMs(), settings.reconnectDelayMs(), settings.reconnectMaxMs(), settings.giveUpMs(),
-                    timeout.toMillis(), settings.tickMs()));
+            return withSettings(settings.withTimeout(timeout.toMillis()));
+        }
+
+        /**
+         * After how long without a link a member is given up. A fault held longer splits the network for good:
+         * nobody joins again by itself.
+         */
+        public Options withGiveUp(Duration giveUp) {
+            return withSettings(settings.withGiveUp(giveUp.toMillis()));
+        }
+
+        public Options withSettings(BenchSettings s) {
+            return new Options(hosts, duration, faults, s);
         }
 
         /** How long each fault lasts. */
@@ -320,9 +328,10 @@ public final class NetBench {
                          Duration elapsed) {
         /**
          * What broke a promise of GUARANTEES.md, or a bound the bench holds the library to, one line each: a future
-         * that never ended or ended well after its timeout, an untyped failure, an at-least-once message lost, duplicated or reordered, a confirmed
-         * one completed but not delivered, any duplicate, a queue-group message delivered twice, a dead link not
-         * seen within the fault, membership not converged after the heal. Empty when the run kept every one.
+         * that never ended or ended well after its timeout, an untyped failure, an at-least-once message lost,
+         * duplicated or reordered, a confirmed one completed but not delivered, any duplicate, a queue-group message
+         * delivered twice, a dead link not seen within the fault, membership not converged after the heal. Empty
+         * when the run kept every one.
          */
         public List<String> violations() {
             List<String> v = new ArrayList<>();

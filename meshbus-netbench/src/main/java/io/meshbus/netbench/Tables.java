@@ -15,10 +15,10 @@ public final class Tables {
 
     static String header(NetBench.Options o, String prefix) {
         BenchSettings s = o.settings();
-        return "network bench: " + o.hosts() + " hosts, one JVM each (" + String.join(" ", HostJvm.JVM_OPTIONS.subList(0,
-                2)) + "), namespaces " + prefix + "*, faults: " + o.faults().stream().map(Fault::label)
-                .collect(Collectors.joining(", ")) + ", each held " + seconds(o.hold().toMillis()) + "\n"
-                + settings(s);
+        String heap = String.join(" ", HostJvm.JVM_OPTIONS.subList(0, 2));
+        return "network bench: " + o.hosts() + " hosts, one JVM each (" + heap + "), namespaces " + prefix
+                + "*, faults: " + o.faults().stream().map(Fault::label).collect(Collectors.joining(", "))
+                + ", each held " + seconds(o.hold().toMillis()) + "\n" + settings(s);
     }
 
     /** The settings that bound the figures, as the tables state them. */
@@ -55,9 +55,9 @@ public final class Tables {
         rows.add(new String[] {"mode", "sent", "delivered", "timed out", "failed typed", "hung", "lost", "duplicated",
             "reordered"});
         for (ModeFigures m : r.modes()) {
+            String hung = waits(m) ? m.hung() + (m.late() > 0 ? " (+" + m.late() + " late)" : "") : "-";
             rows.add(new String[] {m.mode(), num(m.sent()), m.delivered() + (m.expected() >= 0 ? " of "
-                + m.expected() : ""), dash(m.timedOut(), m), failed(m.failed()), waits(m) ? m.hung() + (m.late() > 0 ? " (+" + m.late()
-                + " late)" : "") : "-",
+                + m.expected() : ""), dash(m.timedOut(), m), failed(m.failed()), hung,
                 m.lost() < 0 ? "-" : m.lost() + (m.excluded() > 0 ? " (" + m.excluded() + " flows to the dead host "
                     + "not counted)" : ""), num(m.duplicated()), num(m.reordered())});
         }
