@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.MissingNode;
 import io.meshbus.netbench.FaultResult.ModeFigures;
 import java.util.BitSet;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -107,9 +106,7 @@ final class Figures {
 
     private void forEachSent(String tag, SentFlow f) {
         for (JsonNode r : reports.values()) {
-            Iterator<Map.Entry<String, JsonNode>> it = r.path("sent").fields();
-            while (it.hasNext()) {
-                Map.Entry<String, JsonNode> e = it.next();
+            for (Map.Entry<String, JsonNode> e : r.path("sent").properties()) {
                 if (e.getKey().startsWith(tag + "|")) {
                     f.accept(e.getKey(), e.getValue());
                 }
@@ -119,17 +116,14 @@ final class Figures {
 
     private JsonNode received(int host, String key) {
         JsonNode r = reports.get(host);
-        return r == null ? MissingNode.getInstance()
-                : r.path("received").path(key);
+        return r == null ? MissingNode.getInstance() : r.path("received").path(key);
     }
 
     /** Over every receiver's flows of the mode, those of dead incarnations included. */
     private long[] duplicatesAndReorders(String tag) {
         long[] d = new long[2];
         for (JsonNode r : reports.values()) {
-            Iterator<Map.Entry<String, JsonNode>> it = r.path("received").fields();
-            while (it.hasNext()) {
-                Map.Entry<String, JsonNode> e = it.next();
+            for (Map.Entry<String, JsonNode> e : r.path("received").properties()) {
                 if (e.getKey().startsWith(tag + "|")) {
                     d[0] += e.getValue().path("duplicates").asLong();
                     d[1] += e.getValue().path("reordered").asLong();
@@ -164,9 +158,7 @@ final class Figures {
             if (!noFutures) {
                 hung += s.path("sent").asLong() - s.path("ended").asLong();
             }
-            Iterator<Map.Entry<String, JsonNode>> it = s.path("failed").fields();
-            while (it.hasNext()) {
-                Map.Entry<String, JsonNode> e = it.next();
+            for (Map.Entry<String, JsonNode> e : s.path("failed").properties()) {
                 failed.merge(e.getKey(), e.getValue().asLong(), Long::sum);
             }
         }
