@@ -8,7 +8,7 @@ import picocli.CommandLine.Command;
         description = "A broker-less message bus: nodes, hosts, peers, channels and routed handlers.",
         subcommands = {DemoCommand.class, HostCommand.class, ClientCommands.Send.class, ClientCommands.Request.class, ReplyCommand.class,
             ClientCommands.Pub.class, ClientCommands.Sub.class, ClientCommands.Find.class, ClientCommands.Peers.class,
-            BenchCommand.class, CommandLine.HelpCommand.class})
+            BenchCommand.class, ChaosCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
