@@ -18,8 +18,8 @@ final class Held {
     }
 
     /**
-     * Opens {@code count} connections to {@code at}, the {@code i}-th sending {@code first.apply(i)} (nothing for null),
-     * then waits at most {@code bound} for the host to close them all.
+     * Opens {@code count} connections to {@code at}, the {@code i}-th sending {@code first.apply(i)} (nothing for
+     * null), then waits at most {@code bound} for the host to close them all.
      */
     static Outcome untilClosedByHost(URI at, int count, IntFunction<byte[]> first, Duration bound) {
         List<Socket> held = new ArrayList<>(count);

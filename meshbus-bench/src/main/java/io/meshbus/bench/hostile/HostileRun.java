@@ -103,6 +103,9 @@ final class HostileRun implements AutoCloseable {
         add(n, "heap-before", before.heapMb(), "MB", List.of());
         add(n, "heap-peak", during.peaks().heapMb(), "MB", List.of());
         add(n, "heap-after", after.heapMb(), "MB", List.of());
+        add(n, "rss-before", before.rssMb(), "MB", List.of());
+        add(n, "rss-peak", during.peaks().rssMb(), "MB", List.of());
+        add(n, "rss-after", after.rssMb(), "MB", List.of());
         add(n, "threads-before", before.threads(), "threads", List.of());
         add(n, "threads-after", after.threads(), "threads", List.of());
         add(n, "fds-before", before.fds(), "fds", List.of());

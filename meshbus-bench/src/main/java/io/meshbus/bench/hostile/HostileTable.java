@@ -11,15 +11,17 @@ import java.util.Map;
 /**
  * The figures of {@code hostile} as one table, a row per attack (the baseline first): connections the host held at
  * the peak, heap before / at the peak / after (MB; before and after are after a full collection, the peak with
- * garbage), threads and file descriptors before and after, the normal client's echo latency during the attack, its
- * failed requests and /health probes, what the host logged, and how long it took to be back to its level. What each
- * attack saw on its own side follows the table, then the host's figures and every warning.
+ * garbage), resident memory (which holds the direct buffers too) before, at the peak and after, threads and file
+ * descriptors before and after, the normal client's echo latency during the attack, its failed requests and /health
+ * probes, what the host logged, and how long it took to be back to its level. What each attack saw on its own side
+ * follows the table, then the host's figures and every warning.
  */
 final class HostileTable {
     /** The figures in the table's columns; every other figure of an attack is listed below it. */
     private static final List<String> COLUMNS = List.of("duration", "held-peak", "heap-before", "heap-peak",
-            "heap-after", "threads-before", "threads-after", "fds-before", "fds-after", "echo-p50", "echo-p99",
-            "echo-max", "echo-served", "echo-failed", "health-failed", "log", "recovered");
+            "heap-after", "rss-before", "rss-peak", "rss-after", "threads-before", "threads-after", "fds-before",
+            "fds-after", "echo-p50", "echo-p99", "echo-max", "echo-served", "echo-failed", "health-failed", "log",
+            "recovered");
 
     private HostileTable() {
     }
@@ -30,7 +32,8 @@ final class HostileTable {
             byAttack.computeIfAbsent(r.contender(), k -> new LinkedHashMap<>()).put(r.figure(), r);
         }
         List<String[]> rows = new ArrayList<>();
-        rows.add(new String[] {"attack", "s", "held", "heap MB before/peak/after", "threads", "fds",
+        rows.add(new String[] {"attack", "s", "held", "heap MB before/peak/after", "rss MB before/peak/after",
+            "threads", "fds",
             "echo p50/p99/max ms", "echo failed", "health failed", "log KB", "back in s"});
         StringBuilder below = new StringBuilder();
         for (Map.Entry<String, Map<String, Result>> e : byAttack.entrySet()) {
@@ -41,6 +44,7 @@ final class HostileTable {
             }
             rows.add(new String[] {e.getKey(), n(f, "duration", "%.1f"), n(f, "held-peak", "%.0f"),
                 n(f, "heap-before", "%.0f") + " / " + n(f, "heap-peak", "%.0f") + " / " + n(f, "heap-after", "%.0f"),
+                n(f, "rss-before", "%.0f") + " / " + n(f, "rss-peak", "%.0f") + " / " + n(f, "rss-after", "%.0f"),
                 n(f, "threads-before", "%.0f") + " -> " + n(f, "threads-after", "%.0f"),
                 n(f, "fds-before", "%.0f") + " -> " + n(f, "fds-after", "%.0f"),
                 n(f, "echo-p50", "%.2f") + " / " + n(f, "echo-p99", "%.2f") + " / " + n(f, "echo-max", "%.0f"),

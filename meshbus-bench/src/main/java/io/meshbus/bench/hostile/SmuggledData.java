@@ -36,7 +36,7 @@ final class SmuggledData implements Attack {
     @Override
     public Outcome run(Target target) throws Exception {
         ByteBuf b = Unpooled.buffer();
-        WireFormat.writeControl(b, new Frame.Hello(99, "intruder", 1, null, false, null, false));
+        WireFormat.writeControl(b, new Frame.Hello(99, "intruder", 1, "", false, "", false));
         WireFormat.writeData(b, Message.of("smuggled"), 1 << 20);
         byte[] bytes = new byte[b.readableBytes()];
         b.readBytes(bytes);
