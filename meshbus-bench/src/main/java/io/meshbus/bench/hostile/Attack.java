@@ -14,11 +14,6 @@ interface Attack {
     /** The attack's name in the figures, for example {@code silent-ws}. */
     String name();
 
-    /** How long the host may take, after the attack, to give back what it held (its deadlines, its give-up time). */
-    default Duration recovery() {
-        return Duration.ofSeconds(30);
-    }
-
     /** Runs the attack against {@code target}. */
     Outcome run(Target target) throws Exception;
 

@@ -6,12 +6,13 @@ import io.meshbus.bench.hostile.HostGauges.Level;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 
 /**
  * One run: a host, then every attack in turn against it, each watched the same way. Before an attack the host's
  * level (heap after a full collection, threads, file descriptors); during it the normal client's echo requests and
- * health checks, and the peaks; after it the wait, within the attack's {@link Attack#recovery}, until the host is back
- * to its level, and the level then. An attack that takes the host down keeps its row, with a warning, and the next
+ * health checks, and the peaks; after it the wait, within {@link #RECOVERY}, until the host is back to its level, and
+ * the level then. An attack that takes the host down keeps its row, with a warning, and the next
  * attack gets a new host. The run ends with SIGTERM, timed.
  *
  * <p>Threads: the caller's; the probes and gauges have their own.
@@ -23,6 +24,8 @@ final class HostileRun implements AutoCloseable {
     static final long FD_MARGIN = 16;
     static final long THREAD_MARGIN = 8;
     static final double HEAP_MARGIN_MB = 32;
+    /** How long the host may take, after an attack, to give back what it held: past its deadlines (10 s at most). */
+    static final Duration RECOVERY = Duration.ofSeconds(30);
     private static final Duration POLL = Duration.ofSeconds(1);
     private static final double KB = 1024.0;
 
@@ -34,6 +37,7 @@ final class HostileRun implements AutoCloseable {
     private int restarts;
     private long logTotal;
     private PacedProbe.Figures baseline;
+    private final long started = System.nanoTime();
 
     /**
      * @param size    the normal client's request size
@@ -74,7 +78,7 @@ final class HostileRun implements AutoCloseable {
     }
 
     private void attack(Attack a) throws Exception {
-        System.err.println("hostile: " + a.name());
+        System.err.printf("hostile: %s, %.0f s into the run%n", a.name(), (System.nanoTime() - started) / 1e9);
         Level before = subject.gauges.level();
         Subject.Watch watch = subject.watch();
         long start = System.nanoTime();
@@ -90,13 +94,13 @@ final class HostileRun implements AutoCloseable {
             baseline = during.echo();
         }
         long end = System.nanoTime();
-        Level after = recover(before, a.recovery());
+        Level after = recover(before, RECOVERY);
         double back = after == null ? Double.NaN : (System.nanoTime() - end) / 1e9;
         if (after == null) {
             after = subject.gauges.level();
         }
         List<String> warnings = new ArrayList<>(out.warnings);
-        warnings.addAll(findings(during, before, after, a.recovery()));
+        warnings.addAll(findings(during, before, after, RECOVERY));
         String n = a.name();
         add(n, "duration", took, "s", warnings);
         add(n, "held-peak", Math.max(0, during.peaks().fds() - before.fds()), "connections", List.of());
@@ -167,7 +171,9 @@ final class HostileRun implements AutoCloseable {
         }
         if (after.fds() > before.fds() + FD_MARGIN || after.threads() > before.threads() + THREAD_MARGIN
                 || after.heapMb() > before.heapMb() + HEAP_MARGIN_MB) {
-            found.add("not back to its level within " + bound.toSeconds() + " s");
+            found.add(String.format(Locale.ROOT, "not back to its level within %d s: heap after GC %.0f MB (before "
+                    + "%.0f), threads %d (%d), fds %d (%d)", bound.toSeconds(), after.heapMb(), before.heapMb(),
+                    after.threads(), before.threads(), after.fds(), before.fds()));
         }
         List<String> alarming = HostProcess.alarming(w.log());
         if (!alarming.isEmpty()) {
