@@ -58,8 +58,8 @@ final class SmuggledData implements Attack {
                 // closed with our DATA unread: a refusal too
             }
         });
-        Outcome outcome = new Outcome().seen("not-closed-in-10s", unanswered.get(), "connections")
-                .connectsFailed(failed, count);
+        Outcome outcome = new Outcome().seen("connections", count - failed, "connections")
+                .seen("not-closed-in-10s", unanswered.get(), "connections").connectsFailed(failed, count);
         if (unanswered.get() > 0) {
             outcome.warn(unanswered.get() + " refused connections still open " + ANSWER.toSeconds() + " s after");
         }
