@@ -59,7 +59,7 @@ public final class BenchChild {
     }
 
     /** Ends this JVM after its lifetime even if the harness died without closing our stdin. */
-    static void startWatchdog(Duration lifetime) {
+    public static void startWatchdog(Duration lifetime) {
         Waits.daemon(() -> {
             try {
                 Thread.sleep(lifetime.toMillis());
@@ -89,7 +89,7 @@ public final class BenchChild {
         }, "bench-child-stdin");
     }
 
-    static void reply(String line) {
+    public static void reply(String line) {
         System.out.println(line);
         System.out.flush();
     }

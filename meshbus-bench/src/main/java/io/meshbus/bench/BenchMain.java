@@ -47,7 +47,8 @@ public final class BenchMain {
         }
         Options options;
         try {
-            options = Options.parse(Arrays.asList(args).subList(1, args.length), scenario.defaults());
+            options = Options.parse(Arrays.asList(args).subList(1, args.length), scenario.defaults(),
+                    scenario.quickDefaults());
         } catch (IllegalArgumentException e) {
             System.err.println(e.getMessage() + System.lineSeparator() + usage());
             return USAGE;

@@ -10,6 +10,7 @@ import static io.meshbus.bench.RawDatagramContender.RAW_UDP;
 import static io.meshbus.bench.RawSocketContender.RAW;
 
 import io.meshbus.bench.backplane.BackplaneScenario;
+import io.meshbus.bench.hostile.HostileScenario;
 import io.meshbus.bench.peers.PeersScenario;
 import io.meshbus.bench.soak.SoakScenario;
 import java.util.List;
@@ -47,7 +48,8 @@ final class Catalog {
             new ThroughputScenario("udp-throughput", "udp4 one-way client.send to a post handler that counts; "
                     + "baseline: a raw DatagramChannel pair", RouteContenders.UDP, RAW_UDP),
             new SubjectMatchScenario(),
-            new PeersScenario());
+            new PeersScenario(),
+            new HostileScenario());
 
     private static final List<TwoJvmContender> CHILD_CONTENDERS = Stream.of(List.of(NODE, RAW, BUS, BUS_CONFIRMED,
             BUS_AT_LEAST_ONCE, PUBLISH, FANOUT, RouteContenders.TCP, RouteContenders.UDP, RAW_UDP),

@@ -16,18 +16,19 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
 /**
- * A {@link BenchChild} JVM started from this one: same java binary, same class path. The two talk in lines: commands
- * go to the child's stdin, replies come from its stdout ({@code KEYWORD args}, or {@code ERROR text} when the child
- * failed). The child's stderr goes straight to ours so its stack traces are seen. Every wait has a deadline, and the
- * child is killed when a wait fails, when this object is closed, and when this JVM exits.
+ * A JVM started from this one, usually a {@link BenchChild}: same java binary, same class path (or a jar). The two talk
+ * in lines: commands go to the child's stdin, replies come from its stdout ({@code KEYWORD args}, or
+ * {@code ERROR text} when the child failed). The child's stderr goes straight to ours so its stack traces are seen,
+ * unless it is sent to a file (a process whose log is measured). Every wait has a deadline, and the child is killed
+ * when a wait fails, when this object is closed, and when this JVM exits.
  */
-final class ChildProcess implements AutoCloseable {
+public final class ChildProcess implements AutoCloseable {
     /**
      * The child's JVM settings: a fixed-size heap, never resized during a run, and the parallel collector; the harness
      * JVM should be started the same way. SLF4J has no provider on the benchmark class path and would print a warning
      * on every start.
      */
-    static final List<String> JVM_OPTIONS = List.of("-Xms512m", "-Xmx512m", "-XX:+UseParallelGC",
+    public static final List<String> JVM_OPTIONS = List.of("-Xms512m", "-Xmx512m", "-XX:+UseParallelGC",
             "-Dslf4j.internal.verbosity=ERROR");
 
     /** Environment variable with JVM options added to every child's. */
@@ -64,8 +65,18 @@ final class ChildProcess implements AutoCloseable {
     }
 
     /** Starts {@code main} with {@code args} in a JVM with {@code jvmOptions}; {@code name} labels its output. */
-    static ChildProcess start(String name, List<String> jvmOptions, Class<?> main, List<String> args)
+    public static ChildProcess start(String name, List<String> jvmOptions, Class<?> main, List<String> args)
             throws IOException {
+        return start(name, jvmOptions, List.of("-cp", System.getProperty("java.class.path"), main.getName()), args,
+                ProcessBuilder.Redirect.INHERIT);
+    }
+
+    /**
+     * Starts a JVM with {@code jvmOptions}, then {@code launch} (a class path and main class, or {@code -jar} and a
+     * jar), then {@code args}; its stderr goes to {@code stderr}.
+     */
+    public static ChildProcess start(String name, List<String> jvmOptions, List<String> launch, List<String> args,
+                                     ProcessBuilder.Redirect stderr) throws IOException {
         String java = ProcessHandle.current().info().command()
                 .orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         List<String> command = new ArrayList<>();
@@ -79,14 +90,43 @@ final class ChildProcess implements AutoCloseable {
         // Tuning properties of the library travel to the child, so both ends of a run use the same settings.
         System.getProperties().stringPropertyNames().stream().filter(k -> k.startsWith("meshbus."))
                 .sorted().forEach(k -> command.add("-D" + k + "=" + System.getProperty(k)));
-        command.addAll(List.of("-cp", System.getProperty("java.class.path"), main.getName()));
+        command.addAll(launch);
         command.addAll(args);
-        Process p = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        Process p = new ProcessBuilder(command).redirectError(stderr).start();
         return new ChildProcess(name, p);
     }
 
+    /** The child's process id. */
+    public long pid() {
+        return process.pid();
+    }
+
+    public boolean isAlive() {
+        return process.isAlive();
+    }
+
+    /** The exit code, or null while the child runs. */
+    public Integer exitCode() {
+        return process.isAlive() ? null : process.exitValue();
+    }
+
+    /** Kills the child at once (SIGKILL: no shutdown hook, no goodbye) and waits for it to be gone. */
+    public void kill() throws InterruptedException {
+        process.destroyForcibly();
+        process.waitFor(EXIT_WAIT.toSeconds(), TimeUnit.SECONDS);
+    }
+
+    /**
+     * Asks the child to end as a service manager would (SIGTERM) and waits at most {@code timeout}; true when it
+     * ended in that time. One that did not is left running: {@link #close} kills it.
+     */
+    public boolean terminate(Duration timeout) throws InterruptedException {
+        process.destroy();
+        return process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
     /** Sends one command line. */
-    void send(String command) throws IOException {
+    public void send(String command) throws IOException {
         stdin.write(command);
         stdin.write('\n');
         stdin.flush();
@@ -96,7 +136,8 @@ final class ChildProcess implements AutoCloseable {
      * Waits for the next line starting with {@code keyword} and returns the words after it. Other lines are passed on
      * to stderr; an {@code ERROR} line, the end of the child's output, or the deadline fails the wait.
      */
-    String[] await(String keyword, Duration timeout) throws IOException, TimeoutException, InterruptedException {
+    public String[] await(String keyword, Duration timeout)
+            throws IOException, TimeoutException, InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (true) {
             String line = lines.poll(deadline - System.nanoTime(), TimeUnit.NANOSECONDS);

@@ -80,7 +80,12 @@ public record Options(Duration measure, Duration warmup, int size, int count, bo
      * {@link #QUICK} with {@code --quick}, wherever it stands); throws IllegalArgumentException naming the bad one.
      */
     public static Options parse(List<String> args, Options defaults) {
-        Options base = args.contains("--quick") ? QUICK : defaults;
+        return parse(args, defaults, QUICK);
+    }
+
+    /** As {@link #parse(List, Options)}, for a scenario whose {@code --quick} starts from {@code quick}. */
+    public static Options parse(List<String> args, Options defaults, Options quick) {
+        Options base = args.contains("--quick") ? quick : defaults;
         Duration measure = base.measure;
         Duration warmup = base.warmup;
         int size = base.size;

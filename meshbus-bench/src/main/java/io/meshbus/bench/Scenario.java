@@ -22,6 +22,11 @@ public interface Scenario {
         return Options.DEFAULTS;
     }
 
+    /** What {@code --quick} starts from: most scenarios share {@link Options#QUICK}. */
+    default Options quickDefaults() {
+        return Options.QUICK;
+    }
+
     /**
      * The figures as people read them, for a scenario whose figures make one table (many contenders side by side);
      * null to print one line per figure, as most do.

@@ -1,6 +1,7 @@
 package io.meshbus.bench.peers;
 
 import io.meshbus.bench.Result;
+import io.meshbus.bench.TextTable;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -43,9 +44,9 @@ final class PeerTable {
             find(results, "throughput", row).ifPresent(r -> rate.add(new String[] {row.label(),
                     String.format(Locale.ROOT, "%,.0f", r.value()), ratio(r.ratio()), ratio(r.ratioToBest())}));
         }
-        append(sb, rtt);
+        TextTable.append(sb, rtt);
         sb.append(System.lineSeparator());
-        append(sb, rate);
+        TextTable.append(sb, rate);
         sb.append("/raw: the figure over raw TCP's; /best: over the best of JeroMQ, Vert.x and NATS in this run")
                 .append(System.lineSeparator());
         for (Result r : results) {
@@ -60,24 +61,6 @@ final class PeerTable {
     private static Optional<Result> find(List<Result> results, String figure, PeersScenario.Row row) {
         return results.stream().filter(r -> r.figure().equals(figure)
                 && row.contender().name().equals(r.contender())).findFirst();
-    }
-
-    private static void append(StringBuilder sb, List<String[]> rows) {
-        int[] w = new int[rows.get(0).length];
-        for (String[] r : rows) {
-            for (int c = 0; c < r.length; c++) {
-                w[c] = Math.max(w[c], r[c].length());
-            }
-        }
-        for (String[] r : rows) {
-            StringBuilder line = new StringBuilder();
-            for (int c = 0; c < r.length; c++) {
-                String cell = r[c];
-                String pad = " ".repeat(w[c] - cell.length());
-                line.append(c == 0 ? cell + pad : "  " + pad + cell);
-            }
-            sb.append(line.toString().stripTrailing()).append(System.lineSeparator());
-        }
     }
 
     private static String amount(double v) {
