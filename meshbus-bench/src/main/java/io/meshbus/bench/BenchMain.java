@@ -92,12 +92,13 @@ public final class BenchMain {
                 .append("       bench --list\n")
                 .append("       bench jmh [REGEX] [JMH options]\n")
                 .append("  --seconds S   measuring time of throughput figures; subject-match: 1-second iterations; "
-                        + "soak: sending time (default 5)\n")
+                        + "soak: sending time; hostile: the baseline and each flood (default 5)\n")
                 .append("  --warmup S    warm-up time of throughput figures; subject-match: 1-second iterations "
                         + "(default 2)\n")
                 .append("  --size BYTES  payload per message (default 100)\n")
                 .append("  --count N     measured round trips per contender of the rtt scenarios, after as many "
-                        + "warm-up ones, at most ").append(LatencyLoop.WARMUP_ROUND_TRIPS).append(" (default 100000)\n")
+                        + "warm-up ones, at most ").append(LatencyLoop.WARMUP_ROUND_TRIPS).append(" (default 100000); "
+                        + "hostile: connections of the largest attacks (default 5000)\n")
                 .append("  --backplane B redis, nats or all: the brokers of the backplane scenarios (default all; "
                         + "MESHBUS_REDIS_URI, MESHBUS_NATS_URI)\n")
                 .append("  --rate N      soak: messages per second per delivery mode, both directions together "
@@ -106,7 +107,8 @@ public final class BenchMain {
                 .append(Options.DEFAULTS.faultEvery().toSeconds()).append(")\n")
                 .append("  --rounds N    turns the contenders of a run take, the time and round trips shared out over "
                         + "them (default ").append(Options.DEFAULTS.rounds()).append(")\n")
-                .append("  --contenders A,B  peers: only these contenders (raw always runs: it is the baseline)\n")
+                .append("  --contenders A,B  peers: only these contenders (raw always runs: it is the baseline); "
+                        + "hostile: only these attacks\n")
                 .append("  --quick       a short run that shows every figure works, not what it is worth; options "
                         + "given as well win\n")
                 .append("  --json        one JSON object per figure\n")
