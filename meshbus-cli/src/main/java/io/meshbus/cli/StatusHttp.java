@@ -2,6 +2,7 @@ package io.meshbus.cli;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.SimpleChannelInboundHandler;
@@ -24,6 +25,7 @@ import io.netty.util.concurrent.ScheduledFuture;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Map;
+import java.util.concurrent.ConcurrentLinkedDeque;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -62,6 +64,9 @@ final class StatusHttp {
         final AtomicInteger open = new AtomicInteger();
         final LongAdder refused = new LongAdder();
         final LongAdder timedOut = new LongAdder();
+        final LongAdder evicted = new LongAdder();
+        /** Connections waiting for their (next) request, oldest first: the ones a newcomer may push out. */
+        final ConcurrentLinkedDeque<Channel> waiting = new ConcurrentLinkedDeque<>();
 
         Limits(int maxConnections, Duration requestTimeout, Duration idleTimeout) {
             this.maxConnections = maxConnections;
@@ -70,18 +75,44 @@ final class StatusHttp {
         }
 
         Map<String, Long> snapshot() {
-            return Map.of("open", (long) open.get(), "refused", refused.sum(), "timedOut", timedOut.sum());
+            return Map.of("open", (long) open.get(), "refused", refused.sum(), "timedOut", timedOut.sum(),
+                    "evicted", evicted.sum());
+        }
+
+        /** The open connection that has waited longest without sending a request, taken out; null if none. */
+        Channel oldestWaiting() {
+            for (Channel c; (c = waiting.pollFirst()) != null; ) {
+                if (c.isActive()) {
+                    return c;
+                }
+            }
+            return null;
         }
     }
 
+    /**
+     * At the cap, the newcomer takes the place of the connection that has waited longest without a request (it is
+     * closed, counted in {@code evicted}): slow clients holding every place would otherwise keep the window away
+     * from everyone for as long as they keep opening new ones. Only when every connection is busy with a request is
+     * the newcomer refused.
+     */
     static void configure(SocketChannel ch, Limits limits, Routes routes, Executor workers) {
         if (limits.open.incrementAndGet() > limits.maxConnections) {
-            limits.open.decrementAndGet();
-            limits.refused.increment();
-            ch.close();
-            return;
+            Channel victim = limits.oldestWaiting();
+            if (victim == null) {
+                limits.open.decrementAndGet();
+                limits.refused.increment();
+                ch.close();
+                return;
+            }
+            limits.evicted.increment();
+            victim.close();
         }
-        ch.closeFuture().addListener(f -> limits.open.decrementAndGet());
+        limits.waiting.addLast(ch);
+        ch.closeFuture().addListener(f -> {
+            limits.open.decrementAndGet();
+            limits.waiting.remove(ch);
+        });
         ch.pipeline()
                 .addLast(new IdleStateHandler(0, 0, limits.idleTimeout.toMillis(), TimeUnit.MILLISECONDS))
                 .addLast(new HttpServerCodec(4096, MAX_REQUEST, MAX_REQUEST))
@@ -121,6 +152,7 @@ final class StatusHttp {
         @Override
         protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest req) {
             deadline.cancel(false);
+            limits.waiting.remove(ctx.channel());
             if (!req.decoderResult().isSuccess()) {
                 write(ctx, new Response(400, "text/plain", "bad request"), false);
                 return;
@@ -158,6 +190,7 @@ final class StatusHttp {
             if (keepAlive) {
                 res.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
                 ctx.writeAndFlush(res);
+                limits.waiting.addLast(ctx.channel());
                 armDeadline(ctx);
             } else {
                 ctx.writeAndFlush(res).addListener(ChannelFutureListener.CLOSE);

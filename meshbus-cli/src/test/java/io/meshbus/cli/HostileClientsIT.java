@@ -244,7 +244,7 @@ class HostileClientsIT {
         URI st = URI.create(status);
         List<Socket> held = new ArrayList<>();
         try {
-            for (int i = 0; i < 40; i++) {
+            for (int i = 0; i < 100; i++) {
                 Socket s = open(st);
                 s.getOutputStream().write("GET /health HTTP/1.1\r\nHost: x\r\n".getBytes(StandardCharsets.US_ASCII));
                 held.add(s);
