@@ -96,7 +96,8 @@ final class HostCommand implements Callable<Integer> {
         out.println("host " + host.id() + (backplane != null ? " on " + backplane + ", members: " + host.members()
                 : " listening on " + host.node().addresses()));
         out.flush();
-        // Everything started after the host is closed in reverse order, on failure as on SIGTERM.
+        // Everything started after the host is closed in reverse order, on failure as on SIGTERM. Filled by this
+        // thread only; the shutdown hook reads it after Thread.start, which publishes it.
         Deque<Runnable> stops = new ArrayDeque<>();
         stops.push(() -> host.close().orTimeout(10, TimeUnit.SECONDS).exceptionally(e -> null).join());
         try {

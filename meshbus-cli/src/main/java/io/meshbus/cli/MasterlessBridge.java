@@ -69,11 +69,15 @@ final class MasterlessBridge implements Bridge {
     private final class Events implements MasterlessListener {
         @Override
         public void onConnect(String id, URI info) {
+            // masterless drops a link that neither side keeps; a node that dialled in may not have said yet that
+            // it keeps the link, and its first packets must not be lost meanwhile. Kept while linked only.
+            node.keep(id, true);
             peer(id);
         }
 
         @Override
         public void onDisconnect(String id) {
+            node.keep(id, false);
             Peer p = nodes.remove(id);
             if (p != null) {
                 p.remove();

@@ -90,13 +90,14 @@ final class ReplyCommand extends ClientCommands.Base {
                         }
                         return;
                     }
-                    me.reply(m, a).join();
+                    // The line first: once answered, the asker may stop this process at any moment.
                     Map<String, Object> f = new LinkedHashMap<>();
                     f.put("from", from);
                     synchronized (out) {
                         out.println(Payloads.line(f, m));
                         out.flush();
                     }
+                    me.reply(m, a).join();
                     if (count > 0 && answered.incrementAndGet() >= count) {
                         done.countDown();
                     }

@@ -13,6 +13,8 @@ import java.util.List;
  * {@code --browser-token-file FILE}: which browser peer ids may connect with which token. One pair per line,
  * {@code PEER-ID TOKEN}, where {@code *} as the id admits any id with that token; blank lines and {@code #} comments
  * are skipped. Read once at start; tokens are compared in constant time.
+ *
+ * <p>Threads: immutable once read; the gateway calls it from its executor, any number at once.
  */
 final class TokenFile implements Authenticator {
     private record Entry(String peerId, byte[] token) {
