@@ -211,11 +211,15 @@ public final class Membership {
         for (Map<String, String> m : list) {
             String hid = m.get("id");
             String addr = m.get("address");
-            if (hid == null || hid.equals(ctx.id()) || members.containsKey(hid) || addr == null || addr.isEmpty()) {
+            if (hid == null || hid.equals(ctx.id()) || addr == null || addr.isEmpty()) {
                 continue;
             }
+            // A member may have dialled in first (the seed told it of us): it is admitted, but its interests may still
+            // be on their way, and a publish right after the join must reach them, so it is waited for too.
+            CompletableFuture<String> linked = members.containsKey(hid) ? CompletableFuture.completedFuture(hid)
+                    : dialer.apply(URI.create(addr));
             // A member that does not answer within the handshake timeout is left to its own dial back.
-            dials.add(dialer.apply(URI.create(addr)).thenCompose(this::admission)
+            dials.add(linked.thenCompose(this::admission)
                     .orTimeout(handshakeTimeout.toMillis(), TimeUnit.MILLISECONDS)
                     .exceptionally(e -> {
                         LOG.debug("host {}: could not reach member {} at {}: {}", ctx.id(), hid, addr, e.toString());

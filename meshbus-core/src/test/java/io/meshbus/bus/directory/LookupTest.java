@@ -2,103 +2,28 @@ package io.meshbus.bus.directory;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.meshbus.bus.HostOptions;
 import io.meshbus.bus.membership.Membership;
-import io.meshbus.bus.protocol.BusClock;
-import io.meshbus.bus.protocol.BusContext;
 import io.meshbus.bus.protocol.BusMetrics;
+import io.meshbus.bus.protocol.FakeBusContext;
 import io.meshbus.bus.protocol.FakeClock;
-import io.meshbus.bus.protocol.HostCarrier;
 import io.meshbus.bus.protocol.LocalPeerIds;
 import io.meshbus.bus.request.HostCalls;
 import io.meshbus.bus.request.PendingOps;
 import io.meshbus.error.PeerNotFoundException;
-import io.meshbus.message.Message;
-import io.meshbus.node.SendStatus;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 /** The lookup rules, without hosts: one lookup per peer id, waiters in order, retries only while membership settles. */
 class LookupTest {
-    private final FakeClock clock = new FakeClock();
-    private final BusMetrics metrics = new BusMetrics();
-    private final List<String> sent = new ArrayList<>();
-    private final HostOptions options = HostOptions.builder().id("h1").requestTimeout(Duration.ofSeconds(5)).options();
-    private final HostCarrier carrier = new HostCarrier() {
-        @Override
-        public SendStatus send(String host, Message m) {
-            sent.add(host);
-            return SendStatus.SENT;
-        }
-
-        @Override
-        public int send(Collection<String> hosts, Message m) {
-            hosts.forEach(sent::add);
-            return hosts.size();
-        }
-
-        @Override
-        public boolean isLinked(String host) {
-            return true;
-        }
-
-        @Override
-        public boolean keep(String host, boolean keep) {
-            return true;
-        }
-
-        @Override
-        public void drop(String host) {
-        }
-    };
-    private final BusContext ctx = new BusContext() {
-        @Override
-        public String id() {
-            return "h1";
-        }
-
-        @Override
-        public long incarnation() {
-            return 1;
-        }
-
-        @Override
-        public HostOptions options() {
-            return options;
-        }
-
-        @Override
-        public Executor executor() {
-            return Runnable::run;
-        }
-
-        @Override
-        public HostCarrier carrier() {
-            return carrier;
-        }
-
-        @Override
-        public BusClock clock() {
-            return clock;
-        }
-
-        @Override
-        public BusMetrics metrics() {
-            return metrics;
-        }
-
-        @Override
-        public boolean isClosed() {
-            return false;
-        }
-    };
+    private final FakeBusContext ctx = new FakeBusContext("h1");
+    private final FakeClock clock = ctx.clock;
+    private final BusMetrics metrics = ctx.metrics;
     private final LocalPeerIds noPeers = new LocalPeerIds() {
         @Override
         public boolean has(String peerId) {
@@ -121,7 +46,7 @@ class LookupTest {
                 uri -> new CompletableFuture<>());
         PendingOps pending = new PendingOps(clock, Runnable::run);
         return new PeerDirectory(ctx, membership, noPeers, pending,
-                new HostCalls(carrier, pending, Duration.ofSeconds(5)), (id, at, winner) -> { }, null).locator();
+                new HostCalls(ctx.carrier(), pending, Duration.ofSeconds(5)), (id, at, winner) -> { }, null).locator();
     }
 
     @Test
@@ -144,7 +69,7 @@ class LookupTest {
         assertThat(locator.lookups).isEmpty();
         assertThat(metrics.notFound.sum()).isEqualTo(1);
         // Alone, this host is the only owner: no message left it.
-        assertThat(sent).isEmpty();
+        assertThat(ctx.sent).isEmpty();
     }
 
     @Test
