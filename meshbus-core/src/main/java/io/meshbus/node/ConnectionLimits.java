@@ -7,7 +7,6 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BooleanSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -34,8 +33,6 @@ final class ConnectionLimits {
     private final RateLimitedLog warnings;
     private final Set<Channel> open = ConcurrentHashMap.newKeySet();
     private final ConcurrentHashMap<InetAddress, Integer> perAddress = new ConcurrentHashMap<>();
-    /** Links dialled in whose handshake has not completed. */
-    private final AtomicInteger handshaking = new AtomicInteger();
 
     ConnectionLimits(String nodeId, NodeOptions options, NodeMetrics metrics, RateLimitedLog warnings,
                      BooleanSupplier closing) {
@@ -80,7 +77,7 @@ final class ConnectionLimits {
         InetAddress from = link.ch.remoteAddress() instanceof InetSocketAddress a ? a.getAddress() : null;
         int fromThere = from == null ? 0 : perAddress.merge(from, 1, Integer::sum);
         link.admission = new Admission(from);
-        int pending = handshaking.incrementAndGet();
+        int pending = metrics.pendingHandshakes.incrementAndGet();
         int links = open.size();
         if (pending > options.maxPendingHandshakes()) {
             metrics.pendingHandshakesRefused.increment();
@@ -103,7 +100,7 @@ final class ConnectionLimits {
         Admission a = link.admission;
         if (a != null && a.handshaking) {
             a.handshaking = false;
-            handshaking.decrementAndGet();
+            metrics.pendingHandshakes.decrementAndGet();
         }
     }
 

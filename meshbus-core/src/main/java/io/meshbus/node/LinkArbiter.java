@@ -117,6 +117,17 @@ final class LinkArbiter {
             r.reconnectTask.cancel(false);
             r.reconnectTask = null;
         }
+        if (!reconnect) {
+            // A first link, or one after this node forgot the remote: a TALLY on it counts from a meeting the remote
+            // may remember (its first link broke before this side saw it, or this side forgot it), so it measures
+            // losses from what was received then.
+            Remotes.Forgotten f = remotes.recall(r.id);
+            boolean same = f != null && f.incarnation() == inc;
+            r.received.set(same ? f.received() : 0);
+            if (same) {
+                r.queue.continueCount(f.sent());
+            }
+        }
         if (restarted) {
             r.queue.restartCount();
             r.received.set(0);
@@ -125,7 +136,7 @@ final class LinkArbiter {
             r.queue.offerTally(true);
         }
         r.active = link;
-        link.activated(r, reconnect && !restarted);
+        link.activated(r);
         link.ch.flush();
         if (old != null && old != link) {
             metrics.duplicateLinks.increment();

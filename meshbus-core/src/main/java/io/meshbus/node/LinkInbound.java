@@ -44,11 +44,6 @@ final class LinkInbound {
     private boolean overInboundLimit;
     /** The link refused or failed: it never reads again. */
     private boolean stopped;
-    /**
-     * Whether a TALLY here measures losses: on a first link to a remote (or its new incarnation) nothing was lost
-     * yet, and a difference only means the remote counts from an earlier meeting we forgot; the TALLY sets the base.
-     */
-    private boolean tallyCounts;
 
     LinkInbound(Channel ch, NodeOptions options, NodeMetrics metrics, NodeEvents events, String nodeId,
                 BooleanSupplier verdictPending) {
@@ -61,11 +56,10 @@ final class LinkInbound {
         this.inboundLimit = options.inboundLimit();
     }
 
-    /** The link became the remote's active one; {@code reconnect}: an earlier link to this incarnation existed. */
-    void activated(Remote r, boolean reconnect) {
+    /** The link became the remote's active one. */
+    void activated(Remote r) {
         assert ch.eventLoop().inEventLoop();
         remote = r;
-        tallyCounts = reconnect;
         lastDataNanos = System.nanoTime();
         if (r.inboundPaused) {
             applyReadState();
@@ -116,7 +110,7 @@ final class LinkInbound {
         long have = r.received.get() + batch.size();
         long lost = count - have;
         r.received.addAndGet(lost);
-        if (lost > 0 && tallyCounts) {
+        if (lost > 0) {
             metrics.messagesLostInFlight.add(lost);
             LOG.warn("node {}: {} messages from node {} were lost with a broken link", nodeId, lost, remoteId);
         }

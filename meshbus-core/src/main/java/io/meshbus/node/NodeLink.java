@@ -342,7 +342,7 @@ final class NodeLink extends ChannelInboundHandlerAdapter implements LinkHandsha
     }
 
     /** Called by the arbiter under the remote's lock once this link is the remote's active link. */
-    void activated(Remote r, boolean reconnect) {
+    void activated(Remote r) {
         assert ch.eventLoop().inEventLoop();
         remote = r;
         state = State.ACTIVE;
@@ -350,7 +350,7 @@ final class NodeLink extends ChannelInboundHandlerAdapter implements LinkHandsha
         if (decoder != null) {
             decoder.handshakeDone();
         }
-        inbound.activated(r, reconnect);
+        inbound.activated(r);
         handshake.stop();
         node.limits.handshakeDone(this);
         if (dial != null) {

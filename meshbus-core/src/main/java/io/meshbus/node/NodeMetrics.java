@@ -2,6 +2,7 @@ package io.meshbus.node;
 
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
@@ -33,6 +34,8 @@ public final class NodeMetrics {
     final LongAdder connectionsRefused = new LongAdder();
     /** Of those, refused because {@code maxPendingHandshakes} connections were still in their handshake. */
     final LongAdder pendingHandshakesRefused = new LongAdder();
+    /** A gauge: connections dialled in whose handshake has not completed yet. */
+    final AtomicInteger pendingHandshakes = new AtomicInteger();
     /** Failures of this node's own code on a link (a bug): the link is closed and the error logged. */
     final LongAdder internalErrors = new LongAdder();
     /** Sends refused because the node's memory budget was full. */
@@ -101,6 +104,11 @@ public final class NodeMetrics {
         return connectionsRefused.sum();
     }
 
+    /** Connections dialled in that are still in their handshake, now. */
+    public int pendingHandshakes() {
+        return pendingHandshakes.get();
+    }
+
     public long pendingHandshakesRefused() {
         return pendingHandshakesRefused.sum();
     }
@@ -145,6 +153,7 @@ public final class NodeMetrics {
         m.put("listenerErrors", listenerErrors.sum());
         m.put("authenticationFailures", authenticationFailures.sum());
         m.put("connectionsRefused", connectionsRefused.sum());
+        m.put("pendingHandshakes", (long) pendingHandshakes.get());
         m.put("pendingHandshakesRefused", pendingHandshakesRefused.sum());
         m.put("internalErrors", internalErrors.sum());
         m.put("memoryBudgetRefusals", memoryBudgetRefusals.sum());

@@ -3,6 +3,8 @@ package io.meshbus.node;
 import io.meshbus.internal.SerialExecutor;
 import java.util.Collection;
 import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
@@ -16,7 +18,24 @@ import java.util.function.Consumer;
  * <p>Threads: any. The map is concurrent; a remote's own state is guarded by its monitor.
  */
 final class Remotes {
+    /** How many forgotten remotes' receive counts are remembered, the least recently forgotten dropped first. */
+    static final int FORGOTTEN_MAX = 4096;
+
+    /** What a forgotten remote's incarnation had sent here, and what this node had taken for it. */
+    record Forgotten(long incarnation, long received, long sent) {
+    }
+
     private final ConcurrentHashMap<String, Remote> byId = new ConcurrentHashMap<>();
+    /**
+     * A remote that dials again after being forgotten may count its TALLY from the earlier meeting: what it had sent
+     * then is kept here (bounded), so that its count still measures losses instead of being taken as a base.
+     */
+    private final Map<String, Forgotten> forgotten = new LinkedHashMap<>(16, 0.75f, false) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<String, Forgotten> eldest) {
+            return size() > FORGOTTEN_MAX;
+        }
+    };
     private final NodeOptions options;
     /** Shared by every remote's send queue. */
     final MemoryBudget budget;
@@ -61,8 +80,21 @@ final class Remotes {
         assert Thread.holdsLock(r);
         r.gone = true;
         byId.remove(r.id, r);
+        if (r.incarnation != 0) {
+            synchronized (forgotten) {
+                forgotten.remove(r.id);
+                forgotten.put(r.id, new Forgotten(r.incarnation, r.received.get(), r.queue.taken()));
+            }
+        }
         if (r.reconnectTask != null) {
             r.reconnectTask.cancel(false);
+        }
+    }
+
+    /** What the remote's forgotten incarnation had sent here, removed from memory, or null. */
+    Forgotten recall(String id) {
+        synchronized (forgotten) {
+            return forgotten.remove(id);
         }
     }
 

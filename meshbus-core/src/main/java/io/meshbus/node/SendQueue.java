@@ -146,6 +146,17 @@ final class SendQueue {
         counted--;
     }
 
+    /** Messages taken since the remote's current incarnation was met. */
+    synchronized long taken() {
+        return counted;
+    }
+
+    /** The remote was met again after this node forgot it: the count goes on from what was taken then. */
+    synchronized void continueCount(long takenBefore) {
+        counted += takenBefore;
+        tallied += takenBefore;
+    }
+
     /** The remote restarted: what is still queued goes to its new incarnation, counted from there. */
     synchronized void restartCount() {
         counted = 0;

@@ -71,6 +71,12 @@ class LossTallyTest {
             await().atMost(WAIT).until(() -> sender.metrics().snapshot().get("linksOpened") > connects
                     && sender.isConnected(to));
         }
+        // Then a healthy link: what it carries arrives (each fault alone may have lost all it had on the way).
+        for (int i = 0; i < 500; i++) {
+            if (sender.send(to, Message.of("after " + i)).accepted()) {
+                taken++;
+            }
+        }
         long sent = taken;
         // The TALLY behind the last re-dial, or an idle one, settles the count; nothing is lost after it.
         await().atMost(WAIT).untilAsserted(() -> assertThat(got.get()
