@@ -23,9 +23,11 @@ import java.util.concurrent.atomic.AtomicReference;
  * or at-least-once sends, a bounded number unacknowledged), which share the child side.
  */
 public final class BusContender extends TwoJvmContender {
-    public static final BusContender BUS = new BusContender(false, false);
-    public static final BusContender BUS_CONFIRMED = new BusContender(true, false);
-    public static final BusContender BUS_AT_LEAST_ONCE = new BusContender(true, true);
+    public static final BusContender BUS = new BusContender(false, false, false);
+    public static final BusContender BUS_CONFIRMED = new BusContender(true, false, false);
+    public static final BusContender BUS_AT_LEAST_ONCE = new BusContender(true, true, false);
+    /** Fire-and-forget and requests with both hosts on the fast path (deliverOnIoThread). */
+    public static final BusContender BUS_FAST = new BusContender(false, false, true);
 
     /** The child's peer, which the harness's peer addresses. */
     static final String TARGET = "bench-target";
@@ -42,10 +44,13 @@ public final class BusContender extends TwoJvmContender {
     private final boolean confirmed;
     private final boolean atLeastOnce;
 
-    private BusContender(boolean confirmed, boolean atLeastOnce) {
-        super(atLeastOnce ? "bus-at-least-once" : confirmed ? "bus-confirmed" : "bus");
+    private final boolean fast;
+
+    private BusContender(boolean confirmed, boolean atLeastOnce, boolean fast) {
+        super(atLeastOnce ? "bus-at-least-once" : confirmed ? "bus-confirmed" : fast ? "bus-fast" : "bus");
         this.confirmed = confirmed;
         this.atLeastOnce = atLeastOnce;
+        this.fast = fast;
     }
 
     @Override
@@ -115,8 +120,9 @@ public final class BusContender extends TwoJvmContender {
         };
     }
 
-    private static Host start(String id) throws Exception {
-        return Waits.await(Host.builder().id(id).listen("tcp://127.0.0.1:0").build().start());
+    private Host start(String id) throws Exception {
+        return Waits.await(Host.builder().id(id).listen("tcp://127.0.0.1:0").deliverOnIoThread(fast).build()
+                .start());
     }
 
     private static ChildServer server(Host host, Registration r, Tally t) {

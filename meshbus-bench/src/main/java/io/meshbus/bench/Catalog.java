@@ -51,8 +51,8 @@ final class Catalog {
             new PeersScenario(),
             new HostileScenario());
 
-    private static final List<TwoJvmContender> CHILD_CONTENDERS = Stream.of(List.of(NODE, RAW, BUS, BUS_CONFIRMED,
-            BUS_AT_LEAST_ONCE, PUBLISH, FANOUT, RouteContenders.TCP, RouteContenders.UDP, RAW_UDP),
+    private static final List<TwoJvmContender> CHILD_CONTENDERS = Stream.of(List.of(NODE, NodeContender.NODE_FAST,
+            RAW, BUS, BusContender.BUS_FAST, BUS_CONFIRMED, BUS_AT_LEAST_ONCE, PUBLISH, FANOUT, RouteContenders.TCP, RouteContenders.UDP, RAW_UDP),
             PeersScenario.CHILD_CONTENDERS).flatMap(List::stream).toList();
 
     private Catalog() {

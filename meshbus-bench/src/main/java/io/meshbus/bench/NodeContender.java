@@ -12,19 +12,28 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 
 /**
- * The node as a benchmark contender (default options, default executor, as an application gets it). The child
- * JVM's node listens on 127.0.0.1, port 0; the harness's node is a pure client that dials it.
+ * The node as a benchmark contender (default options, default executor, as an application gets it; or, as
+ * {@code node-fast}, with listeners on the I/O thread at both ends). The child JVM's node listens on 127.0.0.1, port
+ * 0; the harness's node is a pure client that dials it.
  */
 public final class NodeContender extends TwoJvmContender {
-    public static final NodeContender NODE = new NodeContender();
+    public static final NodeContender NODE = new NodeContender("node", false);
+    public static final NodeContender NODE_FAST = new NodeContender("node-fast", true);
 
-    private NodeContender() {
-        super("node");
+    private final boolean fast;
+
+    private NodeContender(String name, boolean fast) {
+        super(name);
+        this.fast = fast;
+    }
+
+    private io.meshbus.node.NodeOptions.Builder builder(String id) {
+        return Node.builder(id).deliverOnIoThread(fast);
     }
 
     @Override
     public ChildServer sink(int size) throws Exception {
-        Node node = Waits.await(Node.builder("bench-sink").listen("tcp://127.0.0.1:0").build().start());
+        Node node = Waits.await(builder("bench-sink").listen("tcp://127.0.0.1:0").build().start());
         Tally t = new Tally(size);
         // One sender, and the node runs a sender's messages one at a time: the tally's single writer.
         Registration r = node.onMessage((from, m) -> t.count(m.payloadSize()));
@@ -36,7 +45,7 @@ public final class NodeContender extends TwoJvmContender {
 
     @Override
     public ChildServer echo(int size) throws Exception {
-        Node node = Waits.await(Node.builder("bench-echo").listen("tcp://127.0.0.1:0").build().start());
+        Node node = Waits.await(builder("bench-echo").listen("tcp://127.0.0.1:0").build().start());
         Tally t = new Tally(size);
         Registration r = node.onMessage((from, m) -> {
             SendStatus s;
@@ -58,14 +67,14 @@ public final class NodeContender extends TwoJvmContender {
 
     @Override
     public StreamSender streamTo(URI address, int size) throws Exception {
-        Node node = Waits.await(Node.builder("bench-sender").build().start());
+        Node node = Waits.await(builder("bench-sender").build().start());
         String remote = connect(node, address);
         return new RetryingSender(remote, size, m -> node.send(remote, m), () -> Waits.close(node));
     }
 
     @Override
     public Pinger pingerTo(URI address, int size) throws Exception {
-        Node node = Waits.await(Node.builder("bench-pinger").build().start());
+        Node node = Waits.await(builder("bench-pinger").build().start());
         EchoHandoff echoes = new EchoHandoff();
         Registration r = node.onMessage((from, m) -> echoes.deliver(m));
         String remote = connect(node, address);

@@ -8,10 +8,12 @@ package io.meshbus.bus;
  *
  * @param capacity messages waiting for the listeners, at least 1 (the one running is not counted)
  * @param policy   what a full queue does
+ * @param mayBlock the listeners may block: they run on the executor even on a host that delivers on its I/O threads
+ *                 ({@link HostOptions.Builder#deliverOnIoThread}); without that option it changes nothing
  */
-public record ConsumerOptions(int capacity, SlowConsumerPolicy policy) {
-    /** 65,536 messages, {@link SlowConsumerPolicy#BACK_PRESSURE}. */
-    public static final ConsumerOptions DEFAULT = new ConsumerOptions(65_536, SlowConsumerPolicy.BACK_PRESSURE);
+public record ConsumerOptions(int capacity, SlowConsumerPolicy policy, boolean mayBlock) {
+    /** 65,536 messages, {@link SlowConsumerPolicy#BACK_PRESSURE}, never blocks. */
+    public static final ConsumerOptions DEFAULT = new ConsumerOptions(65_536, SlowConsumerPolicy.BACK_PRESSURE, false);
 
     public ConsumerOptions {
         if (capacity < 1) {
@@ -22,7 +24,16 @@ public record ConsumerOptions(int capacity, SlowConsumerPolicy policy) {
         }
     }
 
+    public ConsumerOptions(int capacity, SlowConsumerPolicy policy) {
+        this(capacity, policy, false);
+    }
+
     public static ConsumerOptions of(int capacity, SlowConsumerPolicy policy) {
-        return new ConsumerOptions(capacity, policy);
+        return new ConsumerOptions(capacity, policy, false);
+    }
+
+    /** The same queue, for listeners that may block (true) or promise not to (false). */
+    public ConsumerOptions mayBlock(boolean blocks) {
+        return new ConsumerOptions(capacity, policy, blocks);
     }
 }

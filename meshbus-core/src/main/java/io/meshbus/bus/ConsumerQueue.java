@@ -1,5 +1,6 @@
 package io.meshbus.bus;
 
+import io.meshbus.internal.BlockedThreadChecker;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -34,7 +35,8 @@ import org.slf4j.LoggerFactory;
  * {@link io.meshbus.error.BackPressureException}. It never runs under the queue's lock; it runs on the thread that
  * offered the message that caused the drop.</li>
  * <li>{@code inline}: run it on the calling thread when the queue is idle, which saves a hand-off when the caller is a
- * worker already (never call it so from an I/O thread). A listener run inline holds its caller (a link's delivery)
+ * worker already, or an I/O thread of a host that delivers there ({@code deliverOnIoThread}); a consumer whose
+ * listeners {@linkplain ConsumerOptions#mayBlock may block} is never run inline on an I/O thread. A listener run inline holds its caller (a link's delivery)
  * until it returns; what arrives meanwhile from elsewhere waits here, under the policy.</li>
  * </ul>
  *
@@ -145,7 +147,8 @@ final class ConsumerQueue {
                         : "dropped (links cannot be paused on a backplane)");
             }
             if (taken) {
-                if (inline && !running && entries.isEmpty()) {
+                if (inline && !running && entries.isEmpty()
+                        && !(options.mayBlock() && BlockedThreadChecker.onWatchedThread())) {
                     running = true;
                     runNow = true;
                 } else {

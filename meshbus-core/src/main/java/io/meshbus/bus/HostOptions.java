@@ -36,6 +36,7 @@ import java.util.function.Consumer;
  * <tr><td>peerQueue</td><td>65,536 messages waiting per peer and per subscription,
  * {@link SlowConsumerPolicy#BACK_PRESSURE} when full</td></tr>
  * <tr><td>peerIdResolver</td><td>{@link PeerIdResolver#OLDEST}: of two peers with one id, the older keeps it</td></tr>
+ * <tr><td>deliverOnIoThread</td><td>false: listeners and callbacks run on the executor</td></tr>
  * </table>
  */
 public record HostOptions(String id, List<URI> listen, String networkId, Duration reconnectDelay,
@@ -44,7 +45,7 @@ public record HostOptions(String id, List<URI> listen, String networkId, Duratio
                           int maxRegistrationsPerMember, int maxSubscriptionsPerMember,
                           int unackedMessages, long unackedBytes, Duration retransmitAfter,
                           Consumer<NodeOptions.Builder> nodeSettings, Authorizer authorizer, Backplane backplane,
-                          ConsumerOptions peerQueue, PeerIdResolver peerIdResolver) {
+                          ConsumerOptions peerQueue, PeerIdResolver peerIdResolver, boolean deliverOnIoThread) {
 
     public HostOptions {
         Objects.requireNonNull(id, "id");
@@ -87,7 +88,8 @@ public record HostOptions(String id, List<URI> listen, String networkId, Duratio
         }
         NodeOptions.Builder b = NodeOptions.builder(id)
                 .reconnectDelay(Delay.exponentialWithJitter(reconnectDelay, maxDelay, reconnectDecay))
-                .reconnectGiveUp(reconnectTimeout);
+                .reconnectGiveUp(reconnectTimeout)
+                .deliverOnIoThread(deliverOnIoThread);
         listen.forEach(b::listen);
         nodeSettings.accept(b);
         return b;
@@ -119,6 +121,7 @@ public record HostOptions(String id, List<URI> listen, String networkId, Duratio
         private PeerIdResolver peerIdResolver = PeerIdResolver.OLDEST;
         private Backplane backplane;
         private ConsumerOptions peerQueue = ConsumerOptions.DEFAULT;
+        private boolean deliverOnIoThread;
 
         Builder() {
         }
@@ -249,6 +252,20 @@ public record HostOptions(String id, List<URI> listen, String networkId, Duratio
             return this;
         }
 
+        /**
+         * The fast path: messages from other hosts are handled on the I/O thread that read them, and peers' listeners,
+         * subscriptions and request futures run there too, saving a thread hand-off at each end of a round trip.
+         * Only for listeners that never block (no I/O, no waiting on futures, no long locks): every link on that
+         * thread waits while one runs, and one that holds it past the node's {@code blockedThreadBound} (100 ms) is
+         * logged with its stack and counted in the node's {@code ioThreadBlocked}. A peer or subscription whose
+         * {@link ConsumerOptions#mayBlock} is set still runs on the executor. Messages between peers of this host,
+         * and everything over a backplane, are unchanged. Default false.
+         */
+        public Builder deliverOnIoThread(boolean on) {
+            this.deliverOnIoThread = on;
+            return this;
+        }
+
         /** Lower-level node settings (transports, executor, frame size, heartbeats...). */
         public Builder node(Consumer<NodeOptions.Builder> settings) {
             this.nodeSettings = Objects.requireNonNull(settings, "settings");
@@ -260,7 +277,7 @@ public record HostOptions(String id, List<URI> listen, String networkId, Duratio
                     requestTimeout, directoryCacheSize, directoryReplicas, maxPeers,
                     maxRegistrationsPerMember, maxSubscriptionsPerMember, unackedMessages, unackedBytes,
                     retransmitAfter, nodeSettings, authorizer,
-                    backplane, peerQueue, peerIdResolver);
+                    backplane, peerQueue, peerIdResolver, deliverOnIoThread);
         }
 
         public Host build() {

@@ -1,5 +1,6 @@
 package io.meshbus.node;
 
+import io.meshbus.internal.BlockedThreadChecker;
 import io.meshbus.message.Message;
 import io.netty.channel.Channel;
 import java.util.ArrayList;
@@ -42,11 +43,14 @@ final class LinkInbound {
     /** When reading last resumed after a pause: a silence that began while this side did not read is not death. */
     private long readingSince = System.nanoTime();
     private boolean overInboundLimit;
+    /** Set when listeners run on this I/O thread (deliverOnIoThread): it times each run; null otherwise. */
+    private final BlockedThreadChecker onIoThread;
     /** The link refused or failed: it never reads again. */
     private boolean stopped;
 
     LinkInbound(Channel ch, NodeOptions options, NodeMetrics metrics, NodeEvents events, String nodeId,
-                BooleanSupplier verdictPending) {
+                BooleanSupplier verdictPending, BlockedThreadChecker onIoThread) {
+        this.onIoThread = onIoThread;
         this.ch = ch;
         this.options = options;
         this.metrics = metrics;
@@ -85,7 +89,23 @@ final class LinkInbound {
             overInboundLimit = true;
             applyReadState();
         }
-        r.inbound.execute(() -> events.deliver(r.id, b, this));
+        if (onIoThread == null) {
+            r.inbound.execute(() -> events.deliver(r.id, b, this));
+            return;
+        }
+        // On this thread unless the remote's earlier batches still wait on the executor (order per sender first).
+        r.inbound.executeInline(() -> {
+            if (!ch.eventLoop().inEventLoop()) {
+                events.deliver(r.id, b, this);
+                return;
+            }
+            BlockedThreadChecker.Slot watch = onIoThread.enter();
+            try {
+                events.deliver(r.id, b, this);
+            } finally {
+                BlockedThreadChecker.exit(watch);
+            }
+        });
     }
 
     /** When DATA last arrived (nanoTime). */

@@ -8,6 +8,7 @@ import io.meshbus.error.MeshbusException;
 import io.meshbus.error.PeerNotFoundException;
 import io.meshbus.error.PeerUnreachableException;
 import io.meshbus.internal.RateLimitedLog;
+import io.meshbus.internal.BlockedThreadChecker;
 import io.meshbus.internal.SerialExecutor;
 import io.meshbus.message.Message;
 import io.meshbus.transport.Listener;
@@ -68,6 +69,8 @@ public final class Node {
     final ConnectionLimits limits;
     final LinkArbiter arbiter;
     final Reconnector reconnector;
+    /** With deliverOnIoThread: reports listeners that hold an I/O thread too long; else null. */
+    final BlockedThreadChecker blockedChecker;
     private final List<Listener> listeners = new CopyOnWriteArrayList<>();
     private final CompletableFuture<Void> closeFuture = new CompletableFuture<>();
     private volatile List<URI> addresses = List.of();
@@ -93,6 +96,8 @@ public final class Node {
                 () -> advertised, () -> closed, dialler);
         this.reconnector = new Reconnector(id, options, metrics, remotes, events, drainer, timer, System::nanoTime,
                 () -> closed, dialler);
+        this.blockedChecker = options.deliverOnIoThread()
+                ? new BlockedThreadChecker(options.blockedThreadBound(), "node " + id, metrics.ioThreadBlocked) : null;
     }
 
     /** A builder of {@link NodeOptions} whose {@code build()} makes the node. */
@@ -194,6 +199,9 @@ public final class Node {
                 return closeFuture;
             }
             closed = true;
+        }
+        if (blockedChecker != null) {
+            blockedChecker.close();
         }
         listeners.forEach(Listener::close);
         for (Remote r : remotes.all()) {

@@ -85,7 +85,8 @@ final class NodeLink extends ChannelInboundHandlerAdapter implements LinkHandsha
         this.state = dial == null ? State.AWAIT_HELLO : State.AWAIT_REPLY;
         this.writer = new LinkWriter(ch, options.maxFrameSize(), metrics, node.completions, this::remoteId);
         this.handshake = new LinkHandshake(this, ch, dial, node.local, options, metrics, warnings);
-        this.inbound = new LinkInbound(ch, options, metrics, node.events, nodeId, handshake::readsPaused);
+        this.inbound = new LinkInbound(ch, options, metrics, node.events, nodeId, handshake::readsPaused,
+                node.blockedChecker);
     }
 
     @Override

@@ -42,6 +42,8 @@ public final class NodeMetrics {
     final LongAdder memoryBudgetRefusals = new LongAdder();
     /** Queues of remotes that were down, released to make room under the memory budget. */
     final LongAdder queuesShed = new LongAdder();
+    /** Listeners that held an I/O thread past the blocked-thread bound (with deliverOnIoThread), once per overrun. */
+    final LongAdder ioThreadBlocked = new LongAdder();
     /** Warnings about remotes left out of the log by its per-address rate limit (each still counted elsewhere). */
     final LongAdder warningsSuppressed = new LongAdder();
 
@@ -125,6 +127,10 @@ public final class NodeMetrics {
         return listenerErrors.sum();
     }
 
+    public long ioThreadBlocked() {
+        return ioThreadBlocked.sum();
+    }
+
     public long warningsSuppressed() {
         return warningsSuppressed.sum();
     }
@@ -159,6 +165,7 @@ public final class NodeMetrics {
         m.put("memoryBudgetRefusals", memoryBudgetRefusals.sum());
         m.put("queuesShed", queuesShed.sum());
         m.put("warningsSuppressed", warningsSuppressed.sum());
+        m.put("ioThreadBlocked", ioThreadBlocked.sum());
         return m;
     }
 

@@ -13,7 +13,7 @@ import io.netty.util.concurrent.DefaultThreadFactory;
  * The event loops that transports share. Created on first use, with daemon threads, and shared by every node in the
  * process unless a node is given its own: nodes in one JVM should not each start a thread pool per core.
  */
-public final class TransportResources {
+public final class TransportResources implements AutoCloseable {
     private static volatile TransportResources shared;
 
     private final boolean epoll;
@@ -41,6 +41,28 @@ public final class TransportResources {
             }
         }
         return r;
+    }
+
+    /**
+     * Event loops of their own, for transports that must not share threads with the rest of the process (a node
+     * whose listeners run on its I/O threads, kept apart from others'; a test that needs to know which thread a link
+     * is on). The caller closes them.
+     */
+    public static TransportResources of(int threads) {
+        if (threads < 1) {
+            throw new IllegalArgumentException("threads: at least 1, was " + threads);
+        }
+        return new TransportResources(threads);
+    }
+
+    /** Stops the event loops (never call it on {@link #shared()}). */
+    @Override
+    public void close() {
+        if (this == shared) {
+            throw new IllegalStateException("the shared transport resources are never closed");
+        }
+        network.shutdownGracefully(0, 1, java.util.concurrent.TimeUnit.SECONDS);
+        local.shutdownGracefully(0, 1, java.util.concurrent.TimeUnit.SECONDS);
     }
 
     /** Whether sockets use native epoll (true on Linux with the native library), NIO otherwise. */

@@ -41,7 +41,7 @@ class BusBehaviourTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"tcp", "mem"})
+    @ValueSource(strings = {"tcp", "mem", "tcp+io", "mem+io"})
     void shouldCreateGetAndRemovePeersAndRefuseDuplicates(String scheme) {
         Host h = on(scheme).start();
         Peer p = h.create("p1");
@@ -55,7 +55,7 @@ class BusBehaviourTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"tcp", "mem"})
+    @ValueSource(strings = {"tcp", "mem", "tcp+io", "mem+io"})
     void shouldSendLocallyWithConfirmationAndFailForAnUnknownPeer(String scheme) throws Exception {
         Host h = on(scheme).start();
         Peer a = h.create("a");
@@ -69,7 +69,7 @@ class BusBehaviourTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"tcp", "mem"})
+    @ValueSource(strings = {"tcp", "mem", "tcp+io", "mem+io"})
     void shouldSendAcrossHostsAndReply(String scheme) throws Exception {
         on(scheme);
         Host h1 = hosts.start();
@@ -91,7 +91,7 @@ class BusBehaviourTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"tcp", "mem"})
+    @ValueSource(strings = {"tcp", "mem", "tcp+io", "mem+io"})
     void shouldPropagateRemoteErrorsAndEvictStaleLocations(String scheme) throws Exception {
         // distribus resolved a send to a peer removed on its remote host with undefined and kept the stale entry.
         on(scheme);
@@ -114,7 +114,7 @@ class BusBehaviourTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"tcp", "mem"})
+    @ValueSource(strings = {"tcp", "mem", "tcp+io", "mem+io"})
     void shouldHonourNetworkIds(String scheme) throws Exception {
         on(scheme);
         Host foo = hosts.start(hosts.builder(Hosts.unique("h")).networkId("foo"));
@@ -135,7 +135,7 @@ class BusBehaviourTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"tcp", "mem"})
+    @ValueSource(strings = {"tcp", "mem", "tcp+io", "mem+io"})
     void shouldFailToJoinADeadHost(String scheme) throws Exception {
         on(scheme);
         Host gone = hosts.start();
@@ -147,7 +147,7 @@ class BusBehaviourTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"tcp", "mem"})
+    @ValueSource(strings = {"tcp", "mem", "tcp+io", "mem+io"})
     void shouldFormOneNetworkWhateverTheJoinOrder(String scheme) {
         on(scheme);
         for (int order = 0; order < 3; order++) {
@@ -173,7 +173,7 @@ class BusBehaviourTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"tcp", "mem"})
+    @ValueSource(strings = {"tcp", "mem", "tcp+io", "mem+io"})
     void shouldMergeTwoNetworks(String scheme) throws Exception {
         on(scheme);
         Host a = hosts.start();
@@ -191,7 +191,7 @@ class BusBehaviourTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"tcp", "mem"})
+    @ValueSource(strings = {"tcp", "mem", "tcp+io", "mem+io"})
     void shouldConvergeWhenTwentyHostsJoinInRandomOrderAtOnce(String scheme) {
         on(scheme);
         List<Host> all = new ArrayList<>();
@@ -214,7 +214,7 @@ class BusBehaviourTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"tcp", "mem"})
+    @ValueSource(strings = {"tcp", "mem", "tcp+io", "mem+io"})
     void shouldForgetTheAPeersOfAHostThatLeaves(String scheme) throws Exception {
         on(scheme);
         Host h1 = hosts.start();
@@ -230,7 +230,7 @@ class BusBehaviourTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"tcp", "mem"})
+    @ValueSource(strings = {"tcp", "mem", "tcp+io", "mem+io"})
     void shouldKeepAHostThatDropsUntilTheReconnectTimeout(String scheme) throws Exception {
         on(scheme);
         Host h1 = hosts.start(hosts.builder(Hosts.unique("h")).reconnectTimeout(Duration.ofMillis(800)));
@@ -248,7 +248,7 @@ class BusBehaviourTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"tcp", "mem"})
+    @ValueSource(strings = {"tcp", "mem", "tcp+io", "mem+io"})
     void shouldReconnectAutomaticallyAfterALinkDrops(String scheme) throws Exception {
         on(scheme);
         Host h1 = hosts.start();
@@ -264,7 +264,7 @@ class BusBehaviourTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"tcp", "mem"})
+    @ValueSource(strings = {"tcp", "mem", "tcp+io", "mem+io"})
     void shouldAcceptARestartedHostAsANewIncarnation(String scheme) throws Exception {
         on(scheme);
         Host h1 = hosts.start();
@@ -285,7 +285,7 @@ class BusBehaviourTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"tcp", "mem"})
+    @ValueSource(strings = {"tcp", "mem", "tcp+io", "mem+io"})
     void shouldKeepOrderFromOnePeerToAnother(String scheme) throws Exception {
         on(scheme);
         Host h1 = hosts.start();
@@ -315,7 +315,7 @@ class BusBehaviourTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"tcp", "mem"})
+    @ValueSource(strings = {"tcp", "mem", "tcp+io", "mem+io"})
     void shouldListAllPeerIdsPageByPage(String scheme) throws Exception {
         on(scheme);
         Host h1 = hosts.start();
@@ -345,7 +345,7 @@ class BusBehaviourTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"tcp", "mem"})
+    @ValueSource(strings = {"tcp", "mem", "tcp+io", "mem+io"})
     void shouldReturnAStatusForFireAndForget(String scheme) throws Exception {
         on(scheme);
         Host h1 = hosts.start();
@@ -363,7 +363,7 @@ class BusBehaviourTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"tcp", "mem"})
+    @ValueSource(strings = {"tcp", "mem", "tcp+io", "mem+io"})
     void shouldFindAPeerWhileAnotherHostIsDown(String scheme) throws Exception {
         // distribus's find never settled when any host failed to answer.
         on(scheme);
@@ -383,7 +383,7 @@ class BusBehaviourTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"tcp", "mem"})
+    @ValueSource(strings = {"tcp", "mem", "tcp+io", "mem+io"})
     void shouldReachThePeersOfAHostThatDoesNotListen(String scheme) throws Exception {
         // distribus registered a host that never listened nowhere but at its seed: its peers were unreachable.
         on(scheme);
@@ -420,7 +420,7 @@ class BusBehaviourTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"tcp", "mem"})
+    @ValueSource(strings = {"tcp", "mem", "tcp+io", "mem+io"})
     void shouldValidateOptions(String scheme) {
         assertThatThrownBy(() -> Host.builder().reconnectDecay(0.5).options())
                 .hasMessageContaining("reconnectDecay");

@@ -39,7 +39,7 @@ class ChannelsTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"tcp", "mem"})
+    @ValueSource(strings = {"tcp", "mem", "tcp+io"})
     void shouldDeliverStringsAndObjectsToSeveralSubscribersAcrossHostsAndStopAfterUnsubscribe(String scheme)
             throws Exception {
         List<Host> net = network(scheme, 2);
@@ -69,7 +69,7 @@ class ChannelsTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"tcp", "mem"})
+    @ValueSource(strings = {"tcp", "mem", "tcp+io"})
     void shouldSpreadAQueueGroupAcrossHostsAndFailOverWhenAMemberLeaves(String scheme) throws Exception {
         List<Host> net = network(scheme, 3);
         AtomicInteger onB = new AtomicInteger();
@@ -94,7 +94,7 @@ class ChannelsTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"tcp", "mem"})
+    @ValueSource(strings = {"tcp", "mem", "tcp+io"})
     void shouldSendAPublishOnlyToInterestedHostsOncePerHost(String scheme) throws Exception {
         List<Host> net = network(scheme, 3);
         Host pub = net.get(0);
@@ -122,7 +122,7 @@ class ChannelsTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"tcp", "mem"})
+    @ValueSource(strings = {"tcp", "mem", "tcp+io"})
     void shouldKeepSubscriptionsThroughABrokenLinkAndARestartWithoutDuplicates(String scheme) throws Exception {
         List<Host> net = network(scheme, 2);
         Host pub = net.get(0);
@@ -157,7 +157,7 @@ class ChannelsTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"tcp", "mem"})
+    @ValueSource(strings = {"tcp", "mem", "tcp+io"})
     void shouldBroadcastAndSendToPeerPatternsAcrossFiveHosts(String scheme) throws Exception {
         List<Host> net = network(scheme, 5);
         List<Hosts.Inbox> sensors = new ArrayList<>();
@@ -186,7 +186,7 @@ class ChannelsTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"tcp", "mem"})
+    @ValueSource(strings = {"tcp", "mem", "tcp+io"})
     void shouldTellSubscribersWhichPeerPublished(String scheme) throws Exception {
         List<Host> net = network(scheme, 2);
         Peer watcher = net.get(1).create("watcher");

@@ -20,8 +20,9 @@ final class Hosts implements AutoCloseable {
         this.scheme = scheme;
     }
 
+    /** "tcp" or "mem", with "+io" for the fast path (deliverOnIoThread). */
     String listenUri() {
-        return scheme.equals("tcp") ? "tcp://127.0.0.1:0" : "mem://0";
+        return scheme.startsWith("tcp") ? "tcp://127.0.0.1:0" : "mem://0";
     }
 
     static String unique(String prefix) {
@@ -30,6 +31,7 @@ final class Hosts implements AutoCloseable {
 
     HostOptions.Builder builder(String id) {
         return Host.builder().id(id).listen(listenUri()).reconnectDelay(Duration.ofMillis(50))
+                .deliverOnIoThread(scheme.endsWith("+io"))
                 .node(n -> n.heartbeatInterval(Duration.ofMillis(200)).idleTimeout(Duration.ofSeconds(2)));
     }
 

@@ -50,7 +50,7 @@ class NodeBehaviourTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"tcp", "mem"})
+    @ValueSource(strings = {"tcp", "mem", "tcp+io", "mem+io"})
     void shouldCarryDataBothWays(String scheme) throws Exception {
         on(scheme);
         Node a = nodes.start(Nodes.uniqueId("a"));
@@ -69,7 +69,7 @@ class NodeBehaviourTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"tcp", "mem"})
+    @ValueSource(strings = {"tcp", "mem", "tcp+io", "mem+io"})
     void shouldMulticastToSeveralNodes(String scheme) throws Exception {
         on(scheme);
         Node a = nodes.start(Nodes.uniqueId("a"));
@@ -89,7 +89,7 @@ class NodeBehaviourTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"tcp", "mem"})
+    @ValueSource(strings = {"tcp", "mem", "tcp+io", "mem+io"})
     void shouldKeepOneLinkWhenTheOtherSideDialsWhileConnected(String scheme) throws Exception {
         on(scheme);
         Node a = nodes.start(Nodes.uniqueId("a"));
@@ -120,7 +120,7 @@ class NodeBehaviourTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"tcp", "mem"})
+    @ValueSource(strings = {"tcp", "mem", "tcp+io", "mem+io"})
     void shouldKeepOneLinkWhenBothNodesDialThreeTimesAtOnce(String scheme) throws Exception {
         on(scheme);
         Node a = nodes.start(Nodes.uniqueId("a"));
@@ -143,7 +143,7 @@ class NodeBehaviourTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"tcp", "mem"})
+    @ValueSource(strings = {"tcp", "mem", "tcp+io", "mem+io"})
     void shouldKeepOneLinkWhenDialsCrossInFlight(String scheme) throws Exception {
         on(scheme);
         for (int round = 0; round < 5; round++) {
@@ -161,7 +161,7 @@ class NodeBehaviourTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"tcp", "mem"})
+    @ValueSource(strings = {"tcp", "mem", "tcp+io", "mem+io"})
     void shouldRefuseADialToItself(String scheme) throws Exception {
         on(scheme);
         Node a = nodes.start(Nodes.uniqueId("a"));
@@ -173,7 +173,7 @@ class NodeBehaviourTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"tcp", "mem"})
+    @ValueSource(strings = {"tcp", "mem", "tcp+io", "mem+io"})
     void shouldReconnectAKeptLinkAfterDisconnect(String scheme) throws Exception {
         on(scheme);
         Node a = nodes.start(Nodes.uniqueId("a"));
@@ -197,7 +197,7 @@ class NodeBehaviourTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"tcp", "mem"})
+    @ValueSource(strings = {"tcp", "mem", "tcp+io", "mem+io"})
     void shouldLoseNothingWhenTheLinkIsCutInTheMiddleOfBounces(String scheme) throws Exception {
         on(scheme);
         Node a = nodes.start(Nodes.uniqueId("a"));
@@ -233,7 +233,7 @@ class NodeBehaviourTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"tcp", "mem"})
+    @ValueSource(strings = {"tcp", "mem", "tcp+io", "mem+io"})
     void shouldReapLinksNobodyKeeps(String scheme) throws Exception {
         on(scheme);
         NodeOptions.Builder fast = nodes.builder(Nodes.uniqueId("a")).heartbeatInterval(Duration.ofMillis(50))
@@ -255,7 +255,7 @@ class NodeBehaviourTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"tcp", "mem"})
+    @ValueSource(strings = {"tcp", "mem", "tcp+io", "mem+io"})
     void shouldNoticeAClosedNodeAtOnce(String scheme) throws Exception {
         on(scheme);
         Node a = nodes.start(Nodes.uniqueId("a"));
@@ -270,7 +270,7 @@ class NodeBehaviourTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"tcp", "mem"})
+    @ValueSource(strings = {"tcp", "mem", "tcp+io", "mem+io"})
     void shouldStayLinkedWhileIdleWithoutApplicationTraffic(String scheme) throws Exception {
         // masterless crashed about 1 s after a link that had not yet sent an application packet (hrtime bug).
         on(scheme);
@@ -287,7 +287,7 @@ class NodeBehaviourTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"tcp", "mem"})
+    @ValueSource(strings = {"tcp", "mem", "tcp+io", "mem+io"})
     void shouldReportARestartedNodeAsANewIncarnation(String scheme) throws Exception {
         on(scheme);
         Node a = nodes.start(Nodes.uniqueId("a"));
@@ -307,7 +307,7 @@ class NodeBehaviourTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"tcp", "mem"})
+    @ValueSource(strings = {"tcp", "mem", "tcp+io", "mem+io"})
     void shouldQueueWhileReconnectingAndFailQueuedMessagesWhenGivingUp(String scheme) throws Exception {
         on(scheme);
         Node a = nodes.start(nodes.builder(Nodes.uniqueId("a")).reconnectGiveUp(Duration.ofMillis(500))
@@ -330,7 +330,7 @@ class NodeBehaviourTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"tcp", "mem"})
+    @ValueSource(strings = {"tcp", "mem", "tcp+io", "mem+io"})
     void shouldApplyTheOverflowPolicyWhenTheQueueIsFull(String scheme) throws Exception {
         on(scheme);
         Node failing = nodes.start(nodes.builder(Nodes.uniqueId("f")).sendQueueCapacity(4));
@@ -361,8 +361,8 @@ class NodeBehaviourTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"tcp", "mem"})
-    void shouldKeepPerLinkOrderAndDeliverOffTheEventLoop(String scheme) throws Exception {
+    @ValueSource(strings = {"tcp", "mem", "tcp+io", "mem+io"})
+    void shouldKeepPerLinkOrderAndDeliverOffTheEventLoopUnlessAskedTo(String scheme) throws Exception {
         on(scheme);
         Node a = nodes.start(Nodes.uniqueId("a"));
         Node b = nodes.start(Nodes.uniqueId("b"));
@@ -388,11 +388,15 @@ class NodeBehaviourTest {
                 throw new AssertionError("message " + i + " arrived as " + order.get(i));
             }
         }
-        assertThat(threads).noneMatch(t -> t.startsWith("meshbus-io") || t.startsWith("meshbus-mem"));
+        if (nodes.onIoThread()) {
+            assertThat(threads).allMatch(t -> t.startsWith("meshbus-io") || t.startsWith("meshbus-mem"));
+        } else {
+            assertThat(threads).noneMatch(t -> t.startsWith("meshbus-io") || t.startsWith("meshbus-mem"));
+        }
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"tcp", "mem"})
+    @ValueSource(strings = {"tcp", "mem", "tcp+io", "mem+io"})
     void shouldCompleteSendAsyncOnceWrittenAndRefuseOversizedMessages(String scheme) throws Exception {
         on(scheme);
         Node a = nodes.start(nodes.builder(Nodes.uniqueId("a")).maxFrameSize(64 * 1024));
@@ -413,7 +417,7 @@ class NodeBehaviourTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"tcp", "mem"})
+    @ValueSource(strings = {"tcp", "mem", "tcp+io", "mem+io"})
     void shouldFailEverythingCleanlyOnClose(String scheme) throws Exception {
         on(scheme);
         Node a = nodes.start(Nodes.uniqueId("a"));

@@ -20,8 +20,13 @@ final class Nodes implements AutoCloseable {
         this.scheme = scheme;
     }
 
+    /** "tcp" or "mem", with "+io" for listeners on the I/O thread (deliverOnIoThread). */
     String listenUri() {
-        return scheme.equals("tcp") ? "tcp://127.0.0.1:0" : "mem://0";
+        return scheme.startsWith("tcp") ? "tcp://127.0.0.1:0" : "mem://0";
+    }
+
+    boolean onIoThread() {
+        return scheme.endsWith("+io");
     }
 
     static String uniqueId(String prefix) {
@@ -29,7 +34,7 @@ final class Nodes implements AutoCloseable {
     }
 
     NodeOptions.Builder builder(String id) {
-        return Node.builder(id).listen(listenUri());
+        return Node.builder(id).listen(listenUri()).deliverOnIoThread(onIoThread());
     }
 
     Node start(NodeOptions.Builder b) {

@@ -46,9 +46,11 @@ public final class PeersScenario implements Scenario {
     }
 
     static final List<Row> ROUND_TRIPS = rows(List.of(RawSocketContender.RAW, JeromqContender.JEROMQ,
-            VertxContender.VERTX, NatsContender.NATS, NodeContender.NODE, BusContender.BUS, RouteContenders.TCP),
+            VertxContender.VERTX, NatsContender.NATS, NodeContender.NODE, BusContender.BUS, RouteContenders.TCP,
+            NodeContender.NODE_FAST, BusContender.BUS_FAST),
             "raw TCP ping-pong", "JeroMQ REQ/REP", "Vert.x event bus request", "NATS request/reply",
-            "Meshbus node round trip", "Meshbus bus request", "Meshbus route request");
+            "Meshbus node round trip", "Meshbus bus request", "Meshbus route request",
+            "Meshbus node round trip, I/O thread", "Meshbus bus request, I/O thread");
 
     static final List<Row> STREAMS = rows(List.of(RawSocketContender.RAW, JeromqContender.JEROMQ,
             VertxContender.VERTX, NatsContender.NATS, NodeContender.NODE, BusContender.BUS, PubSubContender.PUBLISH),

@@ -20,7 +20,8 @@ import java.util.function.Predicate;
  * out of the table is the only one to complete it.
  *
  * <p>Threads: any thread files and answers; {@link #sweep} runs on the timer. Failures found by a sweep or a lost link
- * are completed on the executor, never on the timer or an I/O thread.
+ * are completed on the executor, never on the timer or an I/O thread; answers complete on the thread that handles
+ * them (an I/O thread only on a host that delivers there, {@code deliverOnIoThread}).
  */
 public final class PendingOps implements MembershipListener {
     private final BusClock clock;
