@@ -21,14 +21,15 @@ import org.junit.jupiter.api.Timeout;
  * rows. What the figures are worth is the benchmark's business, not this test's: nothing here judges a time.
  */
 class PeersScenarioTest {
-    private static final List<String> ROUND_TRIPS = List.of("raw", "node", "bus", "route-tcp");
+    private static final List<String> ROUND_TRIPS = List.of("raw", "node", "bus", "route-tcp", "node-fast", "bus-fast");
     private static final List<String> STREAMS = List.of("raw", "node", "bus", "bus-publish");
 
     @Test
     @Timeout(value = 240, unit = TimeUnit.SECONDS)
     void shouldGiveEveryContenderItsRowsInTheQuickMode() throws Exception {
         ByteArrayOutputStream captured = new ByteArrayOutputStream();
-        int code = BenchMain.run(new String[] {"peers", "--quick", "--contenders", "node,bus,route-tcp,bus-publish",
+        int code = BenchMain.run(new String[] {"peers", "--quick", "--contenders",
+                "node,bus,route-tcp,bus-publish,node-fast,bus-fast",
                 "--json"}, new PrintStream(captured, true, StandardCharsets.UTF_8));
         String out = captured.toString(StandardCharsets.UTF_8);
         assertThat(code).as(out).isZero();
