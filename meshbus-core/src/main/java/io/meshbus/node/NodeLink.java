@@ -17,6 +17,7 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.socket.DuplexChannel;
 import io.netty.handler.codec.DecoderException;
 import io.netty.handler.timeout.IdleState;
 import io.netty.handler.timeout.IdleStateEvent;
@@ -73,6 +74,8 @@ final class NodeLink extends ChannelInboundHandlerAdapter implements LinkHandsha
     private boolean started;
     /** The link refused a frame or failed: nothing it reads from now on is handled. */
     private boolean discarding;
+    /** How long a refused or failed link waits for the other side to close after the last frame. */
+    static final long LINGER_MILLIS = 1_000;
 
     NodeLink(Node node, Channel ch, DialContext dial) {
         this.node = node;
@@ -404,7 +407,30 @@ final class NodeLink extends ChannelInboundHandlerAdapter implements LinkHandsha
             dial.fail(why);
         }
         state = State.CLOSING;
-        ch.writeAndFlush(told).addListener(ChannelFutureListener.CLOSE);
+        closeAfter(told);
+    }
+
+    /**
+     * Writes the last frame and closes so that the other side can read it: closing a TCP socket with input still
+     * unread sends a reset, which can destroy the frame at the other end before it is read (a dialler then sees only
+     * "closed during the handshake"). So the output is shut down after the frame, and whatever still arrives is
+     * read and dropped until the other side closes, for at most {@link #LINGER_MILLIS}.
+     */
+    private void closeAfter(Frame last) {
+        stopReading();
+        ch.writeAndFlush(last).addListener(written -> {
+            if (!(ch instanceof DuplexChannel d) || !written.isSuccess() || !ch.isActive()) {
+                ch.close();
+                return;
+            }
+            d.shutdownOutput().addListener(shut -> {
+                ch.config().setAutoRead(true); // the decoder drops all of it now
+                ch.read();
+                ch.eventLoop().schedule(() -> {
+                    ch.close();
+                }, LINGER_MILLIS, TimeUnit.MILLISECONDS);
+            });
+        });
     }
 
     @Override
@@ -431,7 +457,7 @@ final class NodeLink extends ChannelInboundHandlerAdapter implements LinkHandsha
         }
         Frame why = was == State.ACTIVE ? new Frame.Bye(e.code(), e.getMessage())
                 : rejectFrame(e, nodeId);
-        ch.writeAndFlush(why).addListener(ChannelFutureListener.CLOSE);
+        closeAfter(why);
     }
 
     /**

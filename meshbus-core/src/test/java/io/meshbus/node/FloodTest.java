@@ -95,6 +95,45 @@ class FloodTest {
     }
 
     @Test
+    void shouldLetARefusedConnectionReadWhyEvenWhenItHasSentWhatNobodyRead() throws Exception {
+        Node strict = nodes.start(nodes.builder(Nodes.uniqueId("s")).maxConnectionsPerAddress(2)
+                .handshakeTimeout(Duration.ofSeconds(30)));
+        List<Socket> admitted = new ArrayList<>();
+        for (int i = 0; i < 2; i++) {
+            admitted.add(dial(strict, "127.0.0.7"));
+        }
+        await().atMost(Nodes.WAIT).until(() -> strict.metrics().pendingHandshakes() == 2);
+        byte[] unread = new byte[64 * 1024];
+        for (int i = 0; i < 10; i++) {
+            Socket s = dial(strict, "127.0.0.7");
+            // Bytes the refusing side never reads: closing on them at once would reset the connection.
+            s.getOutputStream().write(unread);
+            s.getOutputStream().flush();
+            InputStream in = s.getInputStream();
+            int got = 0;
+            try {
+                while (in.read() >= 0) {
+                    got++;
+                }
+            } catch (java.net.SocketException reset) {
+                throw new AssertionError("connection " + i + " was reset after " + got + " bytes: " + reset);
+            }
+            assertThat(got).as("connection %d read the REJECT frame before the end", i).isPositive();
+        }
+        assertThat(strict.metrics().connectionsRefused()).isEqualTo(10);
+        assertThat(admitted).allMatch(Socket::isConnected);
+    }
+
+    private Socket dial(Node to, String local) throws IOException {
+        Socket s = new Socket();
+        sockets.add(s);
+        s.bind(new InetSocketAddress(local, 0));
+        s.connect(new InetSocketAddress(to.info().getHost(), to.info().getPort()), 5000);
+        s.setSoTimeout(10_000);
+        return s;
+    }
+
+    @Test
     void shouldTimeOutASlowLorisCrowdAndKeepServing() throws Exception {
         ByteBuf hello = Unpooled.buffer();
         WireFormat.writeControl(hello, new Frame.Hello(Protocol.VERSION, "zzz-slow", 1L, "", false, "", false));
