@@ -4,11 +4,12 @@ import io.meshbus.bus.Host;
 import io.meshbus.codec.ContentType;
 import io.meshbus.message.Headers;
 import io.meshbus.message.Message;
-import io.meshbus.node.NodeMetrics;
 import java.io.IOException;
 import java.net.URI;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeoutException;
 
 /**
@@ -17,10 +18,8 @@ import java.util.concurrent.TimeoutException;
  * host, {@code bus-fanout} four, joined into one network inside the child; the sink counts what the subscriptions'
  * listeners receive, all of them together.
  *
- * <p>{@link Host#publish} returns nothing: a message a full send queue refuses is lost without a word. The sender sees
- * refusals only in the node's {@code sendsBackPressured} metric, read around each publish, and backs off after any,
- * as after the node's {@code BACK_PRESSURED}. A publish no host took is simply published again; one that some hosts
- * took and others refused cannot be, and its refused deliveries are reported as lost.
+ * <p>The publisher uses {@link Host#publishAsync}: where a host's send queue is full the publish waits for room and the
+ * sender waits on its future before the next, so no publish is refused (a refusal would be a bug, and is warned of).
  */
 public final class PubSubContender extends TwoJvmContender {
     static final int FANOUT_HOSTS = 4;
@@ -77,28 +76,26 @@ public final class PubSubContender extends TwoJvmContender {
             throw e;
         }
         byte[] payload = Contender.payload(size);
-        NodeMetrics metrics = host.node().metrics();
         return new StreamSender() {
             private long deliveries;
-            private long refusedPublishes;
-            private long lostDeliveries;
 
-            /** False, so the send loop backs off, when a send queue refused the message. */
+            /** Always true: a full send queue holds the publisher back on publishAsync's future instead. */
             @Override
-            public boolean trySend() {
-                long before = metrics.sendsBackPressured();
-                host.publish(SUBJECT, Message.ofBytes(Headers.EMPTY, ContentType.BYTES, payload));
-                long refused = metrics.sendsBackPressured() - before;
-                deliveries += subscribers - refused;
-                if (refused == 0) {
-                    return true;
+            public boolean trySend() throws IOException {
+                CompletableFuture<Void> taken = host.publishAsync(SUBJECT,
+                        Message.ofBytes(Headers.EMPTY, ContentType.BYTES, payload));
+                deliveries += subscribers;
+                if (!taken.isDone()) {
+                    try {
+                        taken.get();
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                        throw new IOException("interrupted while held back", e);
+                    } catch (ExecutionException e) {
+                        throw new IOException("publish failed: " + e.getCause(), e.getCause());
+                    }
                 }
-                if (refused < subscribers) {
-                    lostDeliveries += refused;
-                } else {
-                    refusedPublishes++;
-                }
-                return false;
+                return true;
             }
 
             @Override
@@ -114,14 +111,10 @@ public final class PubSubContender extends TwoJvmContender {
             @Override
             public List<String> warnings() {
                 List<String> w = new ArrayList<>();
-                if (refusedPublishes > 0) {
-                    w.add(String.format("%s: %,d publishes were refused by every host's full send queue, which "
-                            + "publish does not report (seen in sendsBackPressured; published again after a back-off)",
-                            name(), refusedPublishes));
-                }
-                if (lostDeliveries > 0) {
-                    w.add(String.format("%s: %,d deliveries lost: a full send queue refused a publish other hosts "
-                            + "took, which publish does not report", name(), lostDeliveries));
+                long refused = host.metrics().get("publishesRefused");
+                if (refused > 0) {
+                    w.add(String.format("%s: %,d publishes were refused by a host, which should not happen to a "
+                            + "publisher that waits on publishAsync", name(), refused));
                 }
                 return w;
             }

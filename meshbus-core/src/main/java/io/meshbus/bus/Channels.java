@@ -14,6 +14,7 @@ import io.meshbus.error.MeshbusException;
 import io.meshbus.error.NotAuthorizedException;
 import io.meshbus.message.Headers;
 import io.meshbus.message.Message;
+import io.meshbus.node.SendStatus;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -58,6 +59,8 @@ final class Channels implements MembershipListener {
     final LongAdder deliveredToSubscribers = new LongAdder();
     /** Publishes a host's send queue refused (at most once: counted, not retried). */
     final LongAdder refused = new LongAdder();
+    /** publishAsync's publishes waiting for room at a host. */
+    private final PublishBacklog backlog;
 
     Channels(BusContext ctx, Membership membership, HostCalls calls, PendingOps pending, Interests remote,
              Backplane broker, ConsumerQueue.Factory queues) {
@@ -68,6 +71,7 @@ final class Channels implements MembershipListener {
         this.remote = remote;
         this.broker = broker;
         this.queues = queues;
+        this.backlog = new PublishBacklog(ctx.carrier(), refused);
     }
 
     // ------------------------------------------------------------------ subscribing
@@ -180,7 +184,12 @@ final class Channels implements MembershipListener {
 
     // ------------------------------------------------------------------ publishing
 
-    void publish(String from, String subject, Object payload) {
+    /**
+     * Publishes to the local subscriptions and the hosts with a matching interest. With {@code retry} false a refusal
+     * by a full send queue is final (counted in {@code publishesRefused}); with true a refused host gets the message
+     * from the {@link PublishBacklog} once it has room, and the futures of those waits come back (null when none).
+     */
+    List<CompletableFuture<Void>> publish(String from, String subject, Object payload, boolean retry) {
         String[] tokens = Subjects.tokens(subject, false);
         Message m = Outbound.toMessage(payload);
         Message out = m.withHeaders(m.headers().withAll(Headers.FROM, from, Headers.CHANNEL, subject));
@@ -204,32 +213,85 @@ final class Channels implements MembershipListener {
             }
         });
         deliverAll(plain, from, out, null);
+        List<CompletableFuture<Void>> again = null;
         if (broker != null) {
             if (!broker.publish(subject, out.withHeader(BusOps.OP, BusOps.PUBLISH)).accepted()) {
                 refused.increment();
             }
         } else if (!hosts.isEmpty()) {
             Message wire = out.withHeader(BusOps.OP, BusOps.PUBLISH);
+            if (retry) {
+                // Hosts that still wait for earlier publishes get this one behind them: order per host holds.
+                for (java.util.Iterator<String> it = hosts.iterator(); it.hasNext(); ) {
+                    String h = it.next();
+                    if (backlog.backlogged(h)) {
+                        it.remove();
+                        again = add(again, backlog.add(h, wire));
+                    }
+                }
+            }
             // One host: the link's own path (header strings cached per link); several: encoded once for all.
-            int taken = hosts.size() == 1 ? (ctx.carrier().send(hosts.iterator().next(), wire).accepted() ? 1 : 0)
-                    : ctx.carrier().send(hosts, wire);
-            if (taken < hosts.size()) {
-                refused.add(hosts.size() - taken);
-                LOG.debug("publish on {} refused by {} of {} hosts (send queues full)", subject,
-                        hosts.size() - taken, hosts.size());
+            List<String> back = retry ? new ArrayList<>(0) : null;
+            int taken;
+            if (hosts.isEmpty()) {
+                taken = 0;
+            } else if (hosts.size() == 1) {
+                String h = hosts.iterator().next();
+                SendStatus st = ctx.carrier().send(h, wire);
+                taken = st.accepted() ? 1 : 0;
+                if (back != null && st == SendStatus.BACK_PRESSURED) {
+                    back.add(h);
+                }
+            } else {
+                taken = ctx.carrier().send(hosts, wire, back);
+            }
+            int lost = hosts.size() - taken - (back == null ? 0 : back.size());
+            if (lost > 0) {
+                refused.add(lost);
+                LOG.debug("publish on {} refused by {} of {} hosts (send queues full)", subject, lost, hosts.size());
+            }
+            if (back != null) {
+                for (String h : back) {
+                    again = add(again, backlog.add(h, wire));
+                }
             }
         }
-        groups.forEach((group, candidates) -> {
-            List<String> sorted = new ArrayList<>(candidates);
+        for (Map.Entry<String, Set<String>> e : groups.entrySet()) {
+            String group = e.getKey();
+            List<String> sorted = new ArrayList<>(e.getValue());
             sorted.sort(null);
             String target = sorted.get(Math.floorMod(cursor(group).getAndIncrement(), sorted.size()));
             if (target.equals(ctx.id())) {
                 deliverToGroup(tokens, group, from, out, null);
-            } else {
-                ctx.carrier().send(target, out.withHeaders(out.headers().withAll(BusOps.OP, BusOps.GROUP_PUBLISH, GROUP,
-                        group)));
+                continue;
             }
-        });
+            Message g = out.withHeaders(out.headers().withAll(BusOps.OP, BusOps.GROUP_PUBLISH, GROUP, group));
+            SendStatus st = ctx.carrier().send(target, g);
+            if (retry && st == SendStatus.BACK_PRESSURED) {
+                again = add(again, backlog.add(target, g));
+            } else if (!st.accepted()) {
+                refused.increment();
+            }
+        }
+        return again;
+    }
+
+    private static List<CompletableFuture<Void>> add(List<CompletableFuture<Void>> to, CompletableFuture<Void> f) {
+        List<CompletableFuture<Void>> l = to == null ? new ArrayList<>(2) : to;
+        l.add(f);
+        return l;
+    }
+
+    /**
+     * Publishes, and completes once every host with a matching interest took the message: a host whose send queue is
+     * full gets it again when the queue has room, so a publisher that waits on the future is held back instead of
+     * losing messages. A host that goes away meanwhile is left out (counted in {@code publishesRefused}); the
+     * future never fails for it. Completes on the executor when it had to wait, else on the caller's thread.
+     */
+    CompletableFuture<Void> publishAsync(String from, String subject, Object payload) {
+        List<CompletableFuture<Void>> waiting = publish(from, subject, payload, true);
+        return waiting == null ? CompletableFuture.completedFuture(null)
+                : CompletableFuture.allOf(waiting.toArray(new CompletableFuture<?>[0]));
     }
 
     private AtomicInteger cursor(String group) {

@@ -385,11 +385,23 @@ public final class Host {
      * matching subscription now, once each, and is not acknowledged.
      */
     public void publish(String subject, Object payload) {
-        channels.publish(id(), subject, payload);
+        channels.publish(id(), subject, payload, false);
+    }
+
+    /**
+     * Publishes and completes once every host with a matching subscription took it: a full send queue holds the
+     * publisher back instead of dropping the message (see {@link Peer#publishAsync}).
+     */
+    public CompletableFuture<Void> publishAsync(String subject, Object payload) {
+        return channels.publishAsync(id(), subject, payload);
     }
 
     void publish(Peer from, String subject, Object payload) {
-        channels.publish(from.id(), subject, payload);
+        channels.publish(from.id(), subject, payload, false);
+    }
+
+    CompletableFuture<Void> publishAsync(Peer from, String subject, Object payload) {
+        return channels.publishAsync(from.id(), subject, payload);
     }
 
     /** Sends to every peer on every host (at most once), with this host's id as the sender. */

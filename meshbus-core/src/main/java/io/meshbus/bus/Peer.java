@@ -213,6 +213,18 @@ public final class Peer {
         host.publish(this, subject, payload);
     }
 
+    /**
+     * Publishes as {@link #publish} does, and completes once every host with a matching interest took the message.
+     * Where a host's send queue is full the message waits for room instead of being refused, so a publisher that
+     * waits on each future (or keeps a bounded number in flight) is held back as far as the slowest subscriber host,
+     * and none of its publishes is refused at steady state. A host that goes away meanwhile is left out (counted in
+     * the host's {@code publishesRefused}); the future does not fail for it. Still at most once: nothing is
+     * acknowledged by the subscribers.
+     */
+    public CompletableFuture<Void> publishAsync(String subject, Object payload) {
+        return host.publishAsync(this, subject, payload);
+    }
+
     /** Sends to every other peer on every host (at most once). */
     public void broadcast(Object payload) {
         host.broadcast(id, this, payload);

@@ -124,6 +124,9 @@ final class LinkWriter {
             metrics.messagesSent.add(written);
             ch.flush();
         }
+        if (r.queue.roomReady) {
+            completions.complete(new ArrayList<>(r.queue.takeRoomWaiters()), null);
+        }
     }
 
     private void write(ByteBuf buf, List<CompletableFuture<?>> futures) {

@@ -444,10 +444,40 @@ public final class Node {
      * many nodes took it.
      */
     public int send(Collection<String> to, Message message) {
+        return send(to, message, null);
+    }
+
+    /**
+     * As {@link #send(Collection, Message)}, adding to {@code backPressured} (when not null) the ids of the nodes
+     * whose full queue refused it: the ones to try again once {@link #whenWritable} says they have room.
+     */
+    public int send(Collection<String> to, Message message, Collection<String> backPressured) {
         if (closed) {
             return 0;
         }
-        return drainer.send(to, message);
+        return drainer.send(to, message, backPressured);
+    }
+
+    /**
+     * Completes once the send queue to the node has room again (at most half full, in messages and in bytes): at
+     * once when it has. A sender that was refused ({@link SendStatus#BACK_PRESSURED}) waits on it instead of
+     * spinning. Fails as the queue's messages do when the node is given up or this node closes, and with
+     * {@link PeerNotFoundException} when no such node is known. Completes on the executor.
+     */
+    public CompletableFuture<Void> whenWritable(String to) {
+        if (closed) {
+            return CompletableFuture.failedFuture(new ClosedException("node " + id + " is closed"));
+        }
+        Remote r = remotes.find(to);
+        if (r == null) {
+            return CompletableFuture.failedFuture(new PeerNotFoundException("no node " + to + " is connected"));
+        }
+        CompletableFuture<Void> room = r.queue.room();
+        if (!room.isDone()) {
+            // The drain that makes the room may have run between the refusal and this call.
+            drainer.signalDrain(r);
+        }
+        return room;
     }
 
     /**

@@ -11,7 +11,9 @@ import io.meshbus.wire.WireFormat;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.buffer.Unpooled;
+import java.util.ArrayList;
 import java.util.Collection;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -64,7 +66,7 @@ final class RemoteDrainer {
     }
 
     /** Encodes the message once and queues the same bytes for every remote that is known; returns how many took it. */
-    int send(Collection<String> to, Message message) {
+    int send(Collection<String> to, Message message, Collection<String> backPressured) {
         if (message.payloadSize() <= SMALL_FRAME) {
             // Small frames are shared as a plain array: no reference counting, no pooled buffer freed on another
             // thread; each link copies the bytes into its batch anyway.
@@ -72,8 +74,8 @@ final class RemoteDrainer {
             int taken = 0;
             for (String t : to) {
                 Remote r = remotes.find(t);
-                if (r != null && enqueue(r, frame, null).accepted()) {
-                    taken++;
+                if (r != null) {
+                    taken += offer(r, frame, backPressured);
                 }
             }
             return taken;
@@ -84,14 +86,23 @@ final class RemoteDrainer {
             int taken = 0;
             for (String t : to) {
                 Remote r = remotes.find(t);
-                if (r != null && enqueue(r, frame.retainedDuplicate(), null).accepted()) {
-                    taken++;
+                if (r != null) {
+                    taken += offer(r, frame.retainedDuplicate(), backPressured);
                 }
             }
             return taken;
         } finally {
             frame.release();
         }
+    }
+
+    /** One host's share of a multi-send: 1 when taken; a refusal for lack of room is noted in {@code backPressured}. */
+    private int offer(Remote r, Object frame, Collection<String> backPressured) {
+        SendStatus s = enqueue(r, frame, null);
+        if (s == SendStatus.BACK_PRESSURED && backPressured != null) {
+            backPressured.add(r.id);
+        }
+        return s.accepted() ? 1 : 0;
     }
 
     private byte[] encodeSmall(Message message) {
@@ -215,6 +226,10 @@ final class RemoteDrainer {
                 release(items[i]);
                 completions.fail(futures[i], cause);
             }
+        }
+        List<CompletableFuture<Void>> waiting = r.queue.takeRoomWaiters();
+        if (!waiting.isEmpty()) {
+            completions.complete(new ArrayList<>(waiting), cause);
         }
     }
 

@@ -1,5 +1,7 @@
 package io.meshbus.node;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 
 /**
@@ -32,6 +34,10 @@ final class SendQueue {
     /** Messages taken since the remote's current incarnation was met (TALLY frames not counted). */
     private long counted;
     private long tallied;
+    /** Senders waiting for room ({@link #room}); null while none waits. */
+    private List<CompletableFuture<Void>> roomWaiters;
+    /** Set by the drain that made room while someone waits: the drainer then hands them {@link #takeRoomWaiters}. */
+    volatile boolean roomReady;
 
     /** Starts small and doubles up to {@code capacity}: a node may know thousands of remotes, most of them quiet. */
     SendQueue(int capacity, long maxBytes, MemoryBudget budget) {
@@ -188,7 +194,36 @@ final class SendQueue {
         budget.release(freed);
         head = (head + n) & mask;
         size -= n;
+        if (roomWaiters != null && hasRoom()) {
+            roomReady = true;
+        }
         return n;
+    }
+
+    /** Room, for a sender that was refused: at most half full, in entries and in bytes (a low-water mark). */
+    private boolean hasRoom() {
+        return size <= capacity / 2 && bytes <= maxBytes / 2;
+    }
+
+    /** Completes once the queue has room (at once, when it has); the drainer completes it, via the executor. */
+    synchronized CompletableFuture<Void> room() {
+        if (hasRoom()) {
+            return CompletableFuture.completedFuture(null);
+        }
+        if (roomWaiters == null) {
+            roomWaiters = new ArrayList<>(2);
+        }
+        CompletableFuture<Void> f = new CompletableFuture<>();
+        roomWaiters.add(f);
+        return f;
+    }
+
+    /** The senders waiting for room, now that it came (or the queue failed): each is the caller's to complete. */
+    synchronized List<CompletableFuture<Void>> takeRoomWaiters() {
+        List<CompletableFuture<Void>> w = roomWaiters == null ? List.of() : roomWaiters;
+        roomWaiters = null;
+        roomReady = false;
+        return w;
     }
 
     synchronized int size() {

@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
 
 /**
  * A broker: every host on it is a member, liveness is the broker's, and a host's events come through
@@ -54,8 +55,26 @@ final class BackplaneCarrier implements Carrier {
     }
 
     @Override
-    public int send(Collection<String> hosts, Message m) {
-        return backplane.send(hosts, m);
+    public int send(Collection<String> hosts, Message m, Collection<String> backPressured) {
+        if (backPressured == null) {
+            return backplane.send(hosts, m);
+        }
+        int taken = 0;
+        for (String h : hosts) {
+            SendStatus s = backplane.send(h, m);
+            if (s.accepted()) {
+                taken++;
+            } else if (s == SendStatus.BACK_PRESSURED) {
+                backPressured.add(h);
+            }
+        }
+        return taken;
+    }
+
+    @Override
+    public CompletableFuture<Void> whenWritable(String host) {
+        return CompletableFuture.runAsync(() -> { }, CompletableFuture.delayedExecutor(1, TimeUnit.MILLISECONDS,
+                executor));
     }
 
     @Override

@@ -68,8 +68,13 @@ final class MeshCarrier implements Carrier {
     }
 
     @Override
-    public int send(Collection<String> hosts, Message m) {
-        return node.send(hosts, m);
+    public int send(Collection<String> hosts, Message m, Collection<String> backPressured) {
+        return node.send(hosts, m, backPressured);
+    }
+
+    @Override
+    public CompletableFuture<Void> whenWritable(String host) {
+        return node.whenWritable(host);
     }
 
     @Override

@@ -3,6 +3,7 @@ package io.meshbus.bus.protocol;
 import io.meshbus.message.Message;
 import io.meshbus.node.SendStatus;
 import java.util.Collection;
+import java.util.concurrent.CompletableFuture;
 
 /**
  * What carries bus messages between hosts: the node's links on a mesh, a broker under a backplane. The only code that
@@ -15,7 +16,22 @@ public interface HostCarrier {
     SendStatus send(String host, Message m);
 
     /** Sends the same message to several hosts, encoded once; the number of hosts that took it. */
-    int send(Collection<String> hosts, Message m);
+    default int send(Collection<String> hosts, Message m) {
+        return send(hosts, m, null);
+    }
+
+    /**
+     * As {@link #send(Collection, Message)}, adding to {@code backPressured} (when not null) the hosts that refused it
+     * for lack of room.
+     */
+    int send(Collection<String> hosts, Message m, Collection<String> backPressured);
+
+    /**
+     * Completes when a host that refused a message ({@link SendStatus#BACK_PRESSURED}) has room again: its link's
+     * send queue drained to half. At once when it has room; fails when the host is given up or gone. A broker's
+     * client buffers for itself, so there it is a short pause before the next try.
+     */
+    CompletableFuture<Void> whenWritable(String host);
 
     /** Whether a message to the host can leave now (its link is up, or its broker liveness is current). */
     boolean isLinked(String host);

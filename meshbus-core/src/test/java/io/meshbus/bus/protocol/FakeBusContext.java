@@ -6,6 +6,7 @@ import io.meshbus.node.SendStatus;
 import java.time.Duration;
 import java.util.Collection;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executor;
 
@@ -31,9 +32,14 @@ public final class FakeBusContext implements BusContext {
         }
 
         @Override
-        public int send(Collection<String> hosts, Message m) {
+        public int send(Collection<String> hosts, Message m, Collection<String> backPressured) {
             hosts.forEach(h -> sent.add(new Sent(h, m)));
             return hosts.size();
+        }
+
+        @Override
+        public CompletableFuture<Void> whenWritable(String host) {
+            return CompletableFuture.completedFuture(null);
         }
 
         @Override
