@@ -76,6 +76,12 @@ public final class HostLiveness {
         return incarnations.get(hostId);
     }
 
+    /** How long ago (nanoseconds) the host was last heard of, or -1 when it is not alive. */
+    public long silentFor(String hostId) {
+        Long at = lastSeen.get(hostId);
+        return at == null ? -1 : System.nanoTime() - at;
+    }
+
     public boolean isAlive(String hostId) {
         return lastSeen.containsKey(hostId);
     }

@@ -53,6 +53,7 @@ public final class NatsBackplane extends BrokerBackplane {
     private final NatsSubjects subjects;
     private final Names<String> channelSubjects;
     private final LongAdder backPressured = new LongAdder();
+    private final LongAdder reconnects = new LongAdder();
     private volatile Connection connection;
     private volatile NatsChannels channels;
     private volatile NoResponders noResponders;
@@ -90,7 +91,7 @@ public final class NatsBackplane extends BrokerBackplane {
 
     private void connect() throws java.io.IOException, InterruptedException {
         Options.Builder b = new Options.Builder()
-                .server(settings.uri)
+                .servers(java.util.Arrays.stream(settings.uri.split(",")).map(String::trim).toArray(String[]::new))
                 .connectionName("meshbus-" + hostId)
                 .maxReconnects(-1)
                 .reconnectWait(settings.reconnectWait)
@@ -129,7 +130,8 @@ public final class NatsBackplane extends BrokerBackplane {
         channels = new NatsChannels(subjects, c, d, settings.connectTimeout, timer(), this::fromChannel);
         d.subscribe(subjects.inbox(hostId));
         d.subscribe(subjects.hosts());
-        NoResponders nr = new NoResponders(hostId, subjects.noRespondersPrefix(hostId), liveness);
+        NoResponders nr = new NoResponders(hostId, subjects.noRespondersPrefix(hostId), liveness,
+                settings.livenessTimeout.dividedBy(2));
         noResponders = nr;
         c.createDispatcher(msg -> {
             if (!closed) {
@@ -142,9 +144,10 @@ public final class NatsBackplane extends BrokerBackplane {
 
     private void onConnectionEvent(Connection c, ConnectionListener.Events e) {
         if (e == ConnectionListener.Events.DISCONNECTED) {
-            LOG.warn("nats backplane {}: disconnected from {}", hostId, settings.uri);
+            LOG.warn("nats backplane {}: disconnected from {}", hostId, c.getConnectedUrl());
         } else if (e == ConnectionListener.Events.RECONNECTED) {
-            LOG.info("nats backplane {}: reconnected to {}", hostId, settings.uri);
+            reconnects.increment();
+            LOG.info("nats backplane {}: reconnected to {}", hostId, c.getConnectedUrl());
             liveness.brokerAway();
         }
     }
@@ -283,11 +286,15 @@ public final class NatsBackplane extends BrokerBackplane {
         }
     }
 
-    /** Counters: published, malformed, rejected (too large), backPressured, noResponders (hosts found gone). */
+    /**
+     * Counters: published, malformed, rejected (too large), backPressured, noResponders (hosts found gone),
+     * reconnects (to the same server or, on a cluster, to another).
+     */
     @Override
     public Map<String, Long> metrics() {
         Map<String, Long> m = super.metrics();
         m.put("backPressured", backPressured.sum());
+        m.put("reconnects", reconnects.sum());
         NoResponders nr = noResponders;
         m.put("noResponders", nr == null ? 0 : nr.found());
         return m;
@@ -322,11 +329,17 @@ public final class NatsBackplane extends BrokerBackplane {
         Builder() {
         }
 
-        /** {@code nats://host:port} (or {@code tls://host:port}); user and password may be in the URI. */
+        /**
+         * {@code nats://host:port} (or {@code tls://host:port}); user and password may be in the URI. Several servers
+         * of one cluster may be given, separated by commas: the host connects to one and moves to another when it
+         * fails (it also learns the cluster's other servers from the one it reached).
+         */
         public Builder uri(String uri) {
-            URI u = URI.create(Objects.requireNonNull(uri, "uri"));
-            if (!"nats".equals(u.getScheme()) && !"tls".equals(u.getScheme())) {
-                throw new IllegalArgumentException("uri: nats:// or tls://, was " + uri);
+            for (String one : Objects.requireNonNull(uri, "uri").split(",")) {
+                URI u = URI.create(one.trim());
+                if (!"nats".equals(u.getScheme()) && !"tls".equals(u.getScheme())) {
+                    throw new IllegalArgumentException("uri: nats:// or tls://, was " + uri);
+                }
             }
             this.uri = uri;
             return this;

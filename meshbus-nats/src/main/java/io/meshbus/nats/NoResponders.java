@@ -15,6 +15,11 @@ import org.slf4j.LoggerFactory;
  * server answers there at once with status 503. Only one message per host every {@link #PROBE_NANOS} carries it:
  * enough to notice a dead inbox while traffic flows, and it spares the rest the longer protocol line.
  *
+ * <p>An inbox nobody reads is not always a dead host: on a NATS cluster a host whose server died is unsubscribed
+ * while it moves to another server. So a 503 counts only for a host that has also been silent (no heartbeat) for
+ * {@code grace}, half the liveness timeout: a crash is still found in about half the time the timeout takes, and a
+ * host that moves within that time keeps its membership, its streams and its peers.
+ *
  * <p>Threads: {@link #replyFor} from any sending thread (one compare-and-set per probe); {@link #onAnswer} on the
  * jnats dispatcher's thread.
  */
@@ -30,12 +35,17 @@ final class NoResponders {
     /** Reply subject back to the host it probes. */
     private final ConcurrentHashMap<String, String> targets = new ConcurrentHashMap<>();
     private final LongAdder found = new LongAdder();
+    private final long graceNanos;
 
-    /** @param prefix this host's no-responders prefix ({@link NatsSubjects#noRespondersPrefix}) */
-    NoResponders(String self, String prefix, HostLiveness liveness) {
+    /**
+     * @param prefix this host's no-responders prefix ({@link NatsSubjects#noRespondersPrefix})
+     * @param grace  how long a host must also have been silent before a 503 says it is gone
+     */
+    NoResponders(String self, String prefix, HostLiveness liveness, java.time.Duration grace) {
         this.self = self;
         this.prefix = prefix;
         this.liveness = liveness;
+        this.graceNanos = grace.toNanos();
     }
 
     /** What this host subscribes to for the answers. */
@@ -69,7 +79,7 @@ final class NoResponders {
             return;
         }
         String host = targets.get(msg.getSubject());
-        if (host != null && liveness.isAlive(host)) {
+        if (host != null && liveness.silentFor(host) >= graceNanos) {
             found.increment();
             LOG.info("nats backplane {}: nobody reads the inbox of host {}; it is gone", self, host);
             liveness.gone(host, "host " + host + " is gone: nobody reads its inbox (NATS no responders)");
