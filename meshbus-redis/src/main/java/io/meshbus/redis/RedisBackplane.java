@@ -15,7 +15,6 @@ import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
 import io.meshbus.bus.BackplaneFrames;
 import io.meshbus.bus.BrokerBackplane;
 import io.meshbus.node.SendStatus;
-import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -335,11 +334,16 @@ public final class RedisBackplane extends BrokerBackplane {
         Builder() {
         }
 
-        /** {@code redis://[user:password@]host:port[/db]}, or {@code rediss://} for TLS (default local Redis). */
+        /**
+         * {@code redis://[user:password@]host:port[/db]}, or {@code rediss://} for TLS (default local Redis); or
+         * {@code redis-sentinel://host:port[,host:port...]#MASTER} to ask Sentinels for the primary named MASTER:
+         * after a failover the host reconnects to the primary the Sentinels name then.
+         */
         public Builder uri(String uri) {
-            URI u = URI.create(Objects.requireNonNull(uri, "uri"));
-            if (!"redis".equals(u.getScheme()) && !"rediss".equals(u.getScheme())) {
-                throw new IllegalArgumentException("uri: redis:// or rediss://, was " + uri);
+            String scheme = Objects.requireNonNull(uri, "uri").contains("://") ? uri.substring(0, uri.indexOf("://"))
+                    : "";
+            if (!List.of("redis", "rediss", "redis-sentinel", "rediss-sentinel").contains(scheme)) {
+                throw new IllegalArgumentException("uri: redis://, rediss:// or redis-sentinel://, was " + uri);
             }
             this.uri = uri;
             return this;

@@ -2,6 +2,7 @@ package io.meshbus.bus.directory;
 
 import io.meshbus.bus.protocol.BusOps;
 import io.meshbus.bus.request.Pending;
+import io.meshbus.error.BrokerUnavailableException;
 import io.meshbus.error.PeerNotFoundException;
 import io.meshbus.error.PeerUnreachableException;
 import io.meshbus.message.Headers;
@@ -27,6 +28,7 @@ final class Lookup {
     private static final Logger LOG = LoggerFactory.getLogger(Lookup.class);
     static final long SETTLE_NANOS = TimeUnit.SECONDS.toNanos(2);
     static final int MAX_ATTEMPTS = 4;
+    static final long BROKER_RETRY_MILLIS = 200;
 
     private final PeerLocator at;
     private final String peerId;
@@ -37,6 +39,8 @@ final class Lookup {
     private Throwable error;
     private int attempt;
     private int outstanding;
+    /** When the broker's directory first failed to answer this lookup (bus clock), or 0. */
+    private long brokerAwaySince;
 
     Lookup(PeerLocator at, String peerId) {
         this.at = at;
@@ -79,8 +83,13 @@ final class Lookup {
             }
             at.ctx.metrics().lookupMessages.increment();
             // Broker client threads never run the waiters (user callbacks among them).
-            at.nativeDirectory.lookup(peerId).whenCompleteAsync((h, e) -> answered(e == null ? h : null),
-                    at.ctx.executor());
+            at.nativeDirectory.lookup(peerId).whenCompleteAsync((h, e) -> {
+                if (e == null) {
+                    answered(h);
+                } else {
+                    brokerFailed(e);
+                }
+            }, at.ctx.executor());
             return;
         }
         String self = at.ctx.id();
@@ -154,6 +163,27 @@ final class Lookup {
                     complete(null, new PeerNotFoundException("Peer not found (id: " + peerId + ")"));
                 }
             }, at.ctx.executor());
+        }
+    }
+
+    /**
+     * The broker's directory could not be asked (it is away, or failing over): that says nothing of the peer, so the
+     * lookup is asked again until the request timeout, then fails as the broker's unavailability, never as not found.
+     */
+    private void brokerFailed(Throwable e) {
+        long now = at.ctx.clock().nanoTime();
+        boolean again;
+        synchronized (this) {
+            if (brokerAwaySince == 0) {
+                brokerAwaySince = now;
+            }
+            again = now - brokerAwaySince < at.ctx.options().requestTimeout().toNanos();
+        }
+        if (again) {
+            at.ctx.clock().schedule(this::ask, BROKER_RETRY_MILLIS, TimeUnit.MILLISECONDS);
+        } else {
+            complete(null, new BrokerUnavailableException("the broker's directory did not answer a lookup of peer "
+                    + peerId + ": " + e, e));
         }
     }
 
