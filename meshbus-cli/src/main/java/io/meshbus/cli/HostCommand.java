@@ -43,6 +43,11 @@ final class HostCommand implements Callable<Integer> {
                     + "(0 picks one; -1, the default, turns it off).")
     int statusPort;
 
+    @Option(names = "--reconnect-timeout", defaultValue = "5m", paramLabel = "DURATION",
+            description = "How long a member whose link is down is re-dialled before it is given up, its peers "
+                    + "forgotten and what was queued for it released (e.g. 30s, 5m). Default: ${DEFAULT-VALUE}.")
+    String reconnectTimeout;
+
     @Option(names = "--echo", split = ",", description = "Create a peer that echoes messages and answers requests.")
     List<String> echo;
 
@@ -82,7 +87,8 @@ final class HostCommand implements Callable<Integer> {
         Bridges bridges = new Bridges(listen, join);
         browser.check();
         io.meshbus.bus.HostOptions.Builder ob = Host.builder()
-                .id(id != null ? id : "host-" + UUID.randomUUID().toString().substring(0, 8)).networkId(networkId);
+                .id(id != null ? id : "host-" + UUID.randomUUID().toString().substring(0, 8)).networkId(networkId)
+                .reconnectTimeout(ClientOptions.parseDuration(reconnectTimeout, "--reconnect-timeout"));
         byte[] secret = security.secret();
         io.meshbus.transport.TlsConfig tls = security.tls(tlsMutual);
         ob.node(n -> n.secret(secret).tls(tls));

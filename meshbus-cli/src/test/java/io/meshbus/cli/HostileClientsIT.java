@@ -68,7 +68,9 @@ class HostileClientsIT {
         String java = ProcessHandle.current().info().command().orElse("java");
         host = new ProcessBuilder(java, "-Xmx256m", "-XX:+ExitOnOutOfMemoryError", "-jar", JAR, "host",
                 "--id", "hostile-" + UUID.randomUUID().toString().substring(0, 8),
-                "--listen", "tcp://127.0.0.1:0,ws://127.0.0.1:0", "--echo", "echo", "--status-port", "0")
+                "--listen", "tcp://127.0.0.1:0,ws://127.0.0.1:0", "--echo", "echo", "--status-port", "0",
+                // A client that vanished is given up (and what was queued for it released) within the recovery bound.
+                "--reconnect-timeout", "10s")
                 .redirectError(log.toFile()).start();
         BlockingQueue<String> out = lines(host);
         String listening = awaitLine(out, "host ");
@@ -215,6 +217,30 @@ class HostileClientsIT {
     }
 
     // ------------------------------------------------------------------ the attacks
+
+    @Test
+    void clientsThatFloodTheEchoPeerWithoutReadingThenVanish() throws Exception {
+        stillServing();
+        Level before = level();
+        String java = ProcessHandle.current().info().command().orElse("java");
+        for (int i = 0; i < 3; i++) {
+            Process flooder = new ProcessBuilder(java, "-Xmx128m", "-cp", JAR, "io.meshbus.bench.hostile.Flooder",
+                    tcp.toString(), "120").redirectErrorStream(true).start();
+            try {
+                awaitLine(lines(flooder), "FLOODING");
+                long from = statusJson().get("node").get("messagesReceived").asLong();
+                // Until the host took some 60 MB it cannot deliver back (1 KiB each): its replies pile up there.
+                await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200)).until(() ->
+                        statusJson().get("node").get("messagesReceived").asLong() - from > 60_000);
+                stillServing();
+            } finally {
+                flooder.destroyForcibly(); // SIGKILL: no goodbye, the link is left to the host's timeouts
+                flooder.waitFor(10, TimeUnit.SECONDS);
+            }
+        }
+        stillServing();
+        assertBackTo(before, "flood and vanish");
+    }
 
     @Test
     void silentAndHalfUpgradedWebSocketConnections() throws Exception {
