@@ -46,6 +46,7 @@ class HostConfigTest {
                 browser-max-message-size: 65536
                 browser-max-rate: 50
                 browser-max-subscriptions: 10
+                reconnect-timeout: 30s
                 """.formatted(tokens));
         ClientCommandsTest.Run r = run("host", "--config", file.toString(), "--id", "from-flag", "--echo", "only",
                 "--print-config");
@@ -56,7 +57,8 @@ class HostConfigTest {
                 .contains("status-port: 0\n").contains("browser: 127.0.0.1:0\n")
                 .contains("allowed-origin:\n- https://app.example.com\n")
                 .contains("browser-max-message-size: 65536\n").contains("browser-max-rate: 50\n")
-                .contains("browser-max-subscriptions: 10\n").contains("browser-token-file: " + tokens);
+                .contains("browser-max-subscriptions: 10\n").contains("browser-token-file: " + tokens)
+                .contains("reconnect-timeout: 30s\n");
     }
 
     @Test

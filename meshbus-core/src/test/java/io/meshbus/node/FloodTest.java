@@ -49,12 +49,7 @@ class FloodTest {
     }
 
     private Socket from(String local) throws IOException {
-        Socket s = new Socket();
-        sockets.add(s);
-        s.bind(new InetSocketAddress(local, 0));
-        s.connect(new InetSocketAddress(target.info().getHost(), target.info().getPort()), 5000);
-        s.setSoTimeout(10_000);
-        return s;
+        return dial(target, local);
     }
 
     /** Reads until the node closes the socket; true when it did within the socket's timeout. */

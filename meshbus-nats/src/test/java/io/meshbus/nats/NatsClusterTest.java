@@ -4,9 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.meshbus.bus.Host;
+import io.meshbus.bus.Outcomes;
 import io.meshbus.bus.Peer;
 import io.meshbus.bus.Ports;
-import io.meshbus.error.MeshbusException;
 import java.io.File;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -18,9 +18,7 @@ import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Assertions;
@@ -91,23 +89,6 @@ class NatsClusterTest {
         return h;
     }
 
-    private static void awaitEnded(List<CompletableFuture<?>> all, String what) throws InterruptedException {
-        for (CompletableFuture<?> f : all) {
-            try {
-                f.get(20, TimeUnit.SECONDS);
-            } catch (ExecutionException e) {
-                assertThat(e.getCause()).as(what + " failed typed").isInstanceOf(MeshbusException.class);
-            } catch (TimeoutException e) {
-                throw new AssertionError("a " + what + " neither completed nor failed", e);
-            }
-        }
-    }
-
-    private static Map<String, Long> outcomes(List<CompletableFuture<?>> all) {
-        return all.stream().collect(java.util.stream.Collectors.groupingBy(f -> f.handle((v, e) -> e == null ? "ok"
-                : e.getClass().getSimpleName() + ": " + e.getMessage()).join(), java.util.stream.Collectors.counting()));
-    }
-
     @Test
     void shouldKeepEveryModeTypedThroughTheLossAndReturnOfOneServerOfThree() throws Exception {
         if (!new File(SERVER).canExecute()) {
@@ -159,13 +140,13 @@ class NatsClusterTest {
                     .withHeader("kind", "alo")));
             requests.add(a.request("c", Integer.toString(i), Duration.ofSeconds(3)));
         }
-        awaitEnded(confirmed, "confirmed send");
-        awaitEnded(requests, "request");
-        awaitEnded(alo, "at-least-once send");
+        Outcomes.awaitEnded(confirmed, "confirmed send", 20);
+        Outcomes.awaitEnded(requests, "request", 20);
+        Outcomes.awaitEnded(alo, "at-least-once send", 20);
         // c2 moved to a server it learned from the cluster: the at-least-once stream delivers every message once.
         await().atMost(WAIT).untilAsserted(() -> assertThat(atLeastOnce.size()).as("at-least-once messages arrived; "
                 + "c2 reconnects %s; the sends' outcomes %s; c1 %s", backplanes.get("c2").metrics().get("reconnects"),
-                outcomes(alo), h1.metrics()).isEqualTo(MESSAGES));
+                Outcomes.of(alo), h1.metrics()).isEqualTo(MESSAGES));
         assertThat(atLeastOnce.values()).as("no at-least-once message twice").allMatch(n -> n.get() == 1);
         long answered = requests.stream().filter(f -> !f.isCompletedExceptionally()).count();
         assertThat(answered).as("requests to c, whose server lived, were answered").isEqualTo(MESSAGES);

@@ -4,9 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.meshbus.bus.Host;
+import io.meshbus.bus.Outcomes;
 import io.meshbus.bus.Peer;
 import io.meshbus.bus.Ports;
-import io.meshbus.error.MeshbusException;
 import io.meshbus.message.Message;
 import java.io.File;
 import java.io.IOException;
@@ -20,9 +20,7 @@ import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Assertions;
@@ -97,23 +95,6 @@ class RedisSentinelTest {
         return h;
     }
 
-    private static void awaitEnded(List<CompletableFuture<?>> all, String what) throws InterruptedException {
-        for (CompletableFuture<?> f : all) {
-            try {
-                f.get(30, TimeUnit.SECONDS);
-            } catch (ExecutionException e) {
-                assertThat(e.getCause()).as(what + " failed typed").isInstanceOf(MeshbusException.class);
-            } catch (TimeoutException e) {
-                throw new AssertionError("a " + what + " neither completed nor failed", e);
-            }
-        }
-    }
-
-    private static Map<String, Long> outcomes(List<CompletableFuture<?>> all) {
-        return all.stream().collect(java.util.stream.Collectors.groupingBy(f -> f.handle((v, e) -> e == null ? "ok"
-                : e.getClass().getSimpleName() + ": " + e.getMessage()).join(), java.util.stream.Collectors.counting()));
-    }
-
     @Test
     void shouldFollowTheReplicaSentinelPromotesWhenThePrimaryDiesUnderTraffic(@TempDir Path dir) throws Exception {
         for (String tool : List.of(SERVER, CLI)) {
@@ -169,12 +150,12 @@ class RedisSentinelTest {
             alo.add(a.sendAtLeastOnce("b", Message.of(Integer.toString(i)).withHeader("kind", "alo")));
             requests.add(a.request("b", Integer.toString(i), Duration.ofSeconds(5)));
         }
-        awaitEnded(confirmed, "confirmed send");
-        awaitEnded(requests, "request");
+        Outcomes.awaitEnded(confirmed, "confirmed send", 30);
+        Outcomes.awaitEnded(requests, "request", 30);
         // The Sentinel promotes the replica; the hosts reconnect to it and the streams deliver what was unacknowledged.
         await().atMost(WAIT).until(() -> primaryNamed().contains(Integer.toString(replicaPort)));
-        awaitEnded(alo, "at-least-once send");
-        assertThat(outcomes(alo).keySet()).as("b existed all along: never not found").noneMatch(o ->
+        Outcomes.awaitEnded(alo, "at-least-once send", 30);
+        assertThat(Outcomes.of(alo).keySet()).as("b existed all along: never not found").noneMatch(o ->
                 o.startsWith("PeerNotFoundException"));
         List<Integer> taken = new ArrayList<>();
         for (int i = 0; i < MESSAGES; i++) {
@@ -183,7 +164,7 @@ class RedisSentinelTest {
             }
         }
         await().atMost(WAIT).untilAsserted(() -> assertThat(atLeastOnce.keySet()).as("every at-least-once message "
-                + "whose future completed arrived; outcomes %s", outcomes(alo)).containsAll(taken));
+                + "whose future completed arrived; outcomes %s", Outcomes.of(alo)).containsAll(taken));
         assertThat(atLeastOnce.values()).as("no at-least-once message twice").allMatch(n -> n.get() == 1);
 
         await().atMost(WAIT).until(() -> h1.members().contains("s2") && h2.members().contains("s1"));
@@ -194,6 +175,6 @@ class RedisSentinelTest {
         long answered = requests.stream().filter(f -> !f.isCompletedExceptionally()).count();
         System.out.printf("redis sentinel failover: confirmed %d delivered, %d failed typed; at-least-once %d "
                 + "arrived of %d, none twice, outcomes %s; requests %d answered, %d failed typed%n", delivered,
-                MESSAGES - delivered, atLeastOnce.size(), MESSAGES, outcomes(alo), answered, MESSAGES - answered);
+                MESSAGES - delivered, atLeastOnce.size(), MESSAGES, Outcomes.of(alo), answered, MESSAGES - answered);
     }
 }
