@@ -45,7 +45,8 @@ import java.util.concurrent.TimeUnit;
  *
  * <p>This class is the facade: the public API, the wiring of the rooms that do the work (ARCHITECTURE.md, "The bus as
  * rooms"), the order of start and close, and the table that hands each incoming op to its room. It keeps no protocol
- * state of its own. Listeners and future callbacks run on the node's executor, never on an I/O thread.
+ * state of its own. Listeners and future callbacks run on the node's executor, or with
+ * {@link HostOptions.Builder#deliverOnIoThread} on the I/O thread that read the message.
  */
 public final class Host {
     /** Header carrying the bus operation (and its sequence number). */
@@ -396,14 +397,6 @@ public final class Host {
         return channels.publishAsync(id(), subject, payload);
     }
 
-    void publish(Peer from, String subject, Object payload) {
-        channels.publish(from.id(), subject, payload, false);
-    }
-
-    CompletableFuture<Void> publishAsync(Peer from, String subject, Object payload) {
-        return channels.publishAsync(from.id(), subject, payload);
-    }
-
     /** Sends to every peer on every host (at most once), with this host's id as the sender. */
     public void broadcast(Object payload) {
         outbound.broadcast(id(), null, payload);
@@ -418,26 +411,14 @@ public final class Host {
         outbound.sendToPattern(from, pattern, payload);
     }
 
-    // ------------------------------------------------------------------ sending, for Peer
+    // ------------------------------------------------------------------ for Peer
 
-    CompletableFuture<Void> send(Peer from, String to, Object payload, Duration timeout) {
-        return outbound.send(from.id(), to, payload, timeout);
+    Outbound outbound() {
+        return outbound;
     }
 
-    CompletableFuture<Void> sendAtLeastOnce(Peer from, String to, Object payload, Duration timeout) {
-        return outbound.sendAtLeastOnce(from.id(), to, payload, timeout);
-    }
-
-    SendStatus sendAndForget(Peer from, String to, Object payload) {
-        return outbound.sendAndForget(from.id(), to, payload);
-    }
-
-    CompletableFuture<Message> request(Peer from, String to, Object payload, Duration timeout) {
-        return outbound.request(from.id(), to, payload, timeout);
-    }
-
-    CompletableFuture<Void> reply(Peer from, Message request, Object payload) {
-        return outbound.reply(from.id(), request, payload);
+    Channels channels() {
+        return channels;
     }
 
     // ------------------------------------------------------------------ metrics
@@ -462,7 +443,6 @@ public final class Host {
         return "Host{" + id() + " " + info() + ", " + membership.size() + " members, " + peers.size() + " peers}";
     }
 
-    /** What the rooms may use of this host. */
     /** The carrier's events, into the rooms. */
     private final class Events implements LinkEvents {
         @Override

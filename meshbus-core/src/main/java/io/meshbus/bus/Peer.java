@@ -144,12 +144,12 @@ public final class Peer {
      * is (its headers kept), anything else is encoded by the standard codec rule.
      */
     public CompletableFuture<Void> send(String to, Object payload) {
-        return host.send(this, to, payload, host.options().requestTimeout());
+        return host.outbound().send(id, to, payload, host.options().requestTimeout());
     }
 
     /** {@link #send(String, Object)} with its own timeout. */
     public CompletableFuture<Void> send(String to, Object payload, Duration timeout) {
-        return host.send(this, to, payload, timeout);
+        return host.outbound().send(id, to, payload, timeout);
     }
 
     /**
@@ -159,12 +159,12 @@ public final class Peer {
      * completes once the message was handed to the target peer's listeners, or fails typed: see GUARANTEES.md.
      */
     public CompletableFuture<Void> sendAtLeastOnce(String to, Object payload) {
-        return host.sendAtLeastOnce(this, to, payload, host.options().requestTimeout());
+        return host.outbound().sendAtLeastOnce(id, to, payload, host.options().requestTimeout());
     }
 
     /** {@link #sendAtLeastOnce(String, Object)} with its own timeout (which ends the wait, not the delivery). */
     public CompletableFuture<Void> sendAtLeastOnce(String to, Object payload, Duration timeout) {
-        return host.sendAtLeastOnce(this, to, payload, timeout);
+        return host.outbound().sendAtLeastOnce(id, to, payload, timeout);
     }
 
     /**
@@ -175,17 +175,17 @@ public final class Peer {
      * (see {@link SlowConsumerPolicy}). Losses on a failing link or at a slow consumer are possible and counted.
      */
     public SendStatus sendAndForget(String to, Object payload) {
-        return host.sendAndForget(this, to, payload);
+        return host.outbound().sendAndForget(id, to, payload);
     }
 
     /** Sends a request and completes with the reply (see {@link #reply}), or fails typed, or times out. */
     public CompletableFuture<Message> request(String to, Object payload, Duration timeout) {
-        return host.request(this, to, payload, timeout);
+        return host.outbound().request(id, to, payload, timeout);
     }
 
     /** Answers a request received by this peer. */
     public CompletableFuture<Void> reply(Message request, Object payload) {
-        return host.reply(this, request, payload);
+        return host.outbound().reply(id, request, payload);
     }
 
     /** Subscribes this peer to a subject pattern; see {@link Host#subscribe(String, PeerListener)}. */
@@ -210,7 +210,7 @@ public final class Peer {
 
     /** Publishes on a subject with this peer as the sender (at most once, to the hosts with a matching interest). */
     public void publish(String subject, Object payload) {
-        host.publish(this, subject, payload);
+        host.channels().publish(id, subject, payload, false);
     }
 
     /**
@@ -222,7 +222,7 @@ public final class Peer {
      * acknowledged by the subscribers.
      */
     public CompletableFuture<Void> publishAsync(String subject, Object payload) {
-        return host.publishAsync(this, subject, payload);
+        return host.channels().publishAsync(id, subject, payload);
     }
 
     /** Sends to every other peer on every host (at most once). */
