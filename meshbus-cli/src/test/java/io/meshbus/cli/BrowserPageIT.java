@@ -53,10 +53,13 @@ class BrowserPageIT {
         return c;
     }
 
-    /** The page after its script ran: Chromium's virtual time does not wait for a WebSocket, so ask again. */
+    /**
+     * The page after its script ran: Chromium's virtual time does not wait for a WebSocket, so ask again (a fresh
+     * load each time; on a loaded machine ten loads were seen to end before the first answer came).
+     */
     private static String domWhen(String chromium, String url, String wanted) throws Exception {
         String dom = "";
-        for (int i = 0; i < 10 && !dom.contains(wanted); i++) {
+        for (int i = 0; i < 40 && !dom.contains(wanted); i++) {
             dom = Chromium.dumpDom(chromium, url);
         }
         return dom;
